@@ -1,0 +1,259 @@
+//! A receipt and a cash movement as the gateway means them: validated, balanced, in kopecks.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Kopecks, ModelError, Quantity, ReceiptType, TaxationSystem, VatRate};
+
+/// Longest item name the FN accepts (tag 1030, FF46 offset 32).
+pub const MAX_ITEM_NAME_CHARS: usize = 128;
+
+/// One position of a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    /// Name as printed and sent to the OFD (tag 1030), 1..=128 characters.
+    pub name: String,
+    /// Quantity (tag 1023).
+    pub quantity: Quantity,
+    /// Price per unit (tag 1079).
+    pub price: Kopecks,
+    /// VAT rate (tag 1199).
+    pub vat: VatRate,
+}
+
+impl Item {
+    /// price × quantity, rounded to the kopeck as the register computes it.
+    pub fn sum(&self) -> Option<Kopecks> {
+        self.quantity.times(self.price)
+    }
+}
+
+/// Where the electronic receipt goes (tag 1008).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BuyerContact {
+    /// An e-mail address.
+    Email(String),
+    /// A phone number in +7… form.
+    Phone(String),
+}
+
+impl BuyerContact {
+    /// The tag 1008 value.
+    pub fn value(&self) -> &str {
+        match self {
+            BuyerContact::Email(s) | BuyerContact::Phone(s) => s,
+        }
+    }
+}
+
+/// A receipt ready for a register. Constructed only through [`Receipt::new`], which checks
+/// that it balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Receipt type (tag 1054).
+    pub receipt_type: ReceiptType,
+    /// Taxation system (tag 1055).
+    pub taxation: TaxationSystem,
+    /// Positions, at least one.
+    pub items: Vec<Item>,
+    /// Paid in cash.
+    pub cash: Kopecks,
+    /// Paid electronically.
+    pub cashless: Kopecks,
+    /// Receipt total; equals the sum of the items and the sum of the payments.
+    pub total: Kopecks,
+    /// Buyer e-mail or phone (tag 1008), if any.
+    pub buyer: Option<BuyerContact>,
+    /// `false`: electronic receipt only (requires `buyer`).
+    pub print: bool,
+}
+
+impl Receipt {
+    /// Checks the whole receipt: items present and named, totals equal to the kopeck, an
+    /// electronic receipt has somewhere to go.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        receipt_type: ReceiptType,
+        taxation: TaxationSystem,
+        items: Vec<Item>,
+        cash: Kopecks,
+        cashless: Kopecks,
+        total: Kopecks,
+        buyer: Option<BuyerContact>,
+        print: bool,
+    ) -> Result<Receipt, ModelError> {
+        let err = |field: &str, reason: String| ModelError::Receipt {
+            field: field.to_string(),
+            reason,
+        };
+        if items.is_empty() {
+            return Err(err(
+                "positions",
+                "must contain at least one position".into(),
+            ));
+        }
+        let mut sum = Kopecks(0);
+        for (i, item) in items.iter().enumerate() {
+            let chars = item.name.chars().count();
+            if item.name.trim().is_empty() {
+                return Err(err(
+                    &format!("positions[{i}].name"),
+                    "must not be empty".into(),
+                ));
+            }
+            if chars > MAX_ITEM_NAME_CHARS {
+                return Err(err(
+                    &format!("positions[{i}].name"),
+                    format!("is {chars} characters long; at most {MAX_ITEM_NAME_CHARS} allowed"),
+                ));
+            }
+            let line = item.sum().ok_or_else(|| {
+                err(
+                    &format!("positions[{i}]"),
+                    "price × quantity is too large".into(),
+                )
+            })?;
+            sum = sum
+                .checked_add(line)
+                .ok_or_else(|| err("positions", "the sum of positions is too large".into()))?;
+        }
+        if sum != total {
+            return Err(err(
+                "totalSum",
+                format!("is {total} but the positions add up to {sum}"),
+            ));
+        }
+        let paid = cash
+            .checked_add(cashless)
+            .ok_or_else(|| err("cashPaymentSum", "payments are too large".into()))?;
+        if paid != total {
+            return Err(err(
+                "totalSum",
+                format!("is {total} but cashPaymentSum + cashlessPaymentSum = {paid}"),
+            ));
+        }
+        if !print && buyer.is_none() {
+            return Err(err(
+                "printReceipt",
+                "false (electronic receipt) requires buyerEmail or buyerPhoneNumber".into(),
+            ));
+        }
+        Ok(Receipt {
+            receipt_type,
+            taxation,
+            items,
+            cash,
+            cashless,
+            total,
+            buyer,
+            print,
+        })
+    }
+}
+
+/// Cash in or cash out (0x50 / 0x51).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CashMovementKind {
+    /// Внесение.
+    In,
+    /// Выплата / изъятие.
+    Out,
+}
+
+/// A cash movement: no FN fiscal document, only a register slip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashMovement {
+    /// In or out.
+    pub kind: CashMovementKind,
+    /// The amount, more than zero.
+    pub amount: Kopecks,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(q: u64, price: u64) -> Item {
+        Item {
+            name: "Молоко".into(),
+            quantity: Quantity(q * 1_000_000),
+            price: Kopecks(price),
+            vat: VatRate::Vat22,
+        }
+    }
+
+    #[test]
+    fn the_seed_example_balances() {
+        let r = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::SimplifiedIncome,
+            vec![item(3, 7000), item(2, 3000)],
+            Kopecks(20000),
+            Kopecks(7000),
+            Kopecks(27000),
+            Some(BuyerContact::Email("customer@example.com".into())),
+            true,
+        );
+        assert!(r.is_ok(), "{r:?}");
+    }
+
+    #[test]
+    fn unbalanced_receipts_name_the_field() {
+        let r = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![item(1, 100)],
+            Kopecks(100),
+            Kopecks(0),
+            Kopecks(101),
+            None,
+            true,
+        );
+        assert_eq!(r.unwrap_err().field(), "totalSum");
+        let r = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![item(1, 100)],
+            Kopecks(50),
+            Kopecks(0),
+            Kopecks(100),
+            None,
+            true,
+        );
+        assert_eq!(r.unwrap_err().field(), "totalSum");
+        let r = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![item(1, 100)],
+            Kopecks(100),
+            Kopecks(0),
+            Kopecks(100),
+            None,
+            false,
+        );
+        assert_eq!(r.unwrap_err().field(), "printReceipt");
+        let r = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![],
+            Kopecks(0),
+            Kopecks(0),
+            Kopecks(0),
+            None,
+            true,
+        );
+        assert_eq!(r.unwrap_err().field(), "positions");
+        let mut long = item(1, 100);
+        long.name = "я".repeat(129);
+        let r = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![long],
+            Kopecks(100),
+            Kopecks(0),
+            Kopecks(100),
+            None,
+            true,
+        );
+        assert_eq!(r.unwrap_err().field(), "positions[0].name");
+    }
+}

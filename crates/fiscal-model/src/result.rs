@@ -1,0 +1,49 @@
+//! What a register reports for a finished operation.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+/// The fiscal data of a receipt closed in the FN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FiscalResult {
+    /// FD number (tag 1040).
+    pub fd_number: u32,
+    /// Fiscal sign ФПД (tag 1077), printed in decimal.
+    pub fiscal_sign: u32,
+    /// Receipt number in the shift (tag 1042).
+    pub receipt_number_in_shift: u32,
+    /// Shift number (tag 1038).
+    pub shift_number: u32,
+    /// FN serial number (tag 1041).
+    pub fn_number: String,
+    /// Register registration number, РНМ (tag 1037).
+    pub rnm: String,
+    /// Date and time of the document, register local time (the FN keeps minutes).
+    pub date_time: NaiveDateTime,
+    /// Closed in the FN but not (completely) printed: paper ran out.
+    pub not_printed: bool,
+}
+
+/// What a register reports for a cash in / cash out: no FD, only its own document number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashResult {
+    /// The register's through document number (0x50/0x51 answer).
+    pub document_number: u32,
+    /// Shift number the movement belongs to.
+    pub shift_number: u32,
+    /// FN serial number.
+    pub fn_number: String,
+    /// Registration number.
+    pub rnm: String,
+    /// Register local time of the movement.
+    pub date_time: NaiveDateTime,
+}
+
+/// A finished operation's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Completion {
+    /// A receipt closed in the FN.
+    Receipt(FiscalResult),
+    /// A cash movement done by the register.
+    Cash(CashResult),
+}

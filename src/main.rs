@@ -1,0 +1,2 @@
+//! fiscal-gateway: the daemon's entry point.
+fn main() {}
