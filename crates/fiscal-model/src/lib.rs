@@ -8,11 +8,13 @@
 mod dictionaries;
 mod money;
 mod receipt;
+mod request;
 mod result;
 
 pub use dictionaries::{ReceiptType, TaxGroup, TaxGroupMap, TaxationSystem, VatRate};
 pub use money::{Kopecks, Quantity};
 pub use receipt::{BuyerContact, CashMovement, CashMovementKind, Item, Receipt};
+pub use request::{OperationBody, OperationRequest, Routing};
 pub use result::{CashResult, Completion, FiscalResult};
 
 /// Why a value could not become a domain type. `field` names what was wrong for the caller.

@@ -1,0 +1,1 @@
+//! The pure device model (in progress).
