@@ -1,0 +1,485 @@
+//! Configuration: read once at start-up from TOML into typed values ("parse, don't
+//! validate"). Every mistake names its key path and what was expected.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{FixedOffset, NaiveTime};
+use fiscal_model::{TaxGroup, TaxGroupMap, VatRate};
+use serde::Deserialize;
+
+/// Environment variable that overrides `auth.hs256_secret`, so the secret need not be in a file.
+pub const SECRET_ENV: &str = "FISCAL_GATEWAY_HS256_SECRET";
+
+/// The whole configuration, typed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address the HTTP API listens on (default 127.0.0.1:5897: local only).
+    pub listen: SocketAddr,
+    /// Request body limit in bytes.
+    pub body_limit: usize,
+    /// Longest `wait` a checkStatus long poll may ask for.
+    pub max_wait: Duration,
+    /// JWT verification keys.
+    pub auth: AuthSettings,
+    /// Where the operation store lives.
+    pub data_dir: PathBuf,
+    /// Finished operations are kept (and idempotent) this long.
+    pub retention: Duration,
+    /// A not-ready register holds an operation this long before it fails with the reason.
+    pub operation_deadline: Duration,
+    /// Registers, at least one; exactly one is the default when several are configured.
+    pub registers: Vec<RegisterSettings>,
+    /// Logs as JSON lines instead of human-readable text.
+    pub log_json: bool,
+}
+
+/// JWT keys.
+#[derive(Debug, Clone, Default)]
+pub struct AuthSettings {
+    /// HS256 shared secret.
+    pub hs256_secret: Option<String>,
+    /// RS256 / ES256 public keys (PEM files, read at start-up).
+    pub public_keys_pem: Vec<(PathBuf, String)>,
+}
+
+/// One register.
+#[derive(Debug, Clone)]
+pub struct RegisterSettings {
+    /// Cashbox id (GUID, lower case) used by the API's `cashboxId`.
+    pub id: String,
+    /// Optional cashbox group (GUID).
+    pub group_id: Option<String>,
+    /// Optional juridical person (GUID).
+    pub juridical_person_id: Option<String>,
+    /// Requests without routing go here.
+    pub default: bool,
+    /// How to reach the device.
+    pub transport: TransportSettings,
+    /// Link layer: standard, protocol 2.0, or detect.
+    pub link_layer: LinkLayerSetting,
+    /// Operator (cashier) password, for receipts and cash movements (§4: 1..28).
+    pub operator_password: u32,
+    /// System administrator password, for FN queries, tables and shift reports (§4: 30).
+    pub admin_password: u32,
+    /// The register clock's offset from UTC.
+    pub utc_offset: FixedOffset,
+    /// VAT rate → table-6 tax group.
+    pub taxes: TaxGroupMap,
+    /// Cashier printed on shift reports and receipts (tags 1021, 1203).
+    pub cashier_name: String,
+    /// Cashier INN (12 digits), optional.
+    pub cashier_inn: Option<String>,
+    /// Shift policy.
+    pub shift: ShiftPolicy,
+}
+
+/// How the device is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportSettings {
+    /// A serial port or USB CDC device; `baud: None` means detect.
+    Serial { path: PathBuf, baud: Option<u32> },
+    /// TCP (Ethernet, RNDIS, Wi-Fi models).
+    Tcp { address: String },
+    /// The built-in virtual register, state kept in this file.
+    Emulator { state_file: PathBuf },
+}
+
+/// Link layer choice (protocol notes §2 and §2.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkLayerSetting {
+    /// Detect: protocol 2.0 ping first, then ENQ.
+    Auto,
+    /// ENQ/ACK/NAK, STX LEN … LRC.
+    Standard,
+    /// 0x8F numbered packets with CRC-16.
+    V2,
+}
+
+/// When shifts open and close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShiftPolicy {
+    /// Open a shift when an operation needs one.
+    pub open_on_demand: bool,
+    /// Close the shift with a Z report before the FN's 24-hour limit (and when it has passed).
+    pub close_before_24h: bool,
+    /// How long before the 24-hour limit.
+    pub close_margin: Duration,
+    /// Also close every day at this register-local time.
+    pub daily_z_at: Option<NaiveTime>,
+}
+
+impl Default for ShiftPolicy {
+    fn default() -> Self {
+        ShiftPolicy { open_on_demand: true, close_before_24h: true, close_margin: Duration::from_secs(10 * 60), daily_z_at: None }
+    }
+}
+
+/// A configuration mistake, with the key path it is about.
+#[derive(Debug)]
+pub struct ConfigError {
+    /// Key path, e.g. `registers[0].transport.path`.
+    pub path: String,
+    /// What was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError { path: path.into(), message: message.into() }
+}
+
+// ---- the file format -------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    auth: RawAuth,
+    storage: RawStorage,
+    #[serde(default)]
+    operations: RawOperations,
+    #[serde(default)]
+    registers: Vec<RawRegister>,
+    #[serde(default)]
+    logging: RawLogging,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    body_limit_kib: Option<usize>,
+    max_wait_seconds: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    hs256_secret: Option<String>,
+    #[serde(default)]
+    public_key_files: Vec<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    data_dir: PathBuf,
+    retention_days: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOperations {
+    deadline_seconds: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLogging {
+    #[serde(default)]
+    json: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegister {
+    id: String,
+    group_id: Option<String>,
+    juridical_person_id: Option<String>,
+    #[serde(default)]
+    default: bool,
+    transport: RawTransport,
+    link_layer: Option<LinkLayerSetting>,
+    operator_password: Option<u32>,
+    admin_password: Option<u32>,
+    utc_offset: Option<String>,
+    /// API VAT code (1..14, see README) → tax group 1..6.
+    taxes: Option<std::collections::BTreeMap<String, u8>>,
+    cashier_name: Option<String>,
+    cashier_inn: Option<String>,
+    #[serde(default)]
+    shift: RawShift,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+enum RawTransport {
+    Serial { path: PathBuf, baud: Option<RawBaud> },
+    Tcp { address: String },
+    Emulator { state_file: Option<PathBuf> },
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawBaud {
+    Number(u32),
+    Word(String),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawShift {
+    open_on_demand: Option<bool>,
+    close_before_24h: Option<bool>,
+    close_margin_minutes: Option<u64>,
+    daily_z_at: Option<String>,
+}
+
+/// Baud rates of protocol notes §1.1.
+pub const BAUD_RATES: [u32; 10] = [2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
+        Config::parse(&text, std::env::var(SECRET_ENV).ok())
+    }
+
+    /// Parses configuration text; `secret_override` replaces `auth.hs256_secret`.
+    pub fn parse(text: &str, secret_override: Option<String>) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| err("", e.to_string().trim_end().to_string()))?;
+        let listen_text = raw.server.listen.unwrap_or_else(|| "127.0.0.1:5897".to_string());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| err("server.listen", format!("expected IP:PORT such as 127.0.0.1:5897, got {listen_text:?}")))?;
+        let body_limit = raw.server.body_limit_kib.unwrap_or(256).saturating_mul(1024);
+        if body_limit == 0 {
+            return Err(err("server.body_limit_kib", "must be at least 1"));
+        }
+        let max_wait = Duration::from_secs(raw.server.max_wait_seconds.unwrap_or(60));
+
+        let mut public_keys_pem = Vec::new();
+        for (i, file) in raw.auth.public_key_files.iter().enumerate() {
+            let pem = std::fs::read_to_string(file).map_err(|e| err(format!("auth.public_key_files[{i}]"), format!("cannot read {}: {e}", file.display())))?;
+            public_keys_pem.push((file.clone(), pem));
+        }
+        let hs256_secret = secret_override.or(raw.auth.hs256_secret).filter(|s| !s.is_empty());
+        if let Some(secret) = &hs256_secret {
+            if secret.len() < 32 {
+                return Err(err("auth.hs256_secret", "must be at least 32 characters"));
+            }
+        }
+        if hs256_secret.is_none() && public_keys_pem.is_empty() {
+            return Err(err("auth", format!("set hs256_secret (or the {SECRET_ENV} environment variable) or public_key_files: the API never runs without authentication")));
+        }
+
+        let data_dir = raw.storage.data_dir;
+        let retention = Duration::from_secs(raw.storage.retention_days.unwrap_or(30).saturating_mul(86_400));
+        let operation_deadline = Duration::from_secs(raw.operations.deadline_seconds.unwrap_or(600));
+
+        if raw.registers.is_empty() {
+            return Err(err("registers", "at least one [[registers]] entry is required"));
+        }
+        let mut registers = Vec::new();
+        for (i, r) in raw.registers.into_iter().enumerate() {
+            registers.push(register(i, r, &data_dir)?);
+        }
+        for (i, r) in registers.iter().enumerate() {
+            if registers[..i].iter().any(|o| o.id == r.id) {
+                return Err(err(format!("registers[{i}].id"), format!("{} is used twice", r.id)));
+            }
+        }
+        let defaults = registers.iter().filter(|r| r.default).count();
+        if defaults > 1 {
+            return Err(err("registers", "only one register may have default = true"));
+        }
+        if defaults == 0 && registers.len() == 1 {
+            if let Some(only) = registers.first_mut() {
+                only.default = true;
+            }
+        }
+        Ok(Config { listen, body_limit, max_wait, auth: AuthSettings { hs256_secret, public_keys_pem }, data_dir, retention, operation_deadline, registers, log_json: raw.logging.json })
+    }
+}
+
+/// Lower-cased GUID, or an error naming the key.
+pub fn guid(path: &str, value: &str) -> Result<String, ConfigError> {
+    uuid_like(value).ok_or_else(|| err(path, format!("expected a GUID such as da2bb850-63ef-47e4-8b45-7b5b841eaa9b, got {value:?}")))
+}
+
+fn uuid_like(value: &str) -> Option<String> {
+    let v = value.trim().to_ascii_lowercase();
+    let groups: Vec<&str> = v.split('-').collect();
+    let lens = [8, 4, 4, 4, 12];
+    (groups.len() == 5 && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))).then_some(v)
+}
+
+fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSettings, ConfigError> {
+    let p = |k: &str| format!("registers[{i}].{k}");
+    let id = guid(&p("id"), &r.id)?;
+    let group_id = r.group_id.filter(|s| !s.is_empty()).map(|g| guid(&p("group_id"), &g)).transpose()?;
+    let juridical_person_id = r.juridical_person_id.filter(|s| !s.is_empty()).map(|g| guid(&p("juridical_person_id"), &g)).transpose()?;
+    let transport = match r.transport {
+        RawTransport::Serial { path, baud } => {
+            let baud = match baud {
+                None => None,
+                Some(RawBaud::Word(w)) if w == "auto" => None,
+                Some(RawBaud::Word(w)) => return Err(err(p("transport.baud"), format!("expected \"auto\" or one of {BAUD_RATES:?}, got {w:?}"))),
+                Some(RawBaud::Number(n)) if BAUD_RATES.contains(&n) => Some(n),
+                Some(RawBaud::Number(n)) => return Err(err(p("transport.baud"), format!("expected \"auto\" or one of {BAUD_RATES:?}, got {n}"))),
+            };
+            TransportSettings::Serial { path, baud }
+        }
+        RawTransport::Tcp { address } => {
+            if !address.contains(':') {
+                return Err(err(p("transport.address"), format!("expected HOST:PORT (Shtrih models listen on 7778 by default), got {address:?}")));
+            }
+            TransportSettings::Tcp { address }
+        }
+        RawTransport::Emulator { state_file } => TransportSettings::Emulator { state_file: state_file.unwrap_or_else(|| data_dir.join(format!("emulator-{id}.json"))) },
+    };
+    let password = |key: &str, v: Option<u32>, default: u32| -> Result<u32, ConfigError> {
+        let v = v.unwrap_or(default);
+        if v == 0 || v > 99_999_999 {
+            return Err(err(p(key), format!("expected a register password 1..99999999, got {v}")));
+        }
+        Ok(v)
+    };
+    let operator_password = password("operator_password", r.operator_password, 1)?;
+    let admin_password = password("admin_password", r.admin_password, 30)?;
+    let utc_offset = match r.utc_offset {
+        None => local_offset(),
+        Some(s) => parse_offset(&s).ok_or_else(|| err(p("utc_offset"), format!("expected an offset such as \"+03:00\", got {s:?}")))?,
+    };
+    let taxes = match r.taxes {
+        None => TaxGroupMap::default(),
+        Some(table) => {
+            let mut map = TaxGroupMap::empty();
+            for (code, group) in table {
+                let key = p(&format!("taxes.\"{code}\""));
+                let code_num: i64 = code.parse().map_err(|_| err(&key, "expected an API VAT code 1..14 as the key"))?;
+                let rate = VatRate::from_api_code(code_num, &key).map_err(|e| err(&key, e.to_string()))?;
+                let group = TaxGroup::new(group).ok_or_else(|| err(&key, format!("expected a tax group 1..6 (row of table 6), got {group}")))?;
+                map.set(rate, group);
+            }
+            map
+        }
+    };
+    let cashier_name = r.cashier_name.unwrap_or_else(|| "Кассир".to_string());
+    if cashier_name.chars().count() > 64 {
+        return Err(err(p("cashier_name"), "at most 64 characters"));
+    }
+    let cashier_inn = r.cashier_inn.filter(|s| !s.is_empty());
+    if let Some(inn) = &cashier_inn {
+        if inn.len() != 12 || !inn.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err(p("cashier_inn"), format!("expected 12 digits, got {inn:?}")));
+        }
+    }
+    let defaults = ShiftPolicy::default();
+    let daily_z_at = match r.shift.daily_z_at {
+        None => None,
+        Some(s) => Some(NaiveTime::parse_from_str(&s, "%H:%M").map_err(|_| err(p("shift.daily_z_at"), format!("expected HH:MM, got {s:?}")))?),
+    };
+    let shift = ShiftPolicy {
+        open_on_demand: r.shift.open_on_demand.unwrap_or(defaults.open_on_demand),
+        close_before_24h: r.shift.close_before_24h.unwrap_or(defaults.close_before_24h),
+        close_margin: r.shift.close_margin_minutes.map(|m| Duration::from_secs(m * 60)).unwrap_or(defaults.close_margin),
+        daily_z_at,
+    };
+    Ok(RegisterSettings {
+        id,
+        group_id,
+        juridical_person_id,
+        default: r.default,
+        transport,
+        link_layer: r.link_layer.unwrap_or(LinkLayerSetting::Auto),
+        operator_password,
+        admin_password,
+        utc_offset,
+        taxes,
+        cashier_name,
+        cashier_inn,
+        shift,
+    })
+}
+
+/// The host's current UTC offset, the usual zone of a register's clock.
+pub fn local_offset() -> FixedOffset {
+    *chrono::Local::now().offset()
+}
+
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
+    FixedOffset::east_opt(sign * secs)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn minimal(extra: &str) -> String {
+        format!(
+            "[auth]\nhs256_secret = \"{SECRET}\"\n[storage]\ndata_dir = \"/tmp/fg\"\n[[registers]]\nid = \"DA2BB850-63EF-47E4-8B45-7B5B841EAA9B\"\n[registers.transport]\nkind = \"serial\"\npath = \"/dev/ttyACM0\"\n{extra}"
+        )
+    }
+
+    #[test]
+    fn minimal_config_gets_documented_defaults() {
+        let c = Config::parse(&minimal(""), None).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:5897");
+        assert_eq!(c.registers.len(), 1);
+        let r = &c.registers[0];
+        assert_eq!(r.id, "da2bb850-63ef-47e4-8b45-7b5b841eaa9b");
+        assert!(r.default, "a single register is the default");
+        assert_eq!(r.transport, TransportSettings::Serial { path: "/dev/ttyACM0".into(), baud: None });
+        assert_eq!((r.operator_password, r.admin_password), (1, 30));
+        assert_eq!(r.taxes, TaxGroupMap::default());
+        assert!(r.shift.open_on_demand && r.shift.close_before_24h);
+    }
+
+    #[test]
+    fn mistakes_name_the_key_path() {
+        let e = Config::parse(&minimal("baud = 1234\n"), None).unwrap_err();
+        assert_eq!(e.path, "registers[0].transport.baud");
+        let e = Config::parse(&minimal("[registers.taxes]\n\"3\" = 9\n"), None).unwrap_err();
+        assert_eq!(e.path, "registers[0].taxes.\"3\"");
+        let e = Config::parse(&minimal("[registers.shift]\ndaily_z_at = \"25:99\"\n"), None).unwrap_err();
+        assert_eq!(e.path, "registers[0].shift.daily_z_at");
+        let e = Config::parse(&minimal("").replace("DA2BB850-63EF-47E4-8B45-7B5B841EAA9B", "cashbox-1"), None).unwrap_err();
+        assert_eq!(e.path, "registers[0].id");
+        let e = Config::parse(&minimal("").replace(&format!("hs256_secret = \"{SECRET}\""), ""), None).unwrap_err();
+        assert_eq!(e.path, "auth");
+        let e = Config::parse(&minimal("colour = 1\n"), None).unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn the_secret_comes_from_the_environment_when_given() {
+        let text = minimal("").replace(&format!("hs256_secret = \"{SECRET}\""), "");
+        let c = Config::parse(&text, Some("x".repeat(40))).unwrap();
+        assert_eq!(c.auth.hs256_secret.as_deref(), Some("x".repeat(40).as_str()));
+    }
+
+    #[test]
+    fn custom_tax_mapping_replaces_the_default() {
+        let c = Config::parse(&minimal("[registers.taxes]\n\"3\" = 1\n\"7\" = 6\n"), None).unwrap();
+        let t = &c.registers[0].taxes;
+        assert_eq!(t.group(VatRate::Vat22).map(TaxGroup::number), Some(1));
+        assert_eq!(t.group(VatRate::Vat5).map(TaxGroup::number), Some(6));
+        assert_eq!(t.group(VatRate::Vat10), None);
+    }
+}
