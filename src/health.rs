@@ -1,0 +1,104 @@
+//! What each register is doing right now, shared by its worker with the status page, the
+//! metrics and the logs. Written only by the worker; everyone else reads snapshots.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use parking_lot::Mutex;
+use serde::Serialize;
+
+/// How many recent operations the status page shows per register.
+const RECENT: usize = 20;
+
+/// The worker's view of its register.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RegisterState {
+    /// Opening the port, detecting speed and link layer.
+    Connecting,
+    /// Connected and idle or working.
+    Ready,
+    /// Connected but cannot work: cover open, no paper, shift expired …
+    NotReady { code: String, message: String },
+    /// No link (unplugged, powered off, wrong port).
+    NoLink { message: String },
+    /// Stopped: an unknown outcome could not be settled from the register's state. An operator
+    /// must look at the register; the queue of this register is held until the service restarts.
+    Halted { message: String },
+}
+
+/// A line of the recent-operations list.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecentOperation {
+    /// operationId.
+    pub id: String,
+    /// receipt / cash_in / cash_out.
+    pub kind: String,
+    /// done / failed.
+    pub outcome: String,
+    /// FD number or the register's document number, or the error.
+    pub detail: String,
+    /// When it finished.
+    pub at: DateTime<Utc>,
+}
+
+/// Everything the status page and metrics show about one register.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterHealth {
+    /// Cashbox id.
+    pub id: String,
+    /// Current state.
+    pub state: RegisterState,
+    /// Model and serial as the register reports them.
+    pub model: Option<String>,
+    /// KKT serial number.
+    pub kkt_serial: Option<String>,
+    /// FN number.
+    pub fn_number: Option<String>,
+    /// Registration number.
+    pub rnm: Option<String>,
+    /// FN expiry date.
+    pub fn_expiry: Option<chrono::NaiveDate>,
+    /// When the current shift was opened (register local time), if a shift is open and known.
+    pub shift_opened_at: Option<NaiveDateTime>,
+    /// Shift number, if known.
+    pub shift_number: Option<u32>,
+    /// Last error seen (device refusal, link failure), with its time.
+    pub last_error: Option<(DateTime<Utc>, String)>,
+    /// Recent finished operations, newest first.
+    pub recent: VecDeque<RecentOperation>,
+}
+
+/// Shared handle.
+pub type Health = Arc<Mutex<RegisterHealth>>;
+
+/// A fresh handle for register `id`.
+pub fn new_health(id: &str) -> Health {
+    Arc::new(Mutex::new(RegisterHealth {
+        id: id.to_string(),
+        state: RegisterState::Connecting,
+        model: None,
+        kkt_serial: None,
+        fn_number: None,
+        rnm: None,
+        fn_expiry: None,
+        shift_opened_at: None,
+        shift_number: None,
+        last_error: None,
+        recent: VecDeque::new(),
+    }))
+}
+
+impl RegisterHealth {
+    /// Records a finished operation.
+    pub fn finished(&mut self, op: RecentOperation) {
+        self.recent.push_front(op);
+        self.recent.truncate(RECENT);
+    }
+
+    /// Records an error.
+    pub fn error(&mut self, message: impl Into<String>) {
+        self.last_error = Some((Utc::now(), message.into()));
+    }
+}

@@ -1,0 +1,251 @@
+//! `serve`: the HTTP API, one worker per register, graceful shutdown on SIGTERM/SIGINT, and
+//! systemd readiness/watchdog notifications.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{AuthSettings, Config, RegisterSettings, ShiftPolicy, TransportSettings};
+use crate::connect::Connector;
+use crate::health::{new_health, Health};
+use crate::worker::Worker;
+
+/// The cashbox id of the virtual register of `serve --emulator`: the one in the API's own
+/// example request, so that example works verbatim.
+pub const DEV_CASHBOX_ID: &str = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b";
+
+/// Arguments of `serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Configuration file (see config/fiscal-gateway.toml).
+    #[arg(long, value_name = "FILE", required_unless_present = "emulator", conflicts_with = "emulator")]
+    pub config: Option<PathBuf>,
+    /// Run with one built-in virtual register, no configuration needed; prints a development token.
+    #[arg(long)]
+    pub emulator: bool,
+    /// Listen address (overrides the configuration; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory for `--emulator` (default: the user's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Operation deadline in seconds for `--emulator`.
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<u64>,
+    /// Logs as JSON lines.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+/// Runs the gateway until SIGTERM or SIGINT.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let (mut config, dev_secret) = if args.emulator {
+        let (c, s) = emulator_config(args.data_dir.clone(), args.deadline)?;
+        (c, Some(s))
+    } else {
+        let path = args.config.clone().context("--config FILE or --emulator is required")?;
+        (Config::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?, None)
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    init_logging(config.log_json || args.log_json);
+
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let store = queue::Store::open(&config.data_dir.join("operations"), queue::StoreConfig { retention: config.retention, ..Default::default() })
+        .with_context(|| format!("cannot open the operation store in {}", config.data_dir.display()))?;
+    let store = Arc::new(store);
+    let _retention = store.spawn_retention(Duration::from_secs(3600));
+
+    let shutdown = CancellationToken::new();
+    let mut workers = tokio::task::JoinSet::new();
+    let mut healths: Vec<Health> = Vec::new();
+    for settings in &config.registers {
+        let emulator = match &settings.transport {
+            TransportSettings::Emulator { state_file } => Some(start_emulator(state_file)?),
+            _ => None,
+        };
+        let connector = Connector::new(settings, emulator);
+        let health = new_health(&settings.id);
+        healths.push(health.clone());
+        let worker = Worker::new(settings.clone(), store.clone(), connector, config.operation_deadline, health, shutdown.child_token());
+        workers.spawn(worker.run());
+    }
+
+    let state = gateway_http::AppState {
+        store: store.clone(),
+        registers: config.registers.iter().map(route).collect(),
+        default_register: config.registers.iter().find(|r| r.default).map(|r| r.id.clone()),
+        auth: auth_config(&config.auth)?,
+        body_limit: config.body_limit,
+        max_wait: config.max_wait,
+    };
+    let router = gateway_http::app(state);
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    println!("listening on http://{local}");
+    tracing::info!(address = %local, registers = config.registers.len(), "fiscal-gateway started");
+    if let Some(secret) = &dev_secret {
+        print_dev_help(local, secret, &config.data_dir);
+    }
+    notify_ready();
+    spawn_watchdog(shutdown.clone());
+
+    let signal_token = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested; finishing the exchanges on the wire");
+        signal_token.cancel();
+    });
+    let server_token = shutdown.clone();
+    axum::serve(listener, router).with_graceful_shutdown(async move { server_token.cancelled().await }).await.context("HTTP server failed")?;
+    while workers.join_next().await.is_some() {}
+    store.sync().await.context("final sync of the operation store failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn route(r: &RegisterSettings) -> gateway_http::RegisterRoute {
+    gateway_http::RegisterRoute {
+        id: r.id.clone(),
+        group_id: r.group_id.clone(),
+        juridical_person_id: r.juridical_person_id.clone(),
+        utc_offset: r.utc_offset,
+        taxes: r.taxes.clone(),
+    }
+}
+
+fn auth_config(auth: &AuthSettings) -> anyhow::Result<gateway_http::AuthConfig> {
+    let mut config = gateway_http::AuthConfig::new();
+    if let Some(secret) = &auth.hs256_secret {
+        config = config.with_hs256(secret.as_bytes());
+    }
+    for (path, pem) in &auth.public_keys_pem {
+        config = config.with_public_key_pem(pem).map_err(|e| anyhow::anyhow!("auth.public_key_files: {}: {e}", path.display()))?;
+    }
+    Ok(config)
+}
+
+fn start_emulator(state_file: &Path) -> anyhow::Result<emulator::Emulator> {
+    if let Some(dir) = state_file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let config = emulator::EmulatorConfig { state_file: Some(state_file.to_path_buf()), ..Default::default() };
+    emulator::Emulator::new(config).with_context(|| format!("cannot start the virtual register with state {}", state_file.display()))
+}
+
+/// The configuration of `serve --emulator`: one virtual register, data in the user's data
+/// directory, a development secret created once and kept there.
+fn emulator_config(data_dir: Option<PathBuf>, deadline: Option<u64>) -> anyhow::Result<(Config, String)> {
+    let data_dir = data_dir.unwrap_or_else(default_dev_dir);
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let secret_file = data_dir.join("dev-secret");
+    let secret = match std::fs::read_to_string(&secret_file) {
+        Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
+        _ => {
+            let s: String = (0..48).map(|_| char::from(b'a' + rand::random::<u8>() % 26)).collect();
+            std::fs::write(&secret_file, &s).with_context(|| format!("cannot write {}", secret_file.display()))?;
+            s
+        }
+    };
+    let register = RegisterSettings {
+        id: DEV_CASHBOX_ID.to_string(),
+        group_id: None,
+        juridical_person_id: None,
+        default: true,
+        transport: TransportSettings::Emulator { state_file: data_dir.join("emulator.json") },
+        link_layer: crate::config::LinkLayerSetting::Standard,
+        operator_password: 1,
+        admin_password: 30,
+        utc_offset: crate::config::local_offset(),
+        taxes: fiscal_model::TaxGroupMap::default(),
+        cashier_name: "Кассир".to_string(),
+        cashier_inn: None,
+        shift: ShiftPolicy::default(),
+    };
+    let config = Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 5897)),
+        body_limit: 256 * 1024,
+        max_wait: Duration::from_secs(60),
+        auth: AuthSettings { hs256_secret: Some(secret.clone()), public_keys_pem: Vec::new() },
+        data_dir,
+        retention: Duration::from_secs(30 * 86_400),
+        operation_deadline: Duration::from_secs(deadline.unwrap_or(600)),
+        registers: vec![register],
+        log_json: false,
+    };
+    Ok((config, secret))
+}
+
+fn default_dev_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("fiscal-gateway-dev");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(home).join(".local/share/fiscal-gateway-dev");
+    }
+    std::env::temp_dir().join("fiscal-gateway-dev")
+}
+
+fn print_dev_help(addr: SocketAddr, secret: &str, data_dir: &Path) {
+    let token = gateway_http::dev_token(secret.as_bytes());
+    println!("virtual register: cashboxId {DEV_CASHBOX_ID}, data in {}", data_dir.display());
+    println!("development token: {token}");
+    println!("try:");
+    println!("  curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\");
+    println!("    http://{addr}/v1.0/operations/formReceipt -d '{{\"operationId\":\"demo-1\",\"receiptType\":1,\"printReceipt\":true,\"taxationSystem\":2,\"positions\":[{{\"name\":\"Молоко коровье\",\"quantity\":3,\"price\":70,\"taxType\":3}}],\"cashPaymentSum\":210,\"cashlessPaymentSum\":0,\"totalSum\":210,\"cashboxId\":\"{DEV_CASHBOX_ID}\"}}'");
+    println!("  curl -s -H 'Authorization: Bearer {token}' 'http://{addr}/v1.0/operations/checkStatus?operationId=demo-1&wait=10'");
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+fn notify_ready() {
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+}
+
+/// Pings the systemd watchdog at half its interval while the runtime is alive.
+fn spawn_watchdog(shutdown: CancellationToken) {
+    let mut usec = 0u64;
+    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+        return;
+    }
+    let every = Duration::from_micros(usec / 2);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => { let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]); }
+                _ = shutdown.cancelled() => break,
+            }
+        }
+    });
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,487 @@
+//! The cashbox worker: one per configured register. It takes operations from the queue in
+//! FIFO order and moves them through the driver, keeping the two promises:
+//!
+//! * before the first non-idempotent command it durably records the snapshot that
+//!   `reconcile` needs, so an unknown outcome can always be settled from the register's state;
+//! * an unknown outcome is never retried: the operation goes to `Reconciling` and the driver
+//!   decides from the FN whether it was done (its FD is recorded), not done (it is queued
+//!   again), or needs an operator (this register's queue stops and says why).
+//!
+//! The worker never abandons a command on the wire: shutdown is checked only between driver
+//! calls, and every driver call finishes its exchange.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use driver::{Cashier, Intent, NotReadyReason, Readiness, Register, RegisterError, Verdict};
+use fiscal_model::{CashMovementKind, Completion, OperationBody};
+use queue::{OpState, Operation, Reason, RegisterId, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::RegisterSettings;
+use crate::connect::Connector;
+use crate::health::{Health, RecentOperation, RegisterState};
+use crate::shift::ShiftClock;
+
+/// Back-off while the register is not ready or unreachable: first poll, and the ceiling.
+const POLL_FIRST: Duration = Duration::from_millis(200);
+const POLL_MAX: Duration = Duration::from_secs(5);
+/// How often an idle worker looks at the shift clock and at documents left unprinted.
+const IDLE_TICK: Duration = Duration::from_secs(30);
+
+/// Why the loop stepped back.
+enum Step {
+    /// Go round again at once.
+    Again,
+    /// The link is gone: drop the register and reconnect.
+    Reconnect(String),
+    /// Wait (back-off) before going round again.
+    Backoff,
+    /// An operator is needed: hold this register's queue.
+    Halt(String),
+}
+
+/// One register's worker.
+pub struct Worker {
+    settings: RegisterSettings,
+    register_id: RegisterId,
+    store: Arc<Store>,
+    connector: Connector,
+    deadline: Duration,
+    health: Health,
+    shutdown: CancellationToken,
+    shift: ShiftClock,
+}
+
+impl Worker {
+    /// A worker for `settings`, not yet running.
+    pub fn new(settings: RegisterSettings, store: Arc<Store>, connector: Connector, deadline: Duration, health: Health, shutdown: CancellationToken) -> Worker {
+        let register_id = RegisterId::new(settings.id.clone());
+        let shift = ShiftClock::new(settings.shift.clone());
+        Worker { settings, register_id, store, connector, deadline, health, shutdown, shift }
+    }
+
+    fn cashier(&self) -> Cashier {
+        Cashier { name: self.settings.cashier_name.clone(), inn: self.settings.cashier_inn.clone() }
+    }
+
+    /// Runs until shutdown.
+    pub async fn run(mut self) {
+        let mut register: Option<Register> = None;
+        let mut backoff = POLL_FIRST;
+        while !self.shutdown.is_cancelled() {
+            let step = match register.as_mut() {
+                None => match self.connect().await {
+                    Ok(r) => {
+                        register = Some(r);
+                        backoff = POLL_FIRST;
+                        Step::Again
+                    }
+                    Err(message) => {
+                        self.set_state(RegisterState::NoLink { message: message.clone() });
+                        self.hold_waiting("NO_LINK", "Нет связи с ККТ.", None).await;
+                        Step::Backoff
+                    }
+                },
+                Some(r) => self.step(r).await,
+            };
+            match step {
+                Step::Again => backoff = POLL_FIRST,
+                Step::Backoff => {
+                    self.pause(backoff).await;
+                    backoff = (backoff * 2).min(POLL_MAX);
+                }
+                Step::Reconnect(message) => {
+                    tracing::warn!(register = %self.settings.id, %message, "link to the register lost; reconnecting");
+                    self.health.lock().error(message.clone());
+                    self.set_state(RegisterState::NoLink { message });
+                    register = None;
+                }
+                Step::Halt(message) => {
+                    tracing::error!(register = %self.settings.id, %message, "register needs an operator; its queue is held");
+                    self.health.lock().error(message.clone());
+                    self.set_state(RegisterState::Halted { message });
+                    self.shutdown.cancelled().await;
+                }
+            }
+        }
+        tracing::info!(register = %self.settings.id, "worker stopped");
+    }
+
+    async fn connect(&mut self) -> Result<Register, String> {
+        self.set_state(RegisterState::Connecting);
+        let mut register = self.connector.connect().await.map_err(|e| e.to_string())?;
+        match register.identity().await {
+            Ok(id) => {
+                tracing::info!(register = %self.settings.id, model = %id.model, fn_number = %id.fn_number, rnm = %id.rnm, "register connected");
+                let mut h = self.health.lock();
+                h.model = Some(id.model.clone());
+                h.kkt_serial = Some(id.kkt_serial.clone());
+                h.fn_number = Some(id.fn_number.clone());
+                h.rnm = Some(id.rnm.clone());
+                h.fn_expiry = id.fn_expiry;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+        self.set_state(RegisterState::Ready);
+        Ok(register)
+    }
+
+    /// One round: settle what is unsettled, keep the shift and the printer healthy, do the next
+    /// operation.
+    async fn step(&mut self, r: &mut Register) -> Step {
+        // 1. Unknown outcomes first: nothing new is sent while one is unsettled.
+        match self.store.unsettled(&self.register_id) {
+            Ok(ops) => {
+                for op in ops {
+                    match self.settle(r, &op).await {
+                        Step::Again => {}
+                        other => return other,
+                    }
+                }
+            }
+            Err(e) => return self.store_trouble(e),
+        }
+        // 2. Documents the FN closed but the printer did not finish.
+        if let Some(step) = self.resume_printing(r).await {
+            return step;
+        }
+        // 3. Shift policy (Z before 24 h, daily Z).
+        if let Some(step) = self.shift_policy(r).await {
+            return step;
+        }
+        // 4. The next operation, or sleep until one arrives.
+        let signal = self.store.work_signal(&self.register_id);
+        let notified = signal.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let op = match self.store.next_for(&self.register_id) {
+            Ok(op) => op,
+            Err(e) => return self.store_trouble(e),
+        };
+        let Some(op) = op else {
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(IDLE_TICK) => {}
+                _ = self.shutdown.cancelled() => {}
+            }
+            return Step::Again;
+        };
+        self.process(r, op).await
+    }
+
+    async fn process(&mut self, r: &mut Register, op: Operation) -> Step {
+        if let Some(step) = self.fail_if_past_deadline(&op).await {
+            return step;
+        }
+        // Make the register ready: open a shift on demand, Z when expired, finish printing.
+        match self.make_ready(r).await {
+            Ok(None) => {}
+            Ok(Some(reason)) => return self.wait_for(&op, reason).await,
+            Err(e) => return self.driver_trouble(e),
+        }
+        let snapshot = match r.snapshot().await {
+            Ok(s) => s,
+            Err(e) => return self.driver_trouble(e),
+        };
+        let snapshot_json = match serde_json::to_value(&snapshot) {
+            Ok(v) => v,
+            Err(e) => return Step::Halt(format!("cannot record snapshot: {e}")),
+        };
+        // Durable before the first non-idempotent command (invariant 2).
+        if let Err(e) = self.store.transition(&op.id, OpState::Sending { snapshot: snapshot_json.clone() }, "sending").await {
+            return self.store_trouble(e);
+        }
+        tracing::info!(operation = %op.id, register = %self.settings.id, "sent to the register");
+        let result = match &op.request.body {
+            OperationBody::Receipt(receipt) => r.fiscalize(receipt, &self.settings.taxes, Some(&self.cashier())).await.map(Completion::Receipt),
+            OperationBody::Cash(movement) => r.cash(*movement).await.map(Completion::Cash),
+        };
+        match result {
+            Ok(completion) => self.complete(&op, completion).await,
+            Err(RegisterError::Unknown(unknown)) => {
+                tracing::warn!(operation = %op.id, register = %self.settings.id, detail = %unknown, "outcome unknown; settling from the register's state");
+                if let Err(e) = self.store.transition(&op.id, OpState::Reconciling { snapshot: snapshot_json }, &format!("unknown outcome: {unknown}")).await {
+                    return self.store_trouble(e);
+                }
+                // Settle on the next round (after a reconnect if the link is gone).
+                Step::Reconnect(format!("unknown outcome: {unknown}"))
+            }
+            Err(RegisterError::Link(e)) => {
+                // Proven not executed (§2.7): the operation waits for the link.
+                let reason = Reason { code: "NO_LINK".into(), message: "Нет связи с ККТ.".into(), device_error: None };
+                if let Err(e) = self.store.transition(&op.id, OpState::Waiting { reason, since: Utc::now() }, "link failed before the command was accepted").await {
+                    return self.store_trouble(e);
+                }
+                Step::Reconnect(e.to_string())
+            }
+            Err(RegisterError::NotReady(reason)) => self.wait_for(&op, reason).await,
+            Err(RegisterError::Refused(refusal)) => {
+                let code = refusal.code;
+                let info = code.info();
+                self.health.lock().error(format!("{}: {} ({:#04x})", refusal.command, info.russian, code.0));
+                if refusal.is_transient() {
+                    // Paper, cover, shift, busy: nothing was fiscalized; wait and try again.
+                    let reason = Reason { code: info.code.to_string(), message: info.russian.to_string(), device_error: Some(code.0) };
+                    self.wait_with(&op, reason).await
+                } else {
+                    let reason = Reason { code: info.code.to_string(), message: info.russian.to_string(), device_error: Some(code.0) };
+                    tracing::warn!(operation = %op.id, register = %self.settings.id, error = %info.russian, "register refused the operation");
+                    self.fail(&op, reason).await
+                }
+            }
+        }
+    }
+
+    /// Settles an operation left in Sending or Reconciling.
+    async fn settle(&mut self, r: &mut Register, op: &Operation) -> Step {
+        let snapshot_json = match &op.state {
+            OpState::Sending { snapshot } | OpState::Reconciling { snapshot } => snapshot.clone(),
+            _ => return Step::Again,
+        };
+        if matches!(op.state, OpState::Sending { .. }) {
+            if let Err(e) = self.store.transition(&op.id, OpState::Reconciling { snapshot: snapshot_json.clone() }, "settling after restart").await {
+                return self.store_trouble(e);
+            }
+        }
+        let snapshot = match serde_json::from_value(snapshot_json) {
+            Ok(s) => s,
+            Err(e) => return Step::Halt(format!("operation {}: stored snapshot unreadable: {e}", op.id)),
+        };
+        let intent = match &op.request.body {
+            OperationBody::Receipt(receipt) => Intent::Receipt { receipt_type: receipt.receipt_type, total: receipt.total },
+            OperationBody::Cash(movement) => Intent::Cash(*movement),
+        };
+        match r.reconcile(&snapshot, &intent).await {
+            Ok(Verdict::Done(completion)) => {
+                tracing::info!(operation = %op.id, register = %self.settings.id, "settled: the register had done it");
+                self.complete(op, completion).await
+            }
+            Ok(Verdict::NotDone) => {
+                tracing::info!(operation = %op.id, register = %self.settings.id, "settled: not done; queued again");
+                match self.store.transition(&op.id, OpState::Queued, "settled: not done, queued again").await {
+                    Ok(_) => Step::Again,
+                    Err(e) => self.store_trouble(e),
+                }
+            }
+            Ok(Verdict::NeedsOperator(reason)) => Step::Halt(format!("operation {}: {reason}", op.id)),
+            Err(e) => self.driver_trouble(e),
+        }
+    }
+
+    async fn complete(&mut self, op: &Operation, completion: Completion) -> Step {
+        let detail = match &completion {
+            Completion::Receipt(f) => format!("FD {} ФПД {}{}", f.fd_number, f.fiscal_sign, if f.not_printed { " (не допечатан)" } else { "" }),
+            Completion::Cash(c) => format!("документ {}", c.document_number),
+        };
+        if let Err(e) = self.store.transition(&op.id, OpState::Done { completion }, &detail).await {
+            return self.store_trouble(e);
+        }
+        tracing::info!(operation = %op.id, register = %self.settings.id, %detail, "done");
+        self.health.lock().finished(RecentOperation { id: op.id.to_string(), kind: kind_name(&op.request.body).into(), outcome: "done".into(), detail, at: Utc::now() });
+        Step::Again
+    }
+
+    async fn fail(&mut self, op: &Operation, reason: Reason) -> Step {
+        let detail = format!("{} ({})", reason.message, reason.code);
+        if let Err(e) = self.store.transition(&op.id, OpState::Failed { reason }, &detail).await {
+            return self.store_trouble(e);
+        }
+        tracing::warn!(operation = %op.id, register = %self.settings.id, %detail, "failed");
+        self.health.lock().finished(RecentOperation { id: op.id.to_string(), kind: kind_name(&op.request.body).into(), outcome: "failed".into(), detail, at: Utc::now() });
+        Step::Again
+    }
+
+    async fn wait_for(&mut self, op: &Operation, reason: NotReadyReason) -> Step {
+        let reason = Reason { code: reason.code().to_string(), message: reason.russian().to_string(), device_error: None };
+        self.wait_with(op, reason).await
+    }
+
+    /// Keeps `op` waiting with `reason` (written only when the reason changes) and backs off.
+    async fn wait_with(&mut self, op: &Operation, reason: Reason) -> Step {
+        self.set_state(RegisterState::NotReady { code: reason.code.clone(), message: reason.message.clone() });
+        let same = matches!(&op.state, OpState::Waiting { reason: r, .. } if r.code == reason.code);
+        if !same {
+            tracing::info!(operation = %op.id, register = %self.settings.id, reason = %reason.message, "waiting");
+            if let Err(e) = self.store.transition(&op.id, OpState::Waiting { reason, since: Utc::now() }, "register not ready").await {
+                return self.store_trouble(e);
+            }
+        }
+        if let Some(step) = self.fail_if_past_deadline(op).await {
+            return step;
+        }
+        Step::Backoff
+    }
+
+    /// While there is no link, the head operation shows why it waits, and fails after the deadline.
+    async fn hold_waiting(&mut self, code: &str, message: &str, device_error: Option<u8>) {
+        let Ok(Some(op)) = self.store.next_for(&self.register_id) else { return };
+        let reason = Reason { code: code.into(), message: message.into(), device_error };
+        let _ = self.wait_with(&op, reason).await;
+    }
+
+    async fn fail_if_past_deadline(&mut self, op: &Operation) -> Option<Step> {
+        let age = (Utc::now() - op.created_at).to_std().unwrap_or_default();
+        if age < self.deadline {
+            return None;
+        }
+        let fresh = self.store.get(&op.id).ok().flatten();
+        let reason = match fresh.as_ref().map(|o| &o.state) {
+            Some(OpState::Waiting { reason, .. }) => reason.clone(),
+            Some(OpState::Queued) | None => Reason { code: "DEADLINE".into(), message: "Истекло время ожидания ККТ.".into(), device_error: None },
+            Some(_) => return None,
+        };
+        Some(self.fail(op, reason).await)
+    }
+
+    /// Brings the register to "ready for a document"; `Some(reason)` when it cannot be.
+    async fn make_ready(&mut self, r: &mut Register) -> Result<Option<NotReadyReason>, RegisterError> {
+        for _ in 0..4 {
+            let status = r.status().await?;
+            let reason = match status.readiness {
+                Readiness::Ready => {
+                    self.set_state(RegisterState::Ready);
+                    return Ok(None);
+                }
+                Readiness::NotReady(reason) => reason,
+            };
+            match reason {
+                NotReadyReason::ShiftClosed if self.settings.shift.open_on_demand => self.open_shift(r).await?,
+                NotReadyReason::ShiftExpired if self.settings.shift.close_before_24h => {
+                    self.close_shift(r).await?;
+                    if self.settings.shift.open_on_demand {
+                        self.open_shift(r).await?;
+                    }
+                }
+                // No unsettled operation owns it (they were settled first): a leftover.
+                NotReadyReason::ReceiptOpen => {
+                    tracing::warn!(register = %self.settings.id, "a receipt was left open on the register; cancelling it");
+                    r.cancel_receipt().await?;
+                }
+                NotReadyReason::WaitingContinuePrint => r.continue_printing().await?,
+                NotReadyReason::Printing => r.wait_printed().await.map(|_| ())?,
+                other => return Ok(Some(other)),
+            }
+        }
+        Ok(Some(NotReadyReason::Other("ККТ не готова.".into())))
+    }
+
+    async fn open_shift(&mut self, r: &mut Register) -> Result<(), RegisterError> {
+        let report = r.open_shift(&self.cashier()).await?;
+        tracing::info!(register = %self.settings.id, shift = report.shift_number, fd = report.fd_number, "shift opened");
+        let now = self.register_now();
+        self.shift.opened(now);
+        let mut h = self.health.lock();
+        h.shift_opened_at = Some(now);
+        h.shift_number = Some(report.shift_number);
+        Ok(())
+    }
+
+    async fn close_shift(&mut self, r: &mut Register) -> Result<(), RegisterError> {
+        let report = r.z_report(&self.cashier()).await?;
+        tracing::info!(register = %self.settings.id, shift = report.shift_number, fd = report.fd_number, "shift closed (Z report)");
+        self.shift.closed(self.register_now());
+        let mut h = self.health.lock();
+        h.shift_opened_at = None;
+        Ok(())
+    }
+
+    async fn shift_policy(&mut self, r: &mut Register) -> Option<Step> {
+        if !self.shift.close_due(self.register_now()) {
+            return None;
+        }
+        match self.close_shift(r).await {
+            Ok(()) => None,
+            // Not open after all (closed by hand): forget it.
+            Err(RegisterError::Refused(_)) | Err(RegisterError::NotReady(_)) => {
+                self.shift.closed(self.register_now());
+                None
+            }
+            Err(e) => Some(self.driver_trouble(e)),
+        }
+    }
+
+    async fn resume_printing(&mut self, r: &mut Register) -> Option<Step> {
+        let ops = match self.store.not_printed(&self.register_id) {
+            Ok(ops) if !ops.is_empty() => ops,
+            Ok(_) => return None,
+            Err(e) => return Some(self.store_trouble(e)),
+        };
+        let status = match r.status().await {
+            Ok(s) => s,
+            Err(e) => return Some(self.driver_trouble(e)),
+        };
+        match status.readiness {
+            Readiness::NotReady(NotReadyReason::WaitingContinuePrint) => {
+                if let Err(e) = r.continue_printing().await {
+                    return Some(self.driver_trouble(e));
+                }
+                if let Err(e) = r.wait_printed().await {
+                    return Some(self.driver_trouble(e));
+                }
+            }
+            Readiness::Ready => {}
+            // Paper still out: the next operation will wait with the reason.
+            Readiness::NotReady(_) => return None,
+        }
+        for op in ops {
+            if let OpState::Done { completion: Completion::Receipt(mut fiscal) } = op.state.clone() {
+                fiscal.not_printed = false;
+                if let Err(e) = self.store.transition(&op.id, OpState::Done { completion: Completion::Receipt(fiscal) }, "printing finished").await {
+                    return Some(self.store_trouble(e));
+                }
+                tracing::info!(operation = %op.id, register = %self.settings.id, "receipt printed after paper was loaded");
+            }
+        }
+        None
+    }
+
+    fn driver_trouble(&mut self, e: RegisterError) -> Step {
+        match e {
+            RegisterError::Link(e) => Step::Reconnect(e.to_string()),
+            RegisterError::Unknown(u) => Step::Reconnect(u.to_string()),
+            RegisterError::NotReady(reason) => {
+                self.set_state(RegisterState::NotReady { code: reason.code().to_string(), message: reason.russian().to_string() });
+                Step::Backoff
+            }
+            RegisterError::Refused(refusal) => {
+                let info = refusal.code.info();
+                self.health.lock().error(format!("{}: {}", refusal.command, info.russian));
+                Step::Backoff
+            }
+        }
+    }
+
+    fn store_trouble(&mut self, e: queue::StoreError) -> Step {
+        tracing::error!(register = %self.settings.id, error = %e, "operation store error");
+        self.health.lock().error(format!("store: {e}"));
+        Step::Backoff
+    }
+
+    fn set_state(&self, state: RegisterState) {
+        let mut h = self.health.lock();
+        if h.state != state {
+            h.state = state;
+        }
+    }
+
+    fn register_now(&self) -> NaiveDateTime {
+        Utc::now().with_timezone(&self.settings.utc_offset).naive_local()
+    }
+
+    async fn pause(&self, d: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = self.shutdown.cancelled() => {}
+        }
+    }
+}
+
+fn kind_name(body: &OperationBody) -> &'static str {
+    match body {
+        OperationBody::Receipt(_) => "receipt",
+        OperationBody::Cash(m) if m.kind == CashMovementKind::In => "cash_in",
+        OperationBody::Cash(_) => "cash_out",
+    }
+}
