@@ -62,8 +62,15 @@ pub struct RegisterHealth {
     pub fn_expiry: Option<chrono::NaiveDate>,
     /// When the current shift was opened (register local time), if a shift is open and known.
     pub shift_opened_at: Option<NaiveDateTime>,
+    /// The same moment in UTC (for the shift-age metric and the status page).
+    pub shift_opened_at_utc: Option<DateTime<Utc>>,
     /// Shift number, if known.
     pub shift_number: Option<u32>,
+    /// Documents the FN has not yet sent to the OFD, and the oldest one's time (the FN blocks
+    /// after 30 days).
+    pub ofd_unsent: Option<u32>,
+    /// Time of the oldest unsent document.
+    pub ofd_oldest: Option<NaiveDateTime>,
     /// Last error seen (device refusal, link failure), with its time.
     pub last_error: Option<(DateTime<Utc>, String)>,
     /// Recent finished operations, newest first.
@@ -84,7 +91,10 @@ pub fn new_health(id: &str) -> Health {
         rnm: None,
         fn_expiry: None,
         shift_opened_at: None,
+        shift_opened_at_utc: None,
         shift_number: None,
+        ofd_unsent: None,
+        ofd_oldest: None,
         last_error: None,
         recent: VecDeque::new(),
     }))

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod config;
 mod connect;
 mod health;
+mod observe;
 mod serve;
 mod shift;
 mod worker;

@@ -84,7 +84,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         body_limit: config.body_limit,
         max_wait: config.max_wait,
     };
-    let router = gateway_http::app(state);
+    let observed = crate::observe::Observed { registers: Arc::new(healths.clone()), store: store.clone(), prometheus: crate::observe::install_recorder() };
+    let router = gateway_http::app(state).merge(crate::observe::routes(observed));
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");

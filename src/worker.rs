@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::RegisterSettings;
 use crate::connect::Connector;
 use crate::health::{Health, RecentOperation, RegisterState};
+use crate::observe::names;
 use crate::shift::ShiftClock;
 
 /// Back-off while the register is not ready or unreachable: first poll, and the ceiling.
@@ -194,10 +195,12 @@ impl Worker {
             return self.store_trouble(e);
         }
         tracing::info!(operation = %op.id, register = %self.settings.id, "sent to the register");
+        let started = std::time::Instant::now();
         let result = match &op.request.body {
             OperationBody::Receipt(receipt) => r.fiscalize(receipt, &self.settings.taxes, Some(&self.cashier())).await.map(Completion::Receipt),
             OperationBody::Cash(movement) => r.cash(*movement).await.map(Completion::Cash),
         };
+        metrics::histogram!(names::FISCALIZATION_SECONDS, "register" => self.settings.id.clone()).record(started.elapsed().as_secs_f64());
         match result {
             Ok(completion) => self.complete(&op, completion).await,
             Err(RegisterError::Unknown(unknown)) => {
@@ -220,6 +223,7 @@ impl Worker {
             Err(RegisterError::Refused(refusal)) => {
                 let code = refusal.code;
                 let info = code.info();
+                metrics::counter!(names::DEVICE_ERRORS, "register" => self.settings.id.clone(), "code" => info.code).increment(1);
                 self.health.lock().error(format!("{}: {} ({:#04x})", refusal.command, info.russian, code.0));
                 if refusal.is_transient() {
                     // Paper, cover, shift, busy: nothing was fiscalized; wait and try again.
@@ -279,6 +283,7 @@ impl Worker {
             return self.store_trouble(e);
         }
         tracing::info!(operation = %op.id, register = %self.settings.id, %detail, "done");
+        metrics::counter!(names::OPERATIONS, "register" => self.settings.id.clone(), "kind" => kind_name(&op.request.body), "result" => "done").increment(1);
         self.health.lock().finished(RecentOperation { id: op.id.to_string(), kind: kind_name(&op.request.body).into(), outcome: "done".into(), detail, at: Utc::now() });
         Step::Again
     }
@@ -289,6 +294,7 @@ impl Worker {
             return self.store_trouble(e);
         }
         tracing::warn!(operation = %op.id, register = %self.settings.id, %detail, "failed");
+        metrics::counter!(names::OPERATIONS, "register" => self.settings.id.clone(), "kind" => kind_name(&op.request.body), "result" => "failed").increment(1);
         self.health.lock().finished(RecentOperation { id: op.id.to_string(), kind: kind_name(&op.request.body).into(), outcome: "failed".into(), detail, at: Utc::now() });
         Step::Again
     }
@@ -374,6 +380,7 @@ impl Worker {
         self.shift.opened(now);
         let mut h = self.health.lock();
         h.shift_opened_at = Some(now);
+        h.shift_opened_at_utc = Some(Utc::now());
         h.shift_number = Some(report.shift_number);
         Ok(())
     }
@@ -384,6 +391,7 @@ impl Worker {
         self.shift.closed(self.register_now());
         let mut h = self.health.lock();
         h.shift_opened_at = None;
+        h.shift_opened_at_utc = None;
         Ok(())
     }
 
