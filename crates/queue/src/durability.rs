@@ -1,0 +1,248 @@
+//! Group commit: one thread makes the store durable for many writers at once.
+//!
+//! sled's `flush()` writes its log with `sync_file_range`, which neither flushes the drive's
+//! write cache nor the file's size metadata, and sled never syncs its blob files. So each
+//! round here is: `flush()`, then `fsync` of the log file, of blob files not yet synced, and
+//! of the directories. A writer applies its batch, takes the next epoch number (under the
+//! store's write lock, so the number orders after the batch), and waits until a round that
+//! started after that number has finished. Writers arriving during a round share the next
+//! one, so the number of fsyncs grows with time spent syncing, not with the request count.
+//!
+//! This module does not decide what is written; `store` does.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use tokio::sync::watch;
+
+use crate::StoreError;
+
+/// What the sync thread has achieved so far.
+#[derive(Debug, Clone, Default)]
+struct Progress {
+    /// Every epoch up to this one is on stable storage.
+    synced: u64,
+    /// Every epoch up to this one (and above `synced`) met `error`.
+    failed_through: u64,
+    /// The last round's error.
+    error: Option<StoreError>,
+    /// Rounds done (flush + fsyncs), for tests and benchmarks.
+    rounds: u64,
+    /// The thread has stopped.
+    closed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Requests {
+    /// The highest epoch handed to a writer.
+    requested: u64,
+    /// The store is being dropped: finish outstanding rounds and stop.
+    closing: bool,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    requests: Mutex<Requests>,
+    wake: Condvar,
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Requests> {
+    // A panic while holding this lock cannot leave `Requests` inconsistent (two plain fields).
+    shared.requests.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The group-commit machinery of one open store.
+#[derive(Debug)]
+pub(crate) struct Durability {
+    shared: Arc<Shared>,
+    progress: watch::Receiver<Progress>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The files one round syncs.
+struct SyncTarget {
+    db: sled::Db,
+    dir: PathBuf,
+    log: File,
+    blobs_seen: HashSet<std::ffi::OsString>,
+}
+
+impl Durability {
+    /// Makes the freshly opened store's files and directory durable, then starts the thread.
+    pub(crate) fn start(db: sled::Db, dir: &Path) -> Result<Durability, StoreError> {
+        let log_path = dir.join("db");
+        let log = File::open(&log_path)
+            .map_err(|e| StoreError::from_io(&format!("open {}", log_path.display()), &e))?;
+        let mut target = SyncTarget {
+            db,
+            dir: dir.to_path_buf(),
+            log,
+            blobs_seen: HashSet::new(),
+        };
+        target.round()?;
+        let shared = Arc::new(Shared::default());
+        let (tx, progress) = watch::channel(Progress::default());
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("queue-sync".into())
+            .spawn(move || run(&thread_shared, &tx, target))
+            .map_err(|e| StoreError::from_io("spawn the sync thread", &e))?;
+        Ok(Durability {
+            shared,
+            progress,
+            thread: Some(thread),
+        })
+    }
+
+    /// Takes the next epoch: call it after applying a batch, under the store's write lock.
+    pub(crate) fn next_epoch(&self) -> Result<u64, StoreError> {
+        let mut r = lock(&self.shared);
+        if r.closing {
+            return Err(StoreError::Closed);
+        }
+        r.requested += 1;
+        let epoch = r.requested;
+        drop(r);
+        self.shared.wake.notify_one();
+        Ok(epoch)
+    }
+
+    /// The epoch covering every batch applied so far (for answers that read, not write, but
+    /// must not acknowledge what a concurrent writer has not yet made durable).
+    pub(crate) fn current_epoch(&self) -> u64 {
+        lock(&self.shared).requested
+    }
+
+    /// Waits until `epoch` is on stable storage.
+    pub(crate) async fn wait(&self, epoch: u64) -> Result<(), StoreError> {
+        let mut rx = self.progress.clone();
+        loop {
+            {
+                let p = rx.borrow_and_update();
+                if p.synced >= epoch {
+                    return Ok(());
+                }
+                if p.failed_through >= epoch {
+                    return Err(p.error.clone().unwrap_or(StoreError::Closed));
+                }
+                if p.closed {
+                    return Err(StoreError::Closed);
+                }
+            }
+            if rx.changed().await.is_err() {
+                // The thread is gone; it publishes its last progress before leaving.
+                let p = rx.borrow();
+                return if p.synced >= epoch {
+                    Ok(())
+                } else {
+                    Err(StoreError::Closed)
+                };
+            }
+        }
+    }
+
+    /// Rounds done since the store opened.
+    pub(crate) fn rounds(&self) -> u64 {
+        self.progress.borrow().rounds
+    }
+}
+
+impl Drop for Durability {
+    fn drop(&mut self) {
+        lock(&self.shared).closing = true;
+        self.shared.wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the operation store's sync thread panicked");
+            }
+        }
+    }
+}
+
+fn run(shared: &Shared, tx: &watch::Sender<Progress>, mut target: SyncTarget) {
+    let mut synced = 0u64;
+    loop {
+        let goal = {
+            let mut r = lock(shared);
+            while r.requested <= synced && !r.closing {
+                r = shared.wake.wait(r).unwrap_or_else(|e| e.into_inner());
+            }
+            if r.requested <= synced {
+                break; // closing and nothing outstanding
+            }
+            r.requested
+        };
+        let result = target.round();
+        tx.send_modify(|p| {
+            p.rounds += 1;
+            match result {
+                Ok(()) => p.synced = goal,
+                Err(e) => {
+                    tracing::error!(error = %e, "operation store sync failed");
+                    p.failed_through = goal;
+                    p.error = Some(e);
+                }
+            }
+        });
+        // A failed round still settles its epochs (as errors); the next writer retries.
+        synced = goal;
+    }
+    tx.send_modify(|p| p.closed = true);
+}
+
+impl SyncTarget {
+    /// One flush + fsync round.
+    fn round(&mut self) -> Result<(), StoreError> {
+        self.db
+            .flush()
+            .map_err(|e| StoreError::from_sled("sled flush", e))?;
+        self.log
+            .sync_all()
+            .map_err(|e| StoreError::from_io("fsync of the store log", &e))?;
+        self.sync_new_blobs()?;
+        sync_dir(&self.dir)
+    }
+
+    /// sled writes values too big for its log into `blobs/` without ever syncing them.
+    fn sync_new_blobs(&mut self) -> Result<(), StoreError> {
+        let blobs = self.dir.join("blobs");
+        let entries = match std::fs::read_dir(&blobs) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::from_io("list the blob directory", &e)),
+        };
+        let mut present = HashSet::new();
+        let mut any_new = false;
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::from_io("list the blob directory", &e))?;
+            let name = entry.file_name();
+            if !self.blobs_seen.contains(&name) {
+                let file = match File::open(entry.path()) {
+                    Ok(file) => file,
+                    // sled removed an obsolete blob meanwhile.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(StoreError::from_io("open a blob", &e)),
+                };
+                file.sync_all()
+                    .map_err(|e| StoreError::from_io("fsync of a blob", &e))?;
+                any_new = true;
+            }
+            present.insert(name);
+        }
+        self.blobs_seen = present;
+        if any_new {
+            sync_dir(&blobs)?;
+        }
+        Ok(())
+    }
+}
+
+/// fsync of a directory makes the names of files created in it durable.
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::from_io(&format!("fsync of {}", dir.display()), &e))
+}

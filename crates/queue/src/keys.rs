@@ -1,0 +1,154 @@
+//! The on-disk layout: one sled tree, key spaces told apart by a one-byte prefix, and the
+//! versioned record encoding.
+//!
+//! ```text
+//! o <id>                                   -> record (version byte + JSON of Operation)
+//! p <reg len u16 BE> <reg> <seq u64 BE>    -> id     Queued | Waiting, FIFO per register
+//! u <reg len u16 BE> <reg> <seq u64 BE>    -> id     Sending | Reconciling
+//! n <reg len u16 BE> <reg> <seq u64 BE>    -> id     Done with not_printed
+//! f <processed_at ms u64 BE> <id>          -> ""     Done | Failed, for retention
+//! ```
+//!
+//! Everything lives in one tree so that a record and its index entries change in one atomic
+//! `apply_batch`; the register is length-prefixed so that one register's prefix never matches
+//! another's.
+
+use crate::{OpState, Operation, OperationId, RegisterId, StoreError};
+
+/// Version byte in front of every record. Bump it when `Operation`'s serde form changes
+/// incompatibly, and teach `decode_record` the old one.
+pub(crate) const RECORD_VERSION: u8 = 1;
+
+pub(crate) const RECORD: u8 = b'o';
+pub(crate) const PENDING: u8 = b'p';
+pub(crate) const UNSETTLED: u8 = b'u';
+pub(crate) const NOT_PRINTED: u8 = b'n';
+pub(crate) const FINISHED: u8 = b'f';
+
+/// `o <id>`.
+pub(crate) fn record_key(id: &OperationId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + id.as_str().len());
+    k.push(RECORD);
+    k.extend_from_slice(id.as_str().as_bytes());
+    k
+}
+
+/// `<space> <reg len> <reg>`: the prefix of one register in a per-register index.
+pub(crate) fn register_prefix(space: u8, register: &RegisterId) -> Vec<u8> {
+    let reg = register.as_str().as_bytes();
+    // Register ids come from configuration and are short; a longer one is cut so the
+    // length prefix stays honest (two such ids would share an index, never crash).
+    let reg = &reg[..reg.len().min(u16::MAX as usize)];
+    let mut k = Vec::with_capacity(1 + 2 + reg.len() + 8);
+    k.push(space);
+    k.extend_from_slice(&(reg.len() as u16).to_be_bytes());
+    k.extend_from_slice(reg);
+    k
+}
+
+/// `<space> <reg len> <reg> <seq>`.
+pub(crate) fn register_key(space: u8, register: &RegisterId, seq: u64) -> Vec<u8> {
+    let mut k = register_prefix(space, register);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// `f <ms> <id>`; times before 1970 sort first.
+pub(crate) fn finished_key(ms: i64, id: &OperationId) -> Vec<u8> {
+    let mut k = finished_prefix(ms);
+    k.extend_from_slice(id.as_str().as_bytes());
+    k
+}
+
+/// `f <ms>`: the upper bound of a retention scan.
+pub(crate) fn finished_prefix(ms: i64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(FINISHED);
+    k.extend_from_slice(&(ms.max(0) as u64).to_be_bytes());
+    k
+}
+
+/// The id part of an `f` key.
+pub(crate) fn id_of_finished_key(key: &[u8]) -> Option<&[u8]> {
+    key.get(9..)
+}
+
+/// Every index key `op` belongs under, with the value stored there.
+pub(crate) fn index_entries(op: &Operation) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut value = vec![state_tag(&op.state)];
+    value.extend_from_slice(op.id.as_str().as_bytes());
+    let mut out = Vec::with_capacity(2);
+    let space = match &op.state {
+        s if s.is_pending() => Some(PENDING),
+        s if s.is_unsettled() => Some(UNSETTLED),
+        s if s.is_not_printed() => Some(NOT_PRINTED),
+        _ => None,
+    };
+    if let Some(space) = space {
+        out.push((register_key(space, &op.register, op.seq), value));
+    }
+    if op.state.is_finished() {
+        let ms = op.processed_at.map(|t| t.timestamp_millis()).unwrap_or(0);
+        out.push((finished_key(ms, &op.id), Vec::new()));
+    }
+    out
+}
+
+/// Version byte + JSON.
+pub(crate) fn encode_record(op: &Operation) -> Result<Vec<u8>, StoreError> {
+    let mut v = vec![RECORD_VERSION];
+    serde_json::to_writer(&mut v, op)
+        .map_err(|e| StoreError::Corrupt(format!("operation {} cannot be encoded: {e}", op.id)))?;
+    Ok(v)
+}
+
+/// The inverse of [`encode_record`]; the error says what was wrong, for the log.
+pub(crate) fn decode_record(bytes: &[u8]) -> Result<Operation, String> {
+    match bytes.split_first() {
+        Some((&RECORD_VERSION, json)) => {
+            serde_json::from_slice(json).map_err(|e| format!("undecodable record: {e}"))
+        }
+        Some((v, _)) => Err(format!("unknown record version {v}")),
+        None => Err("empty record".into()),
+    }
+}
+
+/// One-byte state tag in front of the id in a per-register index value, so `depth` counts
+/// states from the indexes alone.
+fn state_tag(state: &OpState) -> u8 {
+    match state {
+        OpState::Queued => b'q',
+        OpState::Waiting { .. } => b'w',
+        OpState::Sending { .. } => b's',
+        OpState::Reconciling { .. } => b'r',
+        OpState::Done { .. } => b'd',
+        OpState::Failed { .. } => b'f',
+    }
+}
+
+/// The state name of an index value's tag.
+pub(crate) fn state_name_of_tag(tag: u8) -> &'static str {
+    match tag {
+        b'q' => "queued",
+        b'w' => "waiting",
+        b's' => "sending",
+        b'r' => "reconciling",
+        b'd' => "done",
+        b'f' => "failed",
+        _ => "unknown",
+    }
+}
+
+/// Splits a per-register index value into its state tag and the operation id.
+pub(crate) fn split_index_value(value: &[u8]) -> Option<(u8, OperationId)> {
+    let (&tag, id) = value.split_first()?;
+    let id = std::str::from_utf8(id).ok()?;
+    Some((tag, OperationId::new(id).ok()?))
+}
+
+/// The register part of a per-register index key.
+pub(crate) fn register_of_key(key: &[u8]) -> Option<RegisterId> {
+    let len = u16::from_be_bytes([*key.get(1)?, *key.get(2)?]) as usize;
+    let reg = key.get(3..3 + len)?;
+    Some(RegisterId::new(std::str::from_utf8(reg).ok()?))
+}

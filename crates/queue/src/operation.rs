@@ -1,0 +1,293 @@
+//! The operation record and its state machine: which moves a worker may make.
+//!
+//! This module holds values only; storing them is `store`'s job.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use fiscal_model::{CashMovementKind, Completion, OperationBody, OperationRequest};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::StoreError;
+
+/// Longest operation id accepted (characters).
+pub const MAX_ID_CHARS: usize = 128;
+
+/// The client's `operationId`: 1..=128 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OperationId(String);
+
+impl OperationId {
+    /// Checks the id's shape.
+    pub fn new(s: impl Into<String>) -> Result<OperationId, StoreError> {
+        let s = s.into();
+        let chars = s.chars().count();
+        if chars == 0 {
+            return Err(StoreError::InvalidId("must not be empty".into()));
+        }
+        if chars > MAX_ID_CHARS {
+            return Err(StoreError::InvalidId(format!(
+                "is {chars} characters long; at most {MAX_ID_CHARS} allowed"
+            )));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(StoreError::InvalidId(
+                "must not contain control characters".into(),
+            ));
+        }
+        Ok(OperationId(s))
+    }
+
+    /// The id as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OperationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The configured id of a register (its cashbox GUID).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RegisterId(String);
+
+impl RegisterId {
+    /// Wraps a configured register id.
+    pub fn new(s: impl Into<String>) -> RegisterId {
+        RegisterId(s.into())
+    }
+
+    /// The id as configured.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RegisterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What kind of document an operation makes, derived from its request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OperationKind {
+    /// A fiscal receipt.
+    Receipt,
+    /// Cash in (0x50).
+    CashIn,
+    /// Cash out (0x51).
+    CashOut,
+}
+
+impl OperationKind {
+    /// The kind of `request`.
+    pub fn of(request: &OperationRequest) -> OperationKind {
+        match &request.body {
+            OperationBody::Receipt(_) => OperationKind::Receipt,
+            OperationBody::Cash(m) => match m.kind {
+                CashMovementKind::In => OperationKind::CashIn,
+                CashMovementKind::Out => OperationKind::CashOut,
+            },
+        }
+    }
+}
+
+/// What the client asked to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOperation {
+    /// The client's idempotency key.
+    pub id: OperationId,
+    /// The register the router chose.
+    pub register: RegisterId,
+    /// The validated request.
+    pub request: OperationRequest,
+}
+
+/// Why an operation waits or failed, in the words the API shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// Stable machine code, e.g. `COVER_OPEN`.
+    pub code: String,
+    /// Short Russian message for the cashier.
+    pub message: String,
+    /// The register's own error byte, when it gave one.
+    pub device_error: Option<u8>,
+}
+
+/// Where an operation is in its life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpState {
+    /// Durable, waiting for its register.
+    Queued,
+    /// The register cannot work now; `reason` says why.
+    Waiting {
+        /// Why.
+        reason: Reason,
+        /// Since when (the first time this reason was recorded).
+        since: DateTime<Utc>,
+    },
+    /// Commands may be on the wire; `snapshot` is the register's state just before.
+    Sending {
+        /// The driver's snapshot, opaque here.
+        snapshot: serde_json::Value,
+    },
+    /// The outcome is unknown and is being settled from the register's state.
+    Reconciling {
+        /// The driver's snapshot taken before sending.
+        snapshot: serde_json::Value,
+    },
+    /// Finished: the document is closed (`not_printed` lives inside the fiscal result).
+    Done {
+        /// What the register reported.
+        completion: Completion,
+    },
+    /// Finished without a document: it was never fiscalized.
+    Failed {
+        /// Why.
+        reason: Reason,
+    },
+}
+
+impl OpState {
+    /// Stable lower-case name, used in metrics and errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpState::Queued => "queued",
+            OpState::Waiting { .. } => "waiting",
+            OpState::Sending { .. } => "sending",
+            OpState::Reconciling { .. } => "reconciling",
+            OpState::Done { .. } => "done",
+            OpState::Failed { .. } => "failed",
+        }
+    }
+
+    /// Done or Failed.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, OpState::Done { .. } | OpState::Failed { .. })
+    }
+
+    /// Queued or Waiting: the register's worker still has to take it.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, OpState::Queued | OpState::Waiting { .. })
+    }
+
+    /// Sending or Reconciling: the outcome must be settled before anything new is sent.
+    pub fn is_unsettled(&self) -> bool {
+        matches!(self, OpState::Sending { .. } | OpState::Reconciling { .. })
+    }
+
+    /// Done with a receipt the FN closed but the printer did not finish.
+    pub fn is_not_printed(&self) -> bool {
+        matches!(self, OpState::Done { completion: Completion::Receipt(f) } if f.not_printed)
+    }
+
+    /// Whether a worker may move an operation from `self` to `to`.
+    ///
+    /// Forbidden are exactly the moves that could fiscalize twice or lose a result: leaving
+    /// Sending/Reconciling for Queued without settling is allowed only from Reconciling (the
+    /// register said "not done"); a finished operation never moves again, except Done → Done
+    /// to clear `not_printed`. Failed → Queued happens only through `submit` (a re-post).
+    pub fn may_become(&self, to: &OpState) -> bool {
+        use OpState::*;
+        match (self, to) {
+            (Queued | Waiting { .. }, Waiting { .. } | Sending { .. } | Failed { .. }) => true,
+            (Sending { .. }, Reconciling { .. } | Waiting { .. } | Done { .. } | Failed { .. }) => {
+                true
+            }
+            (Reconciling { .. }, Reconciling { .. } | Queued | Done { .. } | Failed { .. }) => true,
+            (
+                Done {
+                    completion: Completion::Receipt(a),
+                },
+                Done {
+                    completion: Completion::Receipt(b),
+                },
+            ) => {
+                // Only the printing flag may change; the fiscal data is final.
+                let mut a = a.clone();
+                a.not_printed = b.not_printed;
+                &a == b
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One recorded state change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// When the change was stored.
+    pub at: DateTime<Utc>,
+    /// The state name it moved to.
+    pub state: String,
+    /// What the worker said about it.
+    pub note: String,
+}
+
+/// A stored operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// The client's idempotency key.
+    pub id: OperationId,
+    /// Receipt, cash in or cash out.
+    pub kind: OperationKind,
+    /// The register that does it.
+    pub register: RegisterId,
+    /// The validated request.
+    pub request: OperationRequest,
+    /// Hex SHA-256 of the canonical JSON of `request`.
+    pub payload_hash: String,
+    /// Global submit order (a re-posted failed operation gets a new one); FIFO per register.
+    pub seq: u64,
+    /// When it was first stored.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it became Done or Failed (retention counts from here).
+    pub processed_at: Option<DateTime<Utc>>,
+    /// Where it is now.
+    pub state: OpState,
+    /// History: one entry per state change.
+    pub attempts: Vec<Attempt>,
+}
+
+/// The hex SHA-256 of the canonical form of `request`: its typed serde JSON (fields in
+/// declaration order, money in integer kopecks), so equal meaning gives equal hashes whatever
+/// bytes the client sent.
+pub fn payload_hash(request: &OperationRequest) -> Result<String, StoreError> {
+    let canonical = serde_json::to_vec(request)
+        .map_err(|e| StoreError::Corrupt(format!("request cannot be serialized: {e}")))?;
+    let digest = Sha256::digest(&canonical);
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    Ok(hex)
+}
+
+/// The result of [`crate::Store::submit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// A new operation was stored.
+    Created(Operation),
+    /// The same id and payload were stored before; this is that operation as it is now.
+    Existing(Operation),
+    /// The same id and payload had Failed; it is queued again with a new `seq`.
+    Requeued(Operation),
+}
+
+impl Submitted {
+    /// The operation, whatever happened.
+    pub fn operation(&self) -> &Operation {
+        match self {
+            Submitted::Created(op) | Submitted::Existing(op) | Submitted::Requeued(op) => op,
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! The store: submit with idempotency, state transitions, the per-register queries workers
+//! use, and the wake-ups for workers and long-polling clients.
+//!
+//! Writers are serialized by one in-process lock around read-modify-`apply_batch` (sled locks
+//! the directory against a second process), so "two submits of one id yield one operation"
+//! holds without sled transactions; the lock covers memory work only, the wait for the disk
+//! happens outside it, in [`crate::durability`].
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+
+use crate::durability::Durability;
+use crate::keys;
+use crate::operation::payload_hash;
+use crate::{
+    Attempt, NewOperation, OpState, Operation, OperationId, OperationKind, RegisterId, StoreError,
+    SubmitError, Submitted,
+};
+
+/// How the store is opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// How long finished operations are kept. The idempotency promise (same id → the stored
+    /// answer, never a second document) holds for this long after an operation finished.
+    pub retention: Duration,
+    /// sled's page cache size in bytes (bounds the memory used by a large store).
+    pub cache_capacity: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> StoreConfig {
+        StoreConfig {
+            retention: Duration::from_secs(30 * 86_400),
+            cache_capacity: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// The durable operation store. Cheap to clone; all clones share one database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: sled::Db,
+    config: StoreConfig,
+    /// Serializes read-modify-write of records and their indexes.
+    write_lock: Mutex<()>,
+    durability: Durability,
+    work_signals: Mutex<HashMap<RegisterId, Arc<Notify>>>,
+    watchers: Mutex<HashMap<OperationId, Watcher>>,
+    /// Keys of undecodable records already logged, so each is reported once.
+    reported_corrupt: Mutex<HashSet<Vec<u8>>>,
+}
+
+#[derive(Debug)]
+struct Watcher {
+    notify: Arc<Notify>,
+    waiters: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded values stay consistent across a panic (maps and a unit).
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Store {
+    /// Opens (or creates) the store in directory `path`. Start-up reads no operations: the
+    /// indexes are on disk.
+    pub fn open(path: &Path, config: StoreConfig) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(path)
+            .map_err(|e| StoreError::from_io(&format!("create {}", path.display()), &e))?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(config.cache_capacity)
+            .open()
+            .map_err(|e| StoreError::from_sled(&format!("open {}", path.display()), e))?;
+        let durability = Durability::start(db.clone(), path)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                write_lock: Mutex::new(()),
+                durability,
+                work_signals: Mutex::new(HashMap::new()),
+                watchers: Mutex::new(HashMap::new()),
+                reported_corrupt: Mutex::new(HashSet::new()),
+            }),
+        })
+    }
+
+    /// Stores a new operation, or answers for a known id: same payload → `Existing` (or
+    /// `Requeued` if it had failed), different payload → `Conflict`. Returns only after the
+    /// answer is on stable storage.
+    #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
+    pub async fn submit(&self, new: NewOperation) -> Result<Submitted, SubmitError> {
+        let hash = payload_hash(&new.request)?;
+        let key = keys::record_key(&new.id);
+        let (submitted, epoch) = {
+            let _guard = lock(&self.inner.write_lock);
+            match self.read(&key)? {
+                Some(existing) if existing.payload_hash != hash => {
+                    return Err(SubmitError::Conflict { existing });
+                }
+                Some(existing) if matches!(existing.state, OpState::Failed { .. }) => {
+                    let now = Utc::now();
+                    let mut op = existing.clone();
+                    op.seq = self.next_seq()?;
+                    op.state = OpState::Queued;
+                    op.updated_at = now;
+                    op.processed_at = None;
+                    op.attempts.push(Attempt {
+                        at: now,
+                        state: op.state.name().into(),
+                        note: "posted again after failure".into(),
+                    });
+                    let epoch = self.write(&key, Some(&existing), &op)?;
+                    (Submitted::Requeued(op), epoch)
+                }
+                Some(existing) => {
+                    // A concurrent first submit may not be durable yet: wait for it too.
+                    let epoch = self.inner.durability.current_epoch();
+                    (Submitted::Existing(existing), epoch)
+                }
+                None => {
+                    let now = Utc::now();
+                    let state = OpState::Queued;
+                    let op = Operation {
+                        kind: OperationKind::of(&new.request),
+                        id: new.id,
+                        register: new.register,
+                        request: new.request,
+                        payload_hash: hash,
+                        seq: self.next_seq()?,
+                        created_at: now,
+                        updated_at: now,
+                        processed_at: None,
+                        attempts: vec![Attempt {
+                            at: now,
+                            state: state.name().into(),
+                            note: "accepted".into(),
+                        }],
+                        state,
+                    };
+                    let epoch = self.write(&key, None, &op)?;
+                    (Submitted::Created(op), epoch)
+                }
+            }
+        };
+        self.inner.durability.wait(epoch).await?;
+        if let Submitted::Created(op) | Submitted::Requeued(op) = &submitted {
+            self.work_signal(&op.register).notify_one();
+            self.notify_watchers(&op.id);
+        }
+        Ok(submitted)
+    }
+
+    /// The operation stored under `id`; `Corrupt` if its record cannot be decoded.
+    pub fn get(&self, id: &OperationId) -> Result<Option<Operation>, StoreError> {
+        self.read(&keys::record_key(id))
+    }
+
+    /// Moves `id` to `to` if the state machine allows it ([`OpState::may_become`]), records
+    /// `note` in its history, sets `processed_at` when it finishes. Returns after the change
+    /// is on stable storage.
+    pub async fn transition(
+        &self,
+        id: &OperationId,
+        to: OpState,
+        note: &str,
+    ) -> Result<Operation, StoreError> {
+        let key = keys::record_key(id);
+        let (op, epoch) = {
+            let _guard = lock(&self.inner.write_lock);
+            let existing = self
+                .read(&key)?
+                .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+            if !existing.state.may_become(&to) {
+                return Err(StoreError::InvalidTransition {
+                    id: id.to_string(),
+                    from: existing.state.name(),
+                    to: to.name(),
+                });
+            }
+            let now = Utc::now();
+            let mut op = existing.clone();
+            if to.is_finished() && !existing.state.is_finished() {
+                op.processed_at = Some(now);
+            }
+            op.attempts.push(Attempt {
+                at: now,
+                state: to.name().into(),
+                note: note.into(),
+            });
+            op.state = to;
+            op.updated_at = now;
+            let epoch = self.write(&key, Some(&existing), &op)?;
+            (op, epoch)
+        };
+        self.inner.durability.wait(epoch).await?;
+        if matches!(op.state, OpState::Queued) {
+            self.work_signal(&op.register).notify_one();
+        }
+        self.notify_watchers(&op.id);
+        Ok(op)
+    }
+
+    /// The oldest Queued or Waiting operation of `register` (FIFO by `seq`).
+    pub fn next_for(&self, register: &RegisterId) -> Result<Option<Operation>, StoreError> {
+        Ok(self.indexed(keys::PENDING, register, 1)?.into_iter().next())
+    }
+
+    /// The Sending or Reconciling operations of `register`, oldest first.
+    pub fn unsettled(&self, register: &RegisterId) -> Result<Vec<Operation>, StoreError> {
+        self.indexed(keys::UNSETTLED, register, usize::MAX)
+    }
+
+    /// The Done operations of `register` whose receipt was not (completely) printed.
+    pub fn not_printed(&self, register: &RegisterId) -> Result<Vec<Operation>, StoreError> {
+        self.indexed(keys::NOT_PRINTED, register, usize::MAX)
+    }
+
+    /// Notified (one permit) when an operation for `register` is submitted, re-posted or
+    /// queued again, so its worker sleeps until there is work.
+    pub fn work_signal(&self, register: &RegisterId) -> Arc<Notify> {
+        Arc::clone(
+            lock(&self.inner.work_signals)
+                .entry(register.clone())
+                .or_insert_with(|| Arc::new(Notify::new())),
+        )
+    }
+
+    /// Waits until `id` changes state (or is re-posted), at most `timeout`, then returns it as
+    /// it is. `None` if the id is unknown.
+    pub async fn wait_change(
+        &self,
+        id: &OperationId,
+        timeout: Duration,
+    ) -> Result<Option<Operation>, StoreError> {
+        let watch = WatchGuard::new(&self.inner, id);
+        let notified = watch.notify.notified();
+        tokio::pin!(notified);
+        // Registered before reading, so a change between the read and the wait is not missed.
+        notified.as_mut().enable();
+        if self.get(id)?.is_none() {
+            return Ok(None);
+        }
+        let _ = tokio::time::timeout(timeout, notified).await;
+        self.get(id)
+    }
+
+    /// Unfinished operations per register and state name (`queued`, `waiting`, `sending`,
+    /// `reconciling`), read from the indexes only. Finished operations are history, not load.
+    pub fn depth(&self) -> Result<BTreeMap<RegisterId, BTreeMap<&'static str, u64>>, StoreError> {
+        let mut out: BTreeMap<RegisterId, BTreeMap<&'static str, u64>> = BTreeMap::new();
+        for space in [keys::PENDING, keys::UNSETTLED] {
+            for entry in self.inner.db.scan_prefix([space]) {
+                let (k, v) = entry.map_err(|e| StoreError::from_sled("scan an index", e))?;
+                let (Some(register), Some(&tag)) = (keys::register_of_key(&k), v.first()) else {
+                    self.report_corrupt(&k, "undecodable index entry");
+                    continue;
+                };
+                *out.entry(register)
+                    .or_default()
+                    .entry(keys::state_name_of_tag(tag))
+                    .or_default() += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Flush + fsync now (for shutdown).
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        let epoch = self.inner.durability.next_epoch()?;
+        self.inner.durability.wait(epoch).await
+    }
+
+    /// Group-commit rounds (flush + fsync) since the store opened.
+    pub fn sync_rounds(&self) -> u64 {
+        self.inner.durability.rounds()
+    }
+
+    /// The configuration the store was opened with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.inner.db
+    }
+
+    /// A handle that does not keep the store open (for background tasks).
+    pub(crate) fn downgrade(&self) -> WeakStore {
+        WeakStore(Arc::downgrade(&self.inner))
+    }
+
+    /// Takes the write lock (for retention).
+    pub(crate) fn write_guard(&self) -> MutexGuard<'_, ()> {
+        lock(&self.inner.write_lock)
+    }
+
+    /// Hands out the epoch of an already applied batch (for retention).
+    pub(crate) fn epoch_after_batch(&self) -> Result<u64, StoreError> {
+        self.inner.durability.next_epoch()
+    }
+
+    /// Waits for an epoch (for retention).
+    pub(crate) async fn wait_epoch(&self, epoch: u64) -> Result<(), StoreError> {
+        self.inner.durability.wait(epoch).await
+    }
+
+    /// Reads and decodes a record; an undecodable one is reported once and is `Corrupt`.
+    pub(crate) fn read(&self, key: &[u8]) -> Result<Option<Operation>, StoreError> {
+        let Some(bytes) = self
+            .inner
+            .db
+            .get(key)
+            .map_err(|e| StoreError::from_sled("read a record", e))?
+        else {
+            return Ok(None);
+        };
+        keys::decode_record(&bytes).map(Some).map_err(|why| {
+            self.report_corrupt(key, &why);
+            StoreError::Corrupt(format!(
+                "record {}: {why}",
+                String::from_utf8_lossy(key.get(1..).unwrap_or_default())
+            ))
+        })
+    }
+
+    /// Logs an undecodable record or index entry the first time it is met.
+    pub(crate) fn report_corrupt(&self, key: &[u8], why: &str) {
+        if lock(&self.inner.reported_corrupt).insert(key.to_vec()) {
+            tracing::error!(
+                key = %String::from_utf8_lossy(key),
+                error = why,
+                "skipping an undecodable entry of the operation store"
+            );
+        }
+    }
+
+    fn next_seq(&self) -> Result<u64, StoreError> {
+        self.inner
+            .db
+            .generate_id()
+            .map_err(|e| StoreError::from_sled("generate a sequence number", e))
+    }
+
+    /// Writes `op` and moves its index entries, atomically; returns the epoch to wait for.
+    /// Call with the write lock held.
+    fn write(
+        &self,
+        key: &[u8],
+        old: Option<&Operation>,
+        op: &Operation,
+    ) -> Result<u64, StoreError> {
+        let mut batch = sled::Batch::default();
+        let new_entries = keys::index_entries(op);
+        if let Some(old) = old {
+            for (k, _) in keys::index_entries(old) {
+                if !new_entries.iter().any(|(n, _)| *n == k) {
+                    batch.remove(k);
+                }
+            }
+        }
+        for (k, v) in new_entries {
+            batch.insert(k, v);
+        }
+        batch.insert(key, keys::encode_record(op)?);
+        self.inner
+            .db
+            .apply_batch(batch)
+            .map_err(|e| StoreError::from_sled("write an operation", e))?;
+        self.inner.durability.next_epoch()
+    }
+
+    /// Up to `limit` operations of one per-register index, in `seq` order, skipping entries
+    /// whose record is gone, undecodable or no longer in that state.
+    fn indexed(
+        &self,
+        space: u8,
+        register: &RegisterId,
+        limit: usize,
+    ) -> Result<Vec<Operation>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self
+            .inner
+            .db
+            .scan_prefix(keys::register_prefix(space, register))
+        {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = entry.map_err(|e| StoreError::from_sled("scan an index", e))?;
+            let Some((_, id)) = keys::split_index_value(&v) else {
+                self.report_corrupt(&k, "undecodable index entry");
+                continue;
+            };
+            match self.read(&keys::record_key(&id)) {
+                Ok(Some(op)) if keys::index_entries(&op).iter().any(|(n, _)| *n == *k) => {
+                    out.push(op)
+                }
+                Ok(_) => self.report_corrupt(&k, "index entry without a matching record"),
+                Err(StoreError::Corrupt(_)) => {} // reported by `read`
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    fn notify_watchers(&self, id: &OperationId) {
+        if let Some(w) = lock(&self.inner.watchers).get(id) {
+            w.notify.notify_waiters();
+        }
+    }
+}
+
+/// A [`Store`] handle that lets the store close when every `Store` is dropped.
+pub(crate) struct WeakStore(Weak<Inner>);
+
+impl WeakStore {
+    /// The store, if it is still open.
+    pub(crate) fn upgrade(&self) -> Option<Store> {
+        self.0.upgrade().map(|inner| Store { inner })
+    }
+}
+
+/// A registered interest in one id's changes; unregisters on drop.
+struct WatchGuard<'a> {
+    inner: &'a Inner,
+    id: OperationId,
+    notify: Arc<Notify>,
+}
+
+impl<'a> WatchGuard<'a> {
+    fn new(inner: &'a Inner, id: &OperationId) -> WatchGuard<'a> {
+        let mut watchers = lock(&inner.watchers);
+        let w = watchers.entry(id.clone()).or_insert_with(|| Watcher {
+            notify: Arc::new(Notify::new()),
+            waiters: 0,
+        });
+        w.waiters += 1;
+        let notify = Arc::clone(&w.notify);
+        WatchGuard {
+            inner,
+            id: id.clone(),
+            notify,
+        }
+    }
+}
+
+impl Drop for WatchGuard<'_> {
+    fn drop(&mut self) {
+        let mut watchers = lock(&self.inner.watchers);
+        if let Some(w) = watchers.get_mut(&self.id) {
+            w.waiters = w.waiters.saturating_sub(1);
+            if w.waiters == 0 {
+                watchers.remove(&self.id);
+            }
+        }
+    }
+}
