@@ -27,7 +27,7 @@ impl Store {
         let cutoff_ms = cutoff.timestamp_millis();
         let start = keys::finished_prefix(0);
         let end = keys::finished_prefix(cutoff_ms.saturating_add(1));
-        let mut pruned = 0;
+        let mut pruned = Vec::new();
         let mut last_epoch = None;
         loop {
             let mut candidates = Vec::with_capacity(PRUNE_CHUNK);
@@ -74,7 +74,7 @@ impl Store {
                     batch.remove(k);
                 }
                 batch.remove(record_key);
-                pruned += 1;
+                pruned.push(id);
             }
             self.db()
                 .apply_batch(batch)
@@ -84,19 +84,27 @@ impl Store {
         if let Some(epoch) = last_epoch {
             self.wait_epoch(epoch).await?;
         }
-        Ok(pruned)
+        for id in &pruned {
+            self.notify_watchers(id);
+        }
+        Ok(pruned.len())
     }
 
-    /// Prunes with the configured retention every `every`, in a tokio task, until the store is
-    /// dropped. Errors are logged and retried at the next tick.
+    /// Prunes with the configured retention every `every` (the first time at once), in a
+    /// tokio task, until the store is dropped; it holds no strong handle, so it never keeps
+    /// the store open. Errors are logged and retried at the next tick.
     pub fn spawn_retention(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let weak = self.downgrade();
         let retention = self.config().retention;
+        let closing = self.closing();
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every.max(Duration::from_millis(1)));
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                ticks.tick().await;
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = closing.notified() => break,
+                }
                 let Some(store) = weak.upgrade() else { break };
                 match store.prune(retention).await {
                     Ok(0) => {}

@@ -55,6 +55,8 @@ struct Inner {
     write_lock: Mutex<()>,
     durability: Durability,
     work_signals: Mutex<HashMap<RegisterId, Arc<Notify>>>,
+    /// Given a permit when the store is dropped, so background tasks stop at once.
+    closing: Arc<Notify>,
     watchers: Mutex<HashMap<OperationId, Watcher>>,
     /// Keys of undecodable records already logged, so each is reported once.
     reported_corrupt: Mutex<HashSet<Vec<u8>>>,
@@ -90,6 +92,7 @@ impl Store {
                 write_lock: Mutex::new(()),
                 durability,
                 work_signals: Mutex::new(HashMap::new()),
+                closing: Arc::new(Notify::new()),
                 watchers: Mutex::new(HashMap::new()),
                 reported_corrupt: Mutex::new(HashSet::new()),
             }),
@@ -301,6 +304,11 @@ impl Store {
         WeakStore(Arc::downgrade(&self.inner))
     }
 
+    /// Notified (one permit) when the last `Store` handle is dropped.
+    pub(crate) fn closing(&self) -> Arc<Notify> {
+        Arc::clone(&self.inner.closing)
+    }
+
     /// Takes the write lock (for retention).
     pub(crate) fn write_guard(&self) -> MutexGuard<'_, ()> {
         lock(&self.inner.write_lock)
@@ -415,7 +423,8 @@ impl Store {
         Ok(out)
     }
 
-    fn notify_watchers(&self, id: &OperationId) {
+    /// Wakes `wait_change` callers of `id`.
+    pub(crate) fn notify_watchers(&self, id: &OperationId) {
         if let Some(w) = lock(&self.inner.watchers).get(id) {
             w.notify.notify_waiters();
         }
@@ -429,6 +438,12 @@ impl WeakStore {
     /// The store, if it is still open.
     pub(crate) fn upgrade(&self) -> Option<Store> {
         self.0.upgrade().map(|inner| Store { inner })
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.closing.notify_one();
     }
 }
 

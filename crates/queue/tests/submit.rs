@@ -129,7 +129,7 @@ async fn concurrent_submits_share_fsync_rounds() {
     }
     let rounds = store.sync_rounds() - before;
     assert!(
-        rounds >= 1 && rounds < 64,
+        (1..64).contains(&rounds),
         "{rounds} sync rounds for 64 submits"
     );
 }
