@@ -10,6 +10,7 @@
 //!
 //! It knows nothing about HTTP, JSON of the API, or registers beyond their ids.
 
+mod bench;
 mod durability;
 mod error;
 mod keys;
@@ -17,6 +18,9 @@ mod operation;
 mod retention;
 mod store;
 
+pub use bench::{
+    bench_report, measure_startup, populate, sample_request, BenchLevel, BenchReport, StartupReport,
+};
 pub use error::{StoreError, SubmitError};
 pub use operation::{
     payload_hash, Attempt, NewOperation, OpState, Operation, OperationId, OperationKind, Reason,
