@@ -152,3 +152,33 @@ pub(crate) fn register_of_key(key: &[u8]) -> Option<RegisterId> {
     let reg = key.get(3..3 + len)?;
     Some(RegisterId::new(std::str::from_utf8(reg).ok()?))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_registers_prefix_never_matches_another() {
+        let short = register_prefix(PENDING, &RegisterId::new("r1"));
+        let long = register_key(PENDING, &RegisterId::new("r10"), 5);
+        assert!(!long.starts_with(&short));
+        assert_eq!(register_of_key(&long), Some(RegisterId::new("r10")));
+    }
+
+    #[test]
+    fn index_keys_sort_by_seq_and_finish_time() {
+        let r = RegisterId::new("r");
+        assert!(register_key(PENDING, &r, 255) < register_key(PENDING, &r, 256));
+        let id = OperationId::new("z").unwrap();
+        assert!(finished_key(999, &id) < finished_key(1000, &OperationId::new("a").unwrap()));
+        assert_eq!(id_of_finished_key(&finished_key(5, &id)), Some(&b"z"[..]));
+    }
+
+    #[test]
+    fn records_carry_their_version() {
+        assert_eq!(decode_record(b"").unwrap_err(), "empty record");
+        assert!(decode_record(b"\x02{}").unwrap_err().contains("version 2"));
+        assert!(decode_record(b"\x01{").unwrap_err().contains("undecodable"));
+    }
+}

@@ -291,3 +291,123 @@ impl Submitted {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use fiscal_model::{CashMovement, CashResult, FiscalResult, Routing};
+
+    fn reason() -> Reason {
+        Reason {
+            code: "NO_PAPER".into(),
+            message: "Нет бумаги.".into(),
+            device_error: None,
+        }
+    }
+
+    fn fiscal(fd: u32, not_printed: bool) -> Completion {
+        Completion::Receipt(FiscalResult {
+            fd_number: fd,
+            fiscal_sign: 1,
+            receipt_number_in_shift: 1,
+            shift_number: 1,
+            fn_number: "1".into(),
+            rnm: "1".into(),
+            date_time: chrono::NaiveDateTime::default(),
+            not_printed,
+        })
+    }
+
+    fn all() -> Vec<OpState> {
+        let snapshot = serde_json::json!({});
+        vec![
+            OpState::Queued,
+            OpState::Waiting {
+                reason: reason(),
+                since: Utc::now(),
+            },
+            OpState::Sending {
+                snapshot: snapshot.clone(),
+            },
+            OpState::Reconciling { snapshot },
+            OpState::Done {
+                completion: fiscal(1, false),
+            },
+            OpState::Failed { reason: reason() },
+        ]
+    }
+
+    #[test]
+    fn the_allowed_moves_are_exactly_the_table() {
+        let allowed = [
+            ("queued", "waiting"),
+            ("queued", "sending"),
+            ("queued", "failed"),
+            ("waiting", "waiting"),
+            ("waiting", "sending"),
+            ("waiting", "failed"),
+            ("sending", "reconciling"),
+            ("sending", "waiting"),
+            ("sending", "done"),
+            ("sending", "failed"),
+            ("reconciling", "reconciling"),
+            ("reconciling", "queued"),
+            ("reconciling", "done"),
+            ("reconciling", "failed"),
+            ("done", "done"),
+        ];
+        for from in all() {
+            for to in all() {
+                let expected = allowed.contains(&(from.name(), to.name()));
+                assert_eq!(
+                    from.may_become(&to),
+                    expected,
+                    "{} → {}",
+                    from.name(),
+                    to.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_done_receipt_may_only_change_its_printing_flag() {
+        let done = |c| OpState::Done { completion: c };
+        assert!(done(fiscal(7, true)).may_become(&done(fiscal(7, false))));
+        assert!(!done(fiscal(7, true)).may_become(&done(fiscal(8, false))));
+        let cash = Completion::Cash(CashResult {
+            document_number: 1,
+            shift_number: 1,
+            fn_number: "1".into(),
+            rnm: "1".into(),
+            date_time: chrono::NaiveDateTime::default(),
+        });
+        assert!(!done(cash.clone()).may_become(&done(cash)));
+    }
+
+    #[test]
+    fn the_payload_hash_follows_meaning_and_kind_follows_the_body() {
+        let request = |amount, kind| OperationRequest {
+            body: OperationBody::Cash(CashMovement {
+                kind,
+                amount: fiscal_model::Kopecks(amount),
+            }),
+            routing: Routing::default(),
+        };
+        let a = request(100, CashMovementKind::In);
+        assert_eq!(payload_hash(&a).unwrap(), payload_hash(&a.clone()).unwrap());
+        assert_ne!(
+            payload_hash(&a).unwrap(),
+            payload_hash(&request(101, CashMovementKind::In)).unwrap()
+        );
+        let mut routed = a.clone();
+        routed.routing.cashbox_id = Some("b".into());
+        assert_ne!(payload_hash(&a).unwrap(), payload_hash(&routed).unwrap());
+        assert_eq!(OperationKind::of(&a), OperationKind::CashIn);
+        assert_eq!(
+            OperationKind::of(&request(1, CashMovementKind::Out)),
+            OperationKind::CashOut
+        );
+    }
+}
