@@ -100,8 +100,8 @@ impl Store {
     }
 
     /// Stores a new operation, or answers for a known id: same payload → `Existing` (or
-    /// `Requeued` if it had failed), different payload → `Conflict`. Returns only after the
-    /// answer is on stable storage.
+    /// `Requeued` if it had failed, then on the register given now), different payload →
+    /// `Conflict`. Returns only after the answer is on stable storage.
     #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
     pub async fn submit(&self, new: NewOperation) -> Result<Submitted, SubmitError> {
         let hash = payload_hash(&new.request)?;
@@ -116,6 +116,8 @@ impl Store {
                     let now = Utc::now();
                     let mut op = existing.clone();
                     op.seq = self.next_seq()?;
+                    // Routed afresh: the register it failed on may be the reason it failed.
+                    op.register = new.register;
                     op.state = OpState::Queued;
                     op.updated_at = now;
                     op.processed_at = None;

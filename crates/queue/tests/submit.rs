@@ -70,18 +70,21 @@ async fn a_failed_operation_posted_again_is_queued_with_a_new_seq() {
         .await
         .unwrap();
     assert!(op.processed_at.is_some());
-    let again = store.submit(new_op("a", "r1", cash_in(500))).await.unwrap();
+    // Re-posted, it is routed afresh.
+    let again = store.submit(new_op("a", "r2", cash_in(500))).await.unwrap();
     let Submitted::Requeued(op) = again else {
         panic!("{again:?}")
     };
+    assert_eq!(op.register, reg("r2"));
     assert_eq!(op.state, OpState::Queued);
     assert!(op.seq > first.operation().seq);
     assert_eq!(op.processed_at, None);
     assert_eq!(op.attempts.len(), 3);
     assert_eq!(
-        store.next_for(&reg("r1")).unwrap().map(|o| o.id),
+        store.next_for(&reg("r2")).unwrap().map(|o| o.id),
         Some(id("a"))
     );
+    assert_eq!(store.next_for(&reg("r1")).unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
