@@ -79,3 +79,26 @@ pub enum SubmitError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(errno: i32) -> StoreError {
+        StoreError::from_io("write", &std::io::Error::from_raw_os_error(errno))
+    }
+
+    #[test]
+    fn os_errors_become_the_variants_operators_act_on() {
+        assert!(matches!(classify(libc::ENOSPC), StoreError::Full(_)));
+        assert!(matches!(classify(libc::EDQUOT), StoreError::Full(_)));
+        assert!(matches!(classify(libc::EACCES), StoreError::Permission(_)));
+        assert!(matches!(classify(libc::EROFS), StoreError::Permission(_)));
+        assert!(matches!(classify(libc::EIO), StoreError::Io(_)));
+        let sled_io = sled::Error::Io(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        assert!(matches!(
+            StoreError::from_sled("flush", sled_io),
+            StoreError::Full(_)
+        ));
+    }
+}
