@@ -1,1 +1,80 @@
-//! gateway-http
+//! The Smart Cashier API v1.0 over HTTP (axum): `formReceipt`, `depositCash`, `withdrawCash`,
+//! `checkStatus`, plus `/health` and `/openapi.json`.
+//!
+//! It authenticates bearer JWTs, parses bodies exactly (no float ever holds money), validates
+//! every field with a 400 that names it, routes each operation to a register, stores it in the
+//! [`queue::Store`] before answering, and renders stored operations as the API's status body.
+//! Every error has one shape (`errorCode`, `errorMessage`, `field`), chosen in one place
+//! ([`ApiError`]). It does not talk to registers, run workers or own the store's lifecycle:
+//! the root binary does, and may merge more routes into [`app`]'s router.
+
+mod auth;
+mod error;
+mod fields;
+mod handlers;
+mod request;
+mod routing;
+mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::FixedOffset;
+use fiscal_model::TaxGroupMap;
+
+pub use auth::{dev_token, Access, AuthConfig, KeyError};
+pub use error::ApiError;
+pub use handlers::OPENAPI_JSON;
+pub use status::{StatusBody, FNS_URL};
+
+/// A register as the router sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterRoute {
+    /// The cashbox GUID, lower-case (`cashboxId`, `handlerCashboxId`).
+    pub id: String,
+    /// `cashboxGroupId` it belongs to.
+    pub group_id: Option<String>,
+    /// `juridicalPersonId` it belongs to.
+    pub juridical_person_id: Option<String>,
+    /// The zone of the register's clock (its times are local; the API speaks UTC).
+    pub utc_offset: FixedOffset,
+    /// Which VAT rates it can fiscalize (a rate without a group is a 400).
+    pub taxes: TaxGroupMap,
+}
+
+/// Everything the handlers need.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The durable operation store.
+    pub store: Arc<queue::Store>,
+    /// The configured registers.
+    pub registers: Vec<RegisterRoute>,
+    /// Where a request without routing fields goes.
+    pub default_register: Option<String>,
+    /// Token verification keys.
+    pub auth: AuthConfig,
+    /// Largest request body in bytes (413 above).
+    pub body_limit: usize,
+    /// Longest `wait` a checkStatus long poll may take.
+    pub max_wait: Duration,
+}
+
+/// The API router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/v1.0/operations/formReceipt", post(handlers::form_receipt))
+        .route("/v1.0/operations/depositCash", post(handlers::deposit_cash))
+        .route(
+            "/v1.0/operations/withdrawCash",
+            post(handlers::withdraw_cash),
+        )
+        .route("/v1.0/operations/checkStatus", get(handlers::check_status))
+        .route("/health", get(handlers::health))
+        .route("/openapi.json", get(handlers::openapi))
+        // After the routes: it applies to the method routers that exist at this point.
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .fallback(handlers::not_found)
+        .with_state(Arc::new(state))
+}

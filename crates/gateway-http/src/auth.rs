@@ -1,0 +1,218 @@
+//! Bearer-token authentication (JWT) and the per-register access a token grants.
+//!
+//! A token is accepted when one of the configured keys verifies its signature — an HS256
+//! shared secret and/or PEM public keys (RSA: RS256/384/512 and PS256/384/512; EC: ES256/384;
+//! Ed25519: EdDSA) — its `exp` lies in the future and its `nbf`, if any, in the past (60 s of
+//! clock skew allowed). `exp` is required: a leaked token without one would work forever.
+//!
+//! Access: a token without the optional claims `cashboxes` / `juridicalPersons` may use every
+//! register. With either claim it may use the registers listed in `cashboxes` plus the
+//! registers of the juridical persons listed in `juridicalPersons` (each claim grants; neither
+//! is needed). This module does not know routes or operations.
+
+use jsonwebtoken::{
+    decode, decode_header, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, RegisterRoute};
+
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+const LEEWAY_SECONDS: u64 = 60;
+/// Lifetime of [`dev_token`]: ten years, because `serve --emulator` is for a desk, not a shop.
+const DEV_TOKEN_SECONDS: i64 = 10 * 365 * 86_400;
+
+/// Why a public key could not be configured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The PEM text holds no RSA, EC or Ed25519 public key jsonwebtoken can use.
+    #[error("not an RSA, EC (P-256/P-384) or Ed25519 public key in PEM form")]
+    UnsupportedPem,
+}
+
+/// One verification key and the algorithms it may verify.
+#[derive(Clone)]
+struct VerifyingKey {
+    key: DecodingKey,
+    algorithms: Vec<Algorithm>,
+}
+
+/// The keys tokens are checked against. Authentication is always on: with no key configured
+/// every request to the operation routes is a 401.
+#[derive(Clone, Default)]
+pub struct AuthConfig {
+    keys: Vec<VerifyingKey>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets.
+        f.debug_struct("AuthConfig")
+            .field("keys", &self.keys.len())
+            .finish()
+    }
+}
+
+impl AuthConfig {
+    /// No keys yet.
+    pub fn new() -> AuthConfig {
+        AuthConfig::default()
+    }
+
+    /// The configuration of `serve --emulator`: one HS256 secret (see [`dev_token`]).
+    pub fn dev(secret: &[u8]) -> AuthConfig {
+        AuthConfig::new().with_hs256(secret)
+    }
+
+    /// Accepts HS256 tokens signed with `secret`.
+    pub fn with_hs256(mut self, secret: &[u8]) -> AuthConfig {
+        self.keys.push(VerifyingKey {
+            key: DecodingKey::from_secret(secret),
+            algorithms: vec![Algorithm::HS256],
+        });
+        self
+    }
+
+    /// Accepts tokens signed by the private half of a PEM public key (RSA, EC or Ed25519).
+    pub fn with_public_key_pem(mut self, pem: impl AsRef<[u8]>) -> Result<AuthConfig, KeyError> {
+        let pem = pem.as_ref();
+        let key = if let Ok(key) = DecodingKey::from_rsa_pem(pem) {
+            VerifyingKey {
+                key,
+                algorithms: vec![
+                    Algorithm::RS256,
+                    Algorithm::RS384,
+                    Algorithm::RS512,
+                    Algorithm::PS256,
+                    Algorithm::PS384,
+                    Algorithm::PS512,
+                ],
+            }
+        } else if let Ok(key) = DecodingKey::from_ec_pem(pem) {
+            VerifyingKey {
+                key,
+                algorithms: vec![Algorithm::ES256, Algorithm::ES384],
+            }
+        } else if let Ok(key) = DecodingKey::from_ed_pem(pem) {
+            VerifyingKey {
+                key,
+                algorithms: vec![Algorithm::EdDSA],
+            }
+        } else {
+            return Err(KeyError::UnsupportedPem);
+        };
+        self.keys.push(key);
+        Ok(self)
+    }
+
+    /// Verifies the `Authorization` header value; the access the token grants.
+    pub fn verify(&self, authorization: Option<&str>) -> Result<Access, ApiError> {
+        let header = authorization
+            .ok_or_else(|| ApiError::Unauthorized("a Bearer token is required".into()))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::Unauthorized("expected \"Bearer <token>\"".into()))?;
+        let alg = decode_header(token)
+            .map_err(|e| ApiError::Unauthorized(format!("malformed token: {e}")))?
+            .alg;
+        let mut last = "no key is configured for its algorithm".to_string();
+        for key in self.keys.iter().filter(|k| k.algorithms.contains(&alg)) {
+            let mut validation = Validation::new(alg);
+            validation.leeway = LEEWAY_SECONDS;
+            validation.validate_nbf = true;
+            // No audience is configured; a token carrying one is still ours if signed by our key.
+            validation.validate_aud = false;
+            match decode::<Claims>(token, &key.key, &validation) {
+                Ok(data) => return Ok(Access::from_claims(data.claims)),
+                Err(e) => last = describe(&e),
+            }
+        }
+        Err(ApiError::Unauthorized(format!("token rejected: {last}")))
+    }
+}
+
+fn describe(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::ExpiredSignature => "expired".into(),
+        ErrorKind::ImmatureSignature => "not valid yet (nbf is in the future)".into(),
+        ErrorKind::InvalidSignature => "invalid signature".into(),
+        ErrorKind::MissingRequiredClaim(c) => format!("the {c} claim is required"),
+        _ => e.to_string(),
+    }
+}
+
+/// The claims this gateway reads; others are ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Claims {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cashboxes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    juridical_persons: Option<Vec<String>>,
+}
+
+/// What a verified token may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// `None`: every register. Otherwise lower-cased cashbox and juridical-person ids granted.
+    grants: Option<(Vec<String>, Vec<String>)>,
+}
+
+impl Access {
+    /// A token without restricting claims.
+    pub fn everything() -> Access {
+        Access { grants: None }
+    }
+
+    fn from_claims(claims: Claims) -> Access {
+        if claims.cashboxes.is_none() && claims.juridical_persons.is_none() {
+            return Access::everything();
+        }
+        let lower = |v: Option<Vec<String>>| {
+            v.unwrap_or_default()
+                .into_iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        };
+        Access {
+            grants: Some((lower(claims.cashboxes), lower(claims.juridical_persons))),
+        }
+    }
+
+    /// Whether the token may use `register`.
+    pub fn allows(&self, register: &RegisterRoute) -> bool {
+        let Some((cashboxes, persons)) = &self.grants else {
+            return true;
+        };
+        let id = register.id.to_ascii_lowercase();
+        cashboxes.contains(&id)
+            || register
+                .juridical_person_id
+                .as_ref()
+                .is_some_and(|p| persons.contains(&p.to_ascii_lowercase()))
+    }
+}
+
+/// A long-lived HS256 token for `serve --emulator`, without restricting claims.
+pub fn dev_token(secret: &[u8]) -> String {
+    let claims = Claims {
+        sub: Some("dev".into()),
+        exp: Some(chrono::Utc::now().timestamp() + DEV_TOKEN_SECONDS),
+        ..Claims::default()
+    };
+    // HS256 signing of a small claims struct cannot fail (no key parsing, no I/O).
+    jsonwebtoken::encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap_or_default()
+}

@@ -1,0 +1,160 @@
+//! The one error type of the HTTP API and its one mapping to status codes and bodies.
+//!
+//! Every error the gateway answers — validation, malformed JSON, wrong content type, too large
+//! a body, unknown route, wrong method, authentication, idempotency conflicts, store failures —
+//! has the same body: `{"errorCode", "errorMessage", "field"}`. Nothing else in the crate
+//! chooses a status code for an error.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Why a request was not answered with an operation status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// A field is missing, has the wrong type or an invalid value (400).
+    #[error("{}", join_field(field.as_deref(), message))]
+    Validation {
+        /// JSON path of the field (`positions[1].price`), when the error is about one field.
+        field: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The body is not JSON at all (400).
+    #[error("body: {0}")]
+    MalformedJson(String),
+    /// A POST without `Content-Type: application/json` (415).
+    #[error("Content-Type: must be application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than the configured limit (413).
+    #[error("body: larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// No or an invalid bearer token (401).
+    #[error("Authorization: {0}")]
+    Unauthorized(String),
+    /// The token is valid but does not allow this register (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No operation with this id (or none this token may see) (404).
+    #[error("operationId: operation {0:?} not found")]
+    OperationNotFound(String),
+    /// No such route (404).
+    #[error("no such route: {0}")]
+    RouteNotFound(String),
+    /// The route exists but not with this method (405).
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    /// The operationId is already stored with a different payload (422).
+    #[error("operationId: operation {0:?} already exists with a different payload; use a new operationId for a new operation")]
+    IdempotencyConflict(String),
+    /// The operation store failed; nothing was stored, the request is safe to retry (503).
+    #[error("the operation store is unavailable, nothing was stored; retry: {0}")]
+    StoreUnavailable(String),
+}
+
+fn join_field(field: Option<&str>, message: &str) -> String {
+    match field {
+        Some(f) => format!("{f}: {message}"),
+        None => message.to_string(),
+    }
+}
+
+impl ApiError {
+    /// A 400 about `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Validation {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } | ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::OperationNotFound(_) | ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::IdempotencyConflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The stable machine code of the body's `errorCode`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "VALIDATION_ERROR",
+            ApiError::MalformedJson(_) => "MALFORMED_JSON",
+            ApiError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            ApiError::Unauthorized(_) => "UNAUTHORIZED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::OperationNotFound(_) => "OPERATION_NOT_FOUND",
+            ApiError::RouteNotFound(_) => "NOT_FOUND",
+            ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            ApiError::IdempotencyConflict(_) => "IDEMPOTENCY_CONFLICT",
+            ApiError::StoreUnavailable(_) => "STORE_UNAVAILABLE",
+        }
+    }
+
+    /// The JSON path the error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Validation { field, .. } => field.as_deref(),
+            ApiError::UnsupportedMediaType => Some("Content-Type"),
+            ApiError::OperationNotFound(_) | ApiError::IdempotencyConflict(_) => {
+                Some("operationId")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The error body, the same for every status.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody<'a> {
+    error_code: &'a str,
+    error_message: String,
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::warn!(error = %self, "request failed");
+        } else {
+            tracing::debug!(error = %self, status = status.as_u16(), "request refused");
+        }
+        let body = ErrorBody {
+            error_code: self.code(),
+            error_message: self.to_string(),
+            field: self.field(),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::StoreUnavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<queue::StoreError> for ApiError {
+    fn from(e: queue::StoreError) -> ApiError {
+        ApiError::StoreUnavailable(e.to_string())
+    }
+}

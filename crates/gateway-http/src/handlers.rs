@@ -1,0 +1,266 @@
+//! The route handlers: authenticate, read and validate the body, route, store, answer.
+//!
+//! Order of checks on a POST: token (401), content type (415), body size (413), JSON (400),
+//! fields (400), register (400 unknown / 403 not allowed), tax groups (400), then the store:
+//! created or replayed → 200 with the status body, changed payload → 422, store failure → 503
+//! (nothing acknowledged, safe to retry). Nothing is queued unless every check passed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{FixedOffset, Offset};
+use fiscal_model::{CashMovementKind, OperationBody};
+use queue::{NewOperation, Operation, RegisterId, SubmitError};
+use serde_json::Value;
+
+use crate::auth::Access;
+use crate::request::{self, ParsedRequest};
+use crate::status::{self, StatusBody, STATUS_QUEUED};
+use crate::{routing, ApiError, AppState};
+
+/// The OpenAPI 3.1 description of this API, served as is.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+type Shared = State<Arc<AppState>>;
+
+/// `POST /v1.0/operations/formReceipt`.
+pub async fn form_receipt(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, request::form_receipt).await
+}
+
+/// `POST /v1.0/operations/depositCash`.
+pub async fn deposit_cash(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, |v| {
+        request::cash(v, CashMovementKind::In)
+    })
+    .await
+}
+
+/// `POST /v1.0/operations/withdrawCash`.
+pub async fn withdraw_cash(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, |v| {
+        request::cash(v, CashMovementKind::Out)
+    })
+    .await
+}
+
+fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Access, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::Unauthorized("header is not ASCII".into()))
+        })
+        .transpose()?;
+    app.auth.verify(value)
+}
+
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err(ApiError::UnsupportedMediaType);
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+async fn read_json(app: &AppState, headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let limit = app.body_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    // The only failures are the limit and a connection that broke mid-body; for the latter the
+    // answer goes nowhere, so one status serves both.
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::MalformedJson(format!("not valid JSON: {e}")))
+}
+
+async fn submit(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    parse: impl FnOnce(&Value) -> Result<ParsedRequest, ApiError>,
+) -> Result<Json<StatusBody>, ApiError> {
+    let access = authenticate(app, headers)?;
+    require_json(headers)?;
+    let value = read_json(app, headers, body).await?;
+    let ParsedRequest { id, request } = parse(&value)?;
+    let register = routing::choose(
+        &app.registers,
+        app.default_register.as_deref(),
+        &request.routing,
+        &access,
+        &app.store,
+    )?;
+    if let OperationBody::Receipt(receipt) = &request.body {
+        for (i, item) in receipt.items.iter().enumerate() {
+            if register.taxes.group(item.vat).is_none() {
+                return Err(ApiError::invalid(
+                    format!("positions[{i}].taxType"),
+                    format!(
+                        "VAT rate {} has no tax group on cashbox {}",
+                        item.vat.label(),
+                        register.id
+                    ),
+                ));
+            }
+        }
+    }
+    // A known id on a register this token may not use is not the token's to replay.
+    if let Some(existing) = app.store.get(&id)? {
+        if !visible(app, &access, &existing) {
+            return Err(ApiError::Forbidden(format!(
+                "operation {:?} belongs to a cashbox this token may not use",
+                id.as_str()
+            )));
+        }
+    }
+    let new = NewOperation {
+        id,
+        register: RegisterId::new(register.id.clone()),
+        request,
+    };
+    match app.store.submit(new).await {
+        Ok(submitted) => {
+            let op = submitted.operation();
+            tracing::info!(operation = %op.id, register = %op.register, state = op.state.name(), "operation submitted");
+            Ok(Json(render(app, op)))
+        }
+        Err(SubmitError::Conflict { existing }) => Err(ApiError::IdempotencyConflict(
+            existing.id.as_str().to_string(),
+        )),
+        Err(SubmitError::Store(e)) => Err(e.into()),
+    }
+}
+
+fn offset_of(app: &AppState, register: &RegisterId) -> FixedOffset {
+    routing::find(&app.registers, register.as_str())
+        .map(|r| r.utc_offset)
+        .unwrap_or_else(|| chrono::Utc.fix())
+}
+
+fn render(app: &AppState, op: &Operation) -> StatusBody {
+    status::render(op, offset_of(app, &op.register))
+}
+
+/// Whether the token may see `op` (an unconfigured register is visible only to unrestricted tokens).
+fn visible(app: &AppState, access: &Access, op: &Operation) -> bool {
+    match routing::find(&app.registers, op.register.as_str()) {
+        Some(register) => access.allows(register),
+        None => *access == Access::everything(),
+    }
+}
+
+/// `GET /v1.0/operations/checkStatus?operationId=…[&wait=N]`.
+///
+/// `wait` (extension): long poll up to N seconds (capped at the configured maximum) for the
+/// status to leave 1. An operation on a register the token may not use answers 404, like an
+/// unknown one, so a token cannot probe other registers' ids.
+pub async fn check_status(
+    State(app): Shared,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<StatusBody>, ApiError> {
+    let access = authenticate(&app, &headers)?;
+    let Query(pairs) = query.map_err(|e| ApiError::Validation {
+        field: None,
+        message: format!("query string: {e}"),
+    })?;
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let raw_id =
+        param("operationId").ok_or_else(|| ApiError::invalid("operationId", "is required"))?;
+    let id = request::operation_id_from(raw_id)?;
+    let wait = match param("wait") {
+        None | Some("") => Duration::ZERO,
+        Some(text) => {
+            let seconds: u64 = text.parse().map_err(|_| {
+                ApiError::invalid("wait", "must be a whole number of seconds (0 or more)")
+            })?;
+            Duration::from_secs(seconds).min(app.max_wait)
+        }
+    };
+    let not_found = || ApiError::OperationNotFound(id.as_str().to_string());
+    let mut op = app.store.get(&id)?.ok_or_else(not_found)?;
+    if !visible(&app, &access, &op) {
+        return Err(not_found());
+    }
+    let deadline = tokio::time::Instant::now() + wait;
+    while status::status_code(&op.state) == STATUS_QUEUED {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        op = app
+            .store
+            .wait_change(&id, left)
+            .await?
+            .ok_or_else(not_found)?;
+    }
+    Ok(Json(render(&app, &op)))
+}
+
+/// `GET /health`: the process answers and its store can be read.
+pub async fn health(State(app): Shared) -> Result<Json<Value>, ApiError> {
+    let depth = app.store.depth()?;
+    let unfinished: u64 = depth.values().flat_map(|m| m.values()).sum();
+    Ok(Json(serde_json::json!({
+        "status": "ok",
+        "unfinishedOperations": unfinished,
+    })))
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+/// Any other path.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::RouteNotFound(uri.path().to_string())
+}
+
+/// A known path with another method.
+pub async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
+}

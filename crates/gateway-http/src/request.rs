@@ -1,0 +1,276 @@
+//! The Smart Cashier request bodies (`formReceipt`, `depositCash`, `withdrawCash`) turned into
+//! the canonical [`OperationRequest`] the queue stores, or a 400 naming the first bad field.
+//!
+//! Field names, required/optional and dictionaries follow the API description v1.0.1. Money
+//! and quantities go from the client's digits to `fiscal_model` types without a float. This
+//! module does not route (see `routing`) and does not know the registers' tax groups.
+
+use fiscal_model::{
+    BuyerContact, CashMovement, CashMovementKind, Item, Kopecks, ModelError, OperationBody,
+    OperationRequest, Quantity, Receipt, ReceiptType, Routing, TaxationSystem, VatRate,
+};
+use queue::OperationId;
+use serde_json::{Map, Value};
+
+use crate::fields;
+use crate::ApiError;
+
+/// Longest item name the FN accepts (tag 1030).
+const MAX_ITEM_NAME_CHARS: usize = 128;
+/// Longest buyer e-mail or phone the FN takes (tag 1008).
+const MAX_CONTACT_CHARS: usize = 64;
+
+/// A validated POST body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedRequest {
+    /// The client's idempotency key.
+    pub id: OperationId,
+    /// The canonical payload.
+    pub request: OperationRequest,
+}
+
+impl From<ModelError> for ApiError {
+    fn from(e: ModelError) -> ApiError {
+        let field = e.field().to_string();
+        let message = match &e {
+            ModelError::Money { reason, .. }
+            | ModelError::Quantity { reason, .. }
+            | ModelError::Dictionary { reason, .. }
+            | ModelError::Receipt { reason, .. } => reason.clone(),
+        };
+        ApiError::Validation {
+            field: Some(field),
+            message,
+        }
+    }
+}
+
+/// `operationId`: 1..=128 characters, no control characters.
+pub fn operation_id(m: &Map<String, Value>) -> Result<OperationId, ApiError> {
+    let raw = fields::string(m, "", "operationId")?;
+    operation_id_from(raw)
+}
+
+/// Checks an operation id given as text (body or query).
+pub fn operation_id_from(raw: &str) -> Result<OperationId, ApiError> {
+    OperationId::new(raw).map_err(|e| {
+        let text = e.to_string();
+        let reason = text.strip_prefix("invalid operation id: ").unwrap_or(&text);
+        ApiError::invalid("operationId", reason.to_string())
+    })
+}
+
+/// An optional GUID field: "" and null mean absent; otherwise the hyphenated form, lower-cased.
+pub fn guid(m: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiError> {
+    let Some(raw) = fields::optional_string(m, "", name)? else {
+        return Ok(None);
+    };
+    // Only the 8-4-4-4-12 form the API documents; uuid also parses braces, URNs and the
+    // unhyphenated form, which no POS sends and which would make one id spell several ways.
+    match uuid::Uuid::try_parse(raw) {
+        Ok(u) if raw.len() == 36 => Ok(Some(u.hyphenated().to_string())),
+        _ => Err(ApiError::invalid(
+            name,
+            format!("{raw:?} is not a GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"),
+        )),
+    }
+}
+
+/// A money field in roubles (≥ 0, at most two decimals).
+fn money(m: &Map<String, Value>, prefix: &str, name: &str) -> Result<Kopecks, ApiError> {
+    let value = fields::decimal(m, prefix, name)?;
+    Ok(Kopecks::from_roubles(value, &fields::join(prefix, name))?)
+}
+
+/// The `formReceipt` body.
+pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
+    let m = fields::object(body, "")?;
+    let id = operation_id(m)?;
+    let receipt_type =
+        ReceiptType::from_code(fields::integer(m, "", "receiptType")?, "receiptType")?;
+    let print = fields::boolean(m, "", "printReceipt")?;
+    let taxation =
+        TaxationSystem::from_code(fields::integer(m, "", "taxationSystem")?, "taxationSystem")?;
+    let email = fields::optional_string(m, "", "buyerEmail")?
+        .map(email_address)
+        .transpose()?;
+    let phone = fields::optional_string(m, "", "buyerPhoneNumber")?
+        .map(phone_number)
+        .transpose()?;
+    let positions = fields::array(m, "", "positions")?;
+    let mut items = Vec::with_capacity(positions.len());
+    for (i, position) in positions.iter().enumerate() {
+        items.push(item(position, &format!("positions[{i}]"))?);
+    }
+    let cash = money(m, "", "cashPaymentSum")?;
+    let cashless = money(m, "", "cashlessPaymentSum")?;
+    let total = money(m, "", "totalSum")?;
+    let routing = Routing {
+        cashbox_id: guid(m, "cashboxId")?,
+        cashbox_group_id: guid(m, "cashboxGroupId")?,
+        juridical_person_id: guid(m, "juridicalPersonId")?,
+    };
+    // Tag 1008 holds one contact; when both are given the e-mail wins (documented).
+    let buyer = email
+        .map(BuyerContact::Email)
+        .or(phone.map(BuyerContact::Phone));
+    let receipt = Receipt::new(
+        receipt_type,
+        taxation,
+        items,
+        cash,
+        cashless,
+        total,
+        buyer,
+        print,
+    )?;
+    Ok(ParsedRequest {
+        id,
+        request: OperationRequest {
+            body: OperationBody::Receipt(receipt),
+            routing,
+        },
+    })
+}
+
+fn item(position: &Value, path: &str) -> Result<Item, ApiError> {
+    let m = fields::object(position, path)?;
+    let name = fields::string(m, path, "name")?;
+    let chars = name.chars().count();
+    if name.trim().is_empty() {
+        return Err(ApiError::invalid(
+            fields::join(path, "name"),
+            "must not be empty",
+        ));
+    }
+    if chars > MAX_ITEM_NAME_CHARS {
+        return Err(ApiError::invalid(
+            fields::join(path, "name"),
+            format!(
+                "is {chars} characters long; at most {} allowed",
+                MAX_ITEM_NAME_CHARS
+            ),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            fields::join(path, "name"),
+            "must not contain control characters",
+        ));
+    }
+    let quantity_path = fields::join(path, "quantity");
+    let quantity = Quantity::from_decimal(fields::decimal(m, path, "quantity")?, &quantity_path)?;
+    let price = money(m, path, "price")?;
+    let tax_path = fields::join(path, "taxType");
+    let vat = VatRate::from_api_code(fields::integer(m, path, "taxType")?, &tax_path)?;
+    Ok(Item {
+        name: name.to_string(),
+        quantity,
+        price,
+        vat,
+    })
+}
+
+/// `depositCash` / `withdrawCash`: cashboxId is required there (the API says so).
+pub fn cash(body: &Value, kind: CashMovementKind) -> Result<ParsedRequest, ApiError> {
+    let m = fields::object(body, "")?;
+    let id = operation_id(m)?;
+    let cashbox =
+        guid(m, "cashboxId")?.ok_or_else(|| ApiError::invalid("cashboxId", "is required"))?;
+    let amount = money(m, "", "amount")?;
+    if amount == Kopecks(0) {
+        return Err(ApiError::invalid("amount", "must be greater than 0"));
+    }
+    Ok(ParsedRequest {
+        id,
+        request: OperationRequest {
+            body: OperationBody::Cash(CashMovement { kind, amount }),
+            routing: Routing {
+                cashbox_id: Some(cashbox),
+                cashbox_group_id: None,
+                juridical_person_id: None,
+            },
+        },
+    })
+}
+
+/// A plausible e-mail address: one `@`, a dotted domain, no spaces, at most 64 characters.
+fn email_address(raw: &str) -> Result<String, ApiError> {
+    let bad = |why: &str| ApiError::invalid("buyerEmail", format!("{raw:?} {why}"));
+    let s = raw.trim();
+    if s.chars().count() > MAX_CONTACT_CHARS {
+        return Err(bad("is longer than 64 characters"));
+    }
+    let Some((local, domain)) = s.split_once('@') else {
+        return Err(bad("is not an e-mail address"));
+    };
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if local.is_empty()
+        || !domain_ok
+        || domain.contains('@')
+        || s.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(bad("is not an e-mail address"));
+    }
+    Ok(s.to_string())
+}
+
+/// A Russian phone number in any usual spelling, normalised to `+7XXXXXXXXXX`.
+fn phone_number(raw: &str) -> Result<String, ApiError> {
+    let mut digits = String::new();
+    for (i, c) in raw.trim().chars().enumerate() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' if i == 0 => {}
+            ' ' | '-' | '(' | ')' => {}
+            _ => {
+                return Err(ApiError::invalid(
+                    "buyerPhoneNumber",
+                    format!("{raw:?} is not a phone number"),
+                ))
+            }
+        }
+    }
+    let national = match digits.len() {
+        11 if digits.starts_with('7') || digits.starts_with('8') => &digits[1..],
+        10 => &digits[..],
+        _ => {
+            return Err(ApiError::invalid(
+                "buyerPhoneNumber",
+                format!("{raw:?} is not a Russian phone number (+7 and 10 digits)"),
+            ))
+        }
+    };
+    Ok(format!("+7{national}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised() {
+        for raw in [
+            "+7 (912) 345-67-89",
+            "89123456789",
+            "79123456789",
+            "9123456789",
+        ] {
+            assert_eq!(phone_number(raw), Ok("+79123456789".to_string()), "{raw}");
+        }
+        for raw in ["12345", "+1 555 123 4567", "8912345678a"] {
+            assert!(phone_number(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn emails_are_checked() {
+        assert!(email_address("customer@example.com").is_ok());
+        for raw in ["customer", "a@b", "a b@c.ru", "@c.ru", "a@.ru", "a@b@c.ru"] {
+            assert!(email_address(raw).is_err(), "{raw}");
+        }
+    }
+}
