@@ -1,0 +1,301 @@
+//! Receipts (§7.6): open (0x8D), operation v2 (FF46), TLVs (FF0C, FF4D), close v2 (FF45),
+//! cancel (0x88), subtotal (0x89), and the shared closing step the legacy 0x85/0x8E use too:
+//! payment checks, FN commit, registers, printing.
+
+use chrono::NaiveDateTime;
+
+use super::commands::{authorize, Role};
+use super::fn_archive;
+use super::state::{registers, FnDocument, OpenReceipt, ReceiptItem};
+use super::tables;
+use super::tape;
+use super::wire::{cp1251_text, err, parse_tlvs, put_fn_date_time, put_uint, Params};
+use super::{Answer, Device};
+
+/// FN: "wrong FN state for this command" (§5), for FF0C with no document being formed.
+const FN_WRONG_STATE: u8 = 0x02;
+/// Five bytes of 0xFF: "let the KKT compute" (§7.6.2).
+const COMPUTE: u64 = 0xFF_FFFF_FFFF;
+
+/// Checks that a receipt may be opened now: mode 2 and a ready printer.
+pub fn check_can_open(device: &Device, now: NaiveDateTime) -> Result<(), u8> {
+    if device.state.receipt.is_some() {
+        return Err(err::RECEIPT_OPEN);
+    }
+    match device.mode(now) {
+        2 => {}
+        3 => return Err(err::SHIFT_24H),
+        4 => return Err(err::SHIFT_CLOSED),
+        _ => return Err(err::WRONG_MODE),
+    }
+    device.check_printer(now)
+}
+
+/// Starts an empty receipt of 0x8D type `receipt_type`.
+pub fn start(device: &mut Device, receipt_type: u8, operator: u8) {
+    device.state.receipt = Some(OpenReceipt {
+        receipt_type,
+        operator,
+        items: Vec::new(),
+        tlvs: Vec::new(),
+        adjustment: 0,
+    });
+}
+
+/// 0x8D — open receipt.
+pub fn open(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
+    let operator = authorize(device, p, Role::Operator)?;
+    let receipt_type = p.u8()?;
+    if receipt_type > 3 {
+        return Err(err::BAD_PARAMS);
+    }
+    check_can_open(device, now)?;
+    start(device, receipt_type, operator);
+    Ok(vec![operator])
+}
+
+/// Product of price and quantity (millionths), rounded half up to a kopeck.
+pub fn line_sum(price: u64, quantity: u64) -> u64 {
+    let product = u128::from(price) * u128::from(quantity);
+    u64::try_from((product + 500_000) / 1_000_000).unwrap_or(u64::MAX)
+}
+
+/// The open receipt, refusing with 0x55 (none open) or 0x16 (shift older than 24 h, FN).
+pub fn open_receipt_mut(device: &mut Device, now: NaiveDateTime) -> Result<&mut OpenReceipt, u8> {
+    if device.state.receipt.is_none() {
+        return Err(err::RECEIPT_CLOSED);
+    }
+    if device.shift_expired(now) {
+        return Err(err::FN_SHIFT_24H);
+    }
+    device.state.receipt.as_mut().ok_or(err::RECEIPT_CLOSED)
+}
+
+/// FF46 — operation v2 (§7.6.2).
+pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
+    authorize(device, p, Role::Operator)?;
+    let operation = p.u8()?;
+    let quantity = p.uint(6)?;
+    let price = p.uint(5)?;
+    let sum = p.uint(5)?;
+    let _tax_amount = p.uint(5)?;
+    let tax_group = p.u8()?;
+    let department = p.u8()?;
+    let payment_method = p.u8()?;
+    let payment_subject = p.u8()?;
+    let name = cp1251_text(p.rest());
+    if !(1..=6).contains(&tax_group) || quantity == 0 {
+        return Err(err::BAD_PARAMS);
+    }
+    let computed = line_sum(price, quantity);
+    let sum = if sum == COMPUTE {
+        computed
+    } else if sum.abs_diff(computed) <= 1 {
+        sum
+    } else {
+        return Err(err::BAD_PARAMS);
+    };
+    let receipt = open_receipt_mut(device, now)?;
+    if receipt.operation() != operation {
+        return Err(err::WRONG_RECEIPT_TYPE);
+    }
+    receipt.items.push(ReceiptItem {
+        name,
+        quantity,
+        price,
+        sum,
+        tax_group,
+        department,
+        payment_method,
+        payment_subject,
+        tlvs: Vec::new(),
+    });
+    Ok(Vec::new())
+}
+
+/// FF0C (document TLVs) and FF4D (`to_item`: TLVs of the last operation).
+pub fn attach_tlv(device: &mut Device, p: &mut Params<'_>, to_item: bool) -> Answer {
+    authorize(device, p, Role::Operator)?;
+    let tlvs = parse_tlvs(p.rest())?;
+    let state = &mut device.state;
+    match (&mut state.receipt, to_item) {
+        (Some(receipt), true) => receipt
+            .items
+            .last_mut()
+            .ok_or(FN_WRONG_STATE)?
+            .tlvs
+            .extend(tlvs),
+        (Some(receipt), false) => receipt.tlvs.extend(tlvs),
+        (None, false) if state.fiscal_storage.pending_report.is_some() => {
+            state.fiscal_storage.pending_tlvs.extend(tlvs);
+        }
+        (None, _) => return Err(FN_WRONG_STATE),
+    }
+    Ok(Vec::new())
+}
+
+/// Payment and closing data of FF45 / 0x85 / 0x8E.
+pub struct Closing {
+    /// Payment sums of types 1..16 (1 cash).
+    pub payments: [u64; 16],
+    /// Rounding discount in kopecks.
+    pub rounding: u64,
+    /// Tax system bit.
+    pub tax_system: u8,
+    /// Text printed at the end.
+    pub text: String,
+}
+
+/// Checks payments, commits the receipt to the FN, updates registers and prints it.
+/// Returns the stored document.
+pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Result<FnDocument, u8> {
+    let receipt = open_receipt_mut(device, now)?.clone();
+    device.check_printer(now)?;
+    let total = receipt.total().saturating_sub(closing.rounding);
+    if total == 0 && tables::number(device, 1, 1, 23) == 1 {
+        return Err(err::ZERO_TOTAL);
+    }
+    let paid: u64 = closing.payments.iter().sum();
+    let cashless: u64 = closing.payments[1..].iter().sum();
+    if paid < total {
+        return Err(err::PAYMENT_SHORT);
+    }
+    if cashless > total {
+        return Err(err::CASHLESS_EXCEEDS);
+    }
+    let change = paid - total;
+    let net_cash = closing.payments[0] - change;
+    let operation = receipt.operation();
+    let drawer = cash_in_drawer(device);
+    let drawer = match operation {
+        1 | 4 => drawer.saturating_add(net_cash),
+        _ => drawer.checked_sub(net_cash).ok_or(err::NOT_ENOUGH_CASH)?,
+    };
+
+    let mut doc = fn_archive::blank(3, device.clock(now));
+    let state = &device.state;
+    doc.operation = operation;
+    doc.total = total;
+    doc.shift_number = state.shift.number;
+    doc.receipt_number_in_shift = state.shift.receipts.saturating_add(1);
+    doc.items = receipt.items.clone();
+    doc.payments = closing.payments.to_vec();
+    doc.change = change;
+    doc.tax_system = closing.tax_system;
+    doc.tlvs = receipt.tlvs.clone();
+    let doc = fn_archive::commit(device, doc);
+
+    let state = &mut device.state;
+    state.receipt = None;
+    state.shift.receipts = doc.receipt_number_in_shift;
+    state.through_number = state.through_number.wrapping_add(1);
+    bump(
+        device,
+        registers::RECEIPT_COUNT_BASE + u16::from(receipt.receipt_type),
+    );
+    set_money(device, registers::CASH_IN_DRAWER, drawer);
+    set_money(device, registers::CASH_AT_LAST_RECEIPT, drawer);
+
+    let taxes = tax_lines(device, &doc);
+    let lines = tape::receipt(&doc, &receipt, &taxes, &closing.text, &device.footer());
+    device.print(lines, now);
+    Ok(doc)
+}
+
+/// VAT per tax group for the printed receipt: included tax for rated groups, turnover else.
+fn tax_lines(device: &Device, doc: &FnDocument) -> Vec<(String, u64)> {
+    (1..=6u8)
+        .filter_map(|group| {
+            let turnover: u64 = doc
+                .items
+                .iter()
+                .filter(|i| i.tax_group == group)
+                .map(|i| i.sum)
+                .sum();
+            if turnover == 0 {
+                return None;
+            }
+            let (rate, name) = tables::tax_group(device, group);
+            let amount = if rate == 0 {
+                turnover
+            } else {
+                let num = u128::from(turnover) * u128::from(rate);
+                let den = u128::from(10_000 + rate);
+                u64::try_from((num + den / 2) / den).unwrap_or(0)
+            };
+            Some((name, amount))
+        })
+        .collect()
+}
+
+/// Cash in the drawer (money register 241).
+pub fn cash_in_drawer(device: &Device) -> u64 {
+    device
+        .state
+        .money_registers
+        .get(&registers::CASH_IN_DRAWER)
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Sets a money register.
+pub fn set_money(device: &mut Device, number: u16, value: u64) {
+    device.state.money_registers.insert(number, value);
+}
+
+/// Increments an operation register.
+pub fn bump(device: &mut Device, number: u16) {
+    let reg = device.state.operation_registers.entry(number).or_insert(0);
+    *reg = reg.wrapping_add(1);
+}
+
+/// FF45 — close receipt v2 (§7.6.4).
+pub fn close(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
+    authorize(device, p, Role::Operator)?;
+    let mut payments = [0u64; 16];
+    for slot in &mut payments {
+        *slot = p.uint(5)?;
+    }
+    let rounding = p.uint(1)?;
+    p.take(30)?; // taxes: the KKT computes them (table 1.14 = 0)
+    let tax_system = p.u8()?;
+    let text = cp1251_text(p.rest());
+    let closing = Closing {
+        payments,
+        rounding,
+        tax_system,
+        text,
+    };
+    let doc = finish(device, closing, now)?;
+    let mut out = Vec::new();
+    put_uint(&mut out, doc.change, 5);
+    put_uint(&mut out, u64::from(doc.fd), 4);
+    put_uint(&mut out, u64::from(doc.fiscal_sign), 4);
+    if tables::number(device, 17, 1, 36) == 1 {
+        put_fn_date_time(&mut out, doc.date_time);
+    }
+    Ok(out)
+}
+
+/// 0x88 — cancel the open receipt; no FD is created.
+pub fn cancel(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
+    let operator = authorize(device, p, Role::Operator)?;
+    if device.state.receipt.take().is_none() {
+        return Err(err::RECEIPT_CLOSED);
+    }
+    device.state.through_number = device.state.through_number.wrapping_add(1);
+    bump(device, registers::CANCELLED_COUNT);
+    if tables::number(device, 17, 1, 15) == 1 && device.check_printer(now).is_ok() {
+        device.print(vec![tape::centre("ЧЕК АННУЛИРОВАН")], now);
+    }
+    Ok(vec![operator])
+}
+
+/// 0x89 — receipt subtotal.
+pub fn subtotal(device: &Device, p: &mut Params<'_>) -> Answer {
+    let operator = authorize(device, p, Role::Operator)?;
+    let receipt = device.state.receipt.as_ref().ok_or(err::RECEIPT_CLOSED)?;
+    let mut out = vec![operator];
+    put_uint(&mut out, receipt.total(), 5);
+    Ok(out)
+}

@@ -1,0 +1,226 @@
+//! The printed receipt tape as text: an in-memory buffer capped to the last megabyte, plus
+//! the layouts of the documents the register prints (receipts, shift reports, slips).
+
+use chrono::NaiveDateTime;
+
+use super::state::{FnDocument, OpenReceipt};
+use super::wire::{money, quantity};
+
+/// Keep at most this many bytes of tape in memory.
+const TAPE_CAP: usize = 1 << 20;
+/// Printable width of a line, characters.
+pub const WIDTH: usize = 36;
+
+/// Printed text, with the part not yet appended to the tape file.
+#[derive(Debug, Default)]
+pub struct Tape {
+    text: String,
+    unsaved: String,
+}
+
+impl Tape {
+    /// Appends lines.
+    pub fn push_lines(&mut self, lines: &[String]) {
+        for line in lines {
+            self.text.push_str(line);
+            self.text.push('\n');
+            self.unsaved.push_str(line);
+            self.unsaved.push('\n');
+        }
+        if self.text.len() > TAPE_CAP {
+            let mut cut = self.text.len() - TAPE_CAP;
+            while !self.text.is_char_boundary(cut) {
+                cut += 1;
+            }
+            self.text.drain(..cut);
+        }
+    }
+
+    /// Everything in memory.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Text printed since the last call (for the tape file).
+    pub fn take_unsaved(&mut self) -> String {
+        std::mem::take(&mut self.unsaved)
+    }
+}
+
+/// Left text and right text on one line, padded to the tape width.
+pub fn pair(left: &str, right: &str) -> String {
+    let used = left.chars().count() + right.chars().count();
+    let pad = WIDTH.saturating_sub(used).max(1);
+    format!("{left}{}{right}", " ".repeat(pad))
+}
+
+/// Centred text.
+pub fn centre(text: &str) -> String {
+    let pad = WIDTH.saturating_sub(text.chars().count()) / 2;
+    format!("{}{text}", " ".repeat(pad))
+}
+
+fn rule() -> String {
+    "-".repeat(WIDTH)
+}
+
+fn stamp(t: NaiveDateTime) -> String {
+    t.format("%d.%m.%y %H:%M").to_string()
+}
+
+/// What paper-out or an open cover prints over an interrupted document (§6.5).
+pub fn interruption_note() -> Vec<String> {
+    vec![
+        centre("*** ПЕЧАТЬ ПРЕРВАНА ***"),
+        centre("ДОКУМЕНТ НЕДЕЙСТВИТЕЛЕН"),
+        rule(),
+    ]
+}
+
+/// Names of the four receipt kinds by FF46 operation code (§8.1).
+pub fn operation_name(operation: u8) -> &'static str {
+    match operation {
+        1 => "ПРИХОД",
+        2 => "ВОЗВРАТ ПРИХОДА",
+        3 => "РАСХОД",
+        _ => "ВОЗВРАТ РАСХОДА",
+    }
+}
+
+/// Identification block closing every fiscal document.
+pub struct Footer<'a> {
+    /// KKT serial.
+    pub kkt_serial: &'a str,
+    /// RNM.
+    pub rnm: &'a str,
+    /// FN serial.
+    pub fn_serial: &'a str,
+    /// INN.
+    pub inn: &'a str,
+}
+
+fn fiscal_footer(doc: &FnDocument, footer: &Footer<'_>) -> Vec<String> {
+    vec![
+        pair("ДАТА", &stamp(doc.date_time)),
+        pair("ИНН", footer.inn.trim()),
+        pair("ЗН ККТ", footer.kkt_serial.trim()),
+        pair("РН ККТ", footer.rnm.trim()),
+        pair("ФН", footer.fn_serial.trim()),
+        pair("ФД", &doc.fd.to_string()),
+        pair("ФП", &doc.fiscal_sign.to_string()),
+        rule(),
+    ]
+}
+
+/// A receipt as printed after the FN committed it.
+pub fn receipt(
+    doc: &FnDocument,
+    receipt: &OpenReceipt,
+    taxes: &[(String, u64)],
+    text: &str,
+    footer: &Footer<'_>,
+) -> Vec<String> {
+    let mut lines = vec![
+        centre("КАССОВЫЙ ЧЕК"),
+        centre(operation_name(doc.operation)),
+    ];
+    for item in &receipt.items {
+        if item.name.starts_with("//") {
+            continue;
+        }
+        lines.push(item.name.clone());
+        lines.push(pair(
+            "",
+            &format!(
+                "{} × {} = {}",
+                quantity(item.quantity),
+                money(item.price),
+                money(item.sum)
+            ),
+        ));
+    }
+    if receipt.adjustment > 0 {
+        lines.push(pair("СКИДКА", &money(receipt.adjustment.unsigned_abs())));
+    } else if receipt.adjustment < 0 {
+        lines.push(pair("НАДБАВКА", &money(receipt.adjustment.unsigned_abs())));
+    }
+    lines.push(pair("ИТОГ", &format!("={}", money(doc.total))));
+    let cash = doc.payments.first().copied().unwrap_or(0);
+    if cash > 0 {
+        lines.push(pair("НАЛИЧНЫМИ", &format!("={}", money(cash))));
+    }
+    let electronic: u64 = doc.payments.iter().skip(1).take(12).sum();
+    if electronic > 0 {
+        lines.push(pair("БЕЗНАЛИЧНЫМИ", &format!("={}", money(electronic))));
+    }
+    for (label, index) in [("АВАНС", 13), ("КРЕДИТ", 14), ("ВСТР. ПРЕДОСТАВЛЕНИЕ", 15)]
+    {
+        let sum = doc.payments.get(index).copied().unwrap_or(0);
+        if sum > 0 {
+            lines.push(pair(label, &format!("={}", money(sum))));
+        }
+    }
+    if doc.change > 0 {
+        lines.push(pair("СДАЧА", &format!("={}", money(doc.change))));
+    }
+    for (name, tax) in taxes {
+        lines.push(pair(&format!("СУММА {name}"), &format!("={}", money(*tax))));
+    }
+    if !text.is_empty() {
+        lines.push(text.to_owned());
+    }
+    lines.push(pair(
+        &format!("СМЕНА {}", doc.shift_number),
+        &format!("ЧЕК {}", doc.receipt_number_in_shift),
+    ));
+    lines.extend(fiscal_footer(doc, footer));
+    lines
+}
+
+/// Open-shift or close-shift report.
+pub fn shift_report(
+    doc: &FnDocument,
+    totals: &[(String, u64)],
+    footer: &Footer<'_>,
+) -> Vec<String> {
+    let title = if doc.doc_type == 2 {
+        "ОТЧЕТ ОБ ОТКРЫТИИ СМЕНЫ"
+    } else {
+        "ОТЧЕТ О ЗАКРЫТИИ СМЕНЫ"
+    };
+    let mut lines = vec![centre(title), pair("СМЕНА", &doc.shift_number.to_string())];
+    for (label, value) in totals {
+        lines.push(pair(label, &money(*value)));
+    }
+    lines.extend(fiscal_footer(doc, footer));
+    lines
+}
+
+/// Non-fiscal slip for cash in/out.
+pub fn cash_slip(cash_in: bool, sum: u64, number: u16, at: NaiveDateTime) -> Vec<String> {
+    vec![
+        centre(if cash_in {
+            "ВНЕСЕНИЕ"
+        } else {
+            "ВЫПЛАТА"
+        }),
+        pair("ДОК.", &number.to_string()),
+        pair("СУММА", &format!("={}", money(sum))),
+        pair("ДАТА", &stamp(at)),
+        rule(),
+    ]
+}
+
+/// X report (no FD).
+pub fn x_report(totals: &[(String, u64)], shift: u16, at: NaiveDateTime) -> Vec<String> {
+    let mut lines = vec![
+        centre("СУТОЧНЫЙ ОТЧЕТ БЕЗ ГАШЕНИЯ"),
+        pair("СМЕНА", &shift.to_string()),
+    ];
+    for (label, value) in totals {
+        lines.push(pair(label, &money(*value)));
+    }
+    lines.push(pair("ДАТА", &stamp(at)));
+    lines.push(rule());
+    lines
+}
