@@ -1,8 +1,19 @@
 //! A virtual Shtrih-M fiscal register with an FN, for tests, benchmarks and newcomers
 //! without hardware.
 //!
-//! Pure device model (`device`) + device-side link layers + transports (pty, TCP, in-memory)
-//! + fault injection. It uses `shtrih-proto` only to encode and decode frames; commands are
-//! parsed and answers built here, independently of the host's decoders.
+//! Pure device model (`device`) + device-side link layers (`link`) + transports (pty, TCP,
+//! in-memory) + fault injection (`faults`), all behind one shared `Emulator` handle, with a
+//! control channel and a command line for running it as its own process. It uses
+//! `shtrih-proto` only to encode and decode frames; commands are parsed and answers built
+//! here, independently of the host's decoders.
 
 pub mod device;
+pub mod faults;
+pub mod handle;
+pub mod link;
+pub mod transport;
+
+pub use faults::{CutPoint, LineFaults, Noise, PowerCut};
+pub use handle::{Counters, Emulator, EmulatorConfig, EmulatorError};
+pub use link::{LinkChoice, LinkPhase, LinkTiming};
+pub use transport::{serve_stream, PtyHandle};

@@ -1,0 +1,324 @@
+//! The `Emulator` handle: one virtual register (device model + device link + line faults)
+//! shared by its transports, its control channel and the tests that inspect it.
+//!
+//! `Station` is the synchronous heart every transport drives under the lock: input bytes
+//! go through noise into the link, accepted requests through the armed power cut into the
+//! device, answers (possibly delayed) back into the link. The lock is never held across an
+//! await; transports only lock to feed bytes and collect output.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use parking_lot::Mutex;
+use serde::Serialize;
+
+use crate::device::{
+    Device, DeviceConfig, DeviceError, DeviceFaults, DeviceState, FnDocument, PaperState,
+};
+use crate::faults::{CutPoint, LineFaults, LineNoise, PowerCut};
+use crate::link::{DeviceLink, LinkChoice, LinkCounters, LinkPhase, LinkTiming};
+
+/// How to build a virtual register.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorConfig {
+    /// Identity and behaviour of the device model.
+    pub device: DeviceConfig,
+    /// Where the device state (FN archive included) persists; in memory only when `None`.
+    pub state_file: Option<PathBuf>,
+    /// Which lower level the device speaks.
+    pub link: LinkChoice,
+    /// Device-side link timings.
+    pub timing: LinkTiming,
+    /// Line faults from the start.
+    pub faults: LineFaults,
+    /// Seed of the line noise.
+    pub seed: u64,
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The device model could not be created or its state file read.
+    #[error("device: {0}")]
+    Device(#[from] DeviceError),
+    /// A transport could not be set up (pty, socket, listener).
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The pty could not be opened or configured.
+    #[error("pty: {0}")]
+    Pty(String),
+}
+
+/// Counts since start, for tests and the status report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// Link-level counts.
+    #[serde(flatten)]
+    pub link: LinkCounters,
+    /// Commands executed on the device model.
+    pub frames_executed: u64,
+    /// Power cycles, armed cuts and explicit ones.
+    pub power_cycles: u64,
+    /// Bytes read from the host, before line noise.
+    pub bytes_in: u64,
+    /// Bytes written to the host, after line noise.
+    pub bytes_out: u64,
+}
+
+/// One virtual register. Cheap to clone; all clones are the same register.
+#[derive(Clone)]
+pub struct Emulator {
+    pub(crate) station: Arc<Mutex<Station>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").finish_non_exhaustive()
+    }
+}
+
+/// The device's clock source for `execute`: the host's local time, like a register's RTC.
+pub(crate) fn wall_clock() -> NaiveDateTime {
+    chrono::Local::now().naive_local()
+}
+
+impl Emulator {
+    /// A register with the given configuration; loads `state_file` if it exists.
+    pub fn new(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        let device = match &config.state_file {
+            Some(path) => Device::open(config.device.clone(), path)?,
+            None => Device::new(config.device.clone()),
+        };
+        Ok(Emulator::with_model(device, &config))
+    }
+
+    /// A register around an already built device model.
+    pub fn with_model(device: Device, config: &EmulatorConfig) -> Emulator {
+        let mut link = DeviceLink::new(config.link, config.timing);
+        link.set_ff_after_ack(config.faults.ff_after_ack);
+        let station = Station {
+            device,
+            link,
+            faults: config.faults.clone(),
+            noise: LineNoise::new(config.seed),
+            armed: None,
+            delayed: None,
+            executed: 0,
+            power_cycles: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            session: 0,
+        };
+        Emulator {
+            station: Arc::new(Mutex::new(station)),
+        }
+    }
+
+    /// The FN archive, oldest first.
+    pub fn archive(&self) -> Vec<FnDocument> {
+        self.station.lock().device.archive().to_vec()
+    }
+
+    /// Everything printed so far.
+    pub fn tape(&self) -> String {
+        self.station.lock().device.tape().to_string()
+    }
+
+    /// The device's persistent state.
+    pub fn state(&self) -> DeviceState {
+        self.station.lock().device.state().clone()
+    }
+
+    /// Runs `f` on the device model under the lock (keep it short, no awaits).
+    pub fn with_device<R>(&self, f: impl FnOnce(&mut Device) -> R) -> R {
+        f(&mut self.station.lock().device)
+    }
+
+    /// Runs `f` on the device's own faults (cover, paper, print time, clock offset).
+    pub fn with_device_faults<R>(&self, f: impl FnOnce(&mut DeviceFaults) -> R) -> R {
+        f(self.station.lock().device.faults_mut())
+    }
+
+    /// Opens or closes the cover.
+    pub fn set_cover_open(&self, open: bool) {
+        self.with_device_faults(|d| d.cover_open = open);
+    }
+
+    /// Loads paper, takes it out, or lets it run out after some lines.
+    pub fn set_paper(&self, paper: PaperState) {
+        self.with_device_faults(|d| d.paper = paper);
+    }
+
+    /// Shifts the device clock against the host's (e.g. to reach the 24-hour shift rule).
+    pub fn set_clock_offset(&self, offset: chrono::Duration) {
+        self.with_device_faults(|d| d.clock_offset = offset);
+    }
+
+    /// Printing time per line (the device shows submode 5 meanwhile).
+    pub fn set_print_time_per_line(&self, per_line: chrono::Duration) {
+        self.with_device_faults(|d| d.print_time_per_line = per_line);
+    }
+
+    /// Arms a power cut for the next matching command (replaces one already armed).
+    pub fn arm_power_cut(&self, cut: PowerCut) {
+        self.station.lock().armed = Some(cut);
+    }
+
+    /// The power cut still armed, if any.
+    pub fn armed_power_cut(&self) -> Option<PowerCut> {
+        self.station.lock().armed
+    }
+
+    /// Replaces the line faults.
+    pub fn set_line_faults(&self, faults: LineFaults) {
+        let mut s = self.station.lock();
+        s.link.set_ff_after_ack(faults.ff_after_ack);
+        s.faults = faults;
+    }
+
+    /// Changes the line faults in place.
+    pub fn update_line_faults(&self, f: impl FnOnce(&mut LineFaults)) {
+        let mut s = self.station.lock();
+        f(&mut s.faults);
+        let ff = s.faults.ff_after_ack;
+        s.link.set_ff_after_ack(ff);
+    }
+
+    /// The current line faults.
+    pub fn line_faults(&self) -> LineFaults {
+        self.station.lock().faults.clone()
+    }
+
+    /// Switches the power off and on: the device restarts, the link forgets its retained
+    /// answer and waits for the first ENQ.
+    pub fn power_cycle(&self) {
+        self.station.lock().power_cycle(wall_clock());
+    }
+
+    /// Counts since start.
+    pub fn counters(&self) -> Counters {
+        let s = self.station.lock();
+        Counters {
+            link: s.link.counters(),
+            frames_executed: s.executed,
+            power_cycles: s.power_cycles,
+            bytes_in: s.bytes_in,
+            bytes_out: s.bytes_out,
+        }
+    }
+
+    /// Where the link state machine is.
+    pub fn link_phase(&self) -> LinkPhase {
+        self.station.lock().link.phase()
+    }
+}
+
+/// The register's moving parts, always used under the handle's lock.
+pub(crate) struct Station {
+    pub(crate) device: Device,
+    pub(crate) link: DeviceLink,
+    pub(crate) faults: LineFaults,
+    noise: LineNoise,
+    armed: Option<PowerCut>,
+    /// An answer held back by `answer_delay`, and when it is due.
+    delayed: Option<(Instant, Vec<u8>)>,
+    executed: u64,
+    power_cycles: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+    /// Incremented by each new transport connection; an older one stops serving.
+    pub(crate) session: u64,
+}
+
+impl Station {
+    fn power_cycle(&mut self, wall: NaiveDateTime) {
+        self.device.power_cycle(wall);
+        self.link.power_cycle();
+        self.delayed = None;
+        self.power_cycles += 1;
+    }
+
+    /// Bytes from the host arrived at `now`; returns the bytes to send back.
+    pub(crate) fn feed(&mut self, bytes: &[u8], now: Instant, wall: NaiveDateTime) -> Vec<u8> {
+        self.bytes_in += bytes.len() as u64;
+        let noise = self.faults.to_device;
+        let bytes = self.noise.apply(&noise, bytes);
+        self.link.handle_input(&bytes, now);
+        let mut out = self.link.poll_transmit().unwrap_or_default();
+        if let Some(request) = self.link.poll_request() {
+            out.extend(self.run(&request, now, wall));
+        }
+        self.outbound(out)
+    }
+
+    /// Timers: gaps and waits of the link, delayed answers. Returns bytes to send.
+    pub(crate) fn tick(&mut self, now: Instant) -> Vec<u8> {
+        if self.delayed.as_ref().is_some_and(|(due, _)| now >= *due) {
+            if let Some((_, answer)) = self.delayed.take() {
+                self.link.answer_ready(answer, now);
+            }
+        }
+        self.link.handle_timeout(now);
+        let out = self.link.poll_transmit().unwrap_or_default();
+        self.outbound(out)
+    }
+
+    /// When `tick` must run next.
+    pub(crate) fn next_wake(&self) -> Option<Instant> {
+        let link = self.link.poll_timeout();
+        let delayed = self.delayed.as_ref().map(|(due, _)| *due);
+        match (link, delayed) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Executes an accepted request, honouring an armed power cut. Returns the bytes written
+    /// before the power went (half an answer) or the answer when it is not delayed.
+    fn run(&mut self, request: &[u8], now: Instant, wall: NaiveDateTime) -> Vec<u8> {
+        let cut = self.armed.filter(|c| c.matches(request));
+        if cut.is_some() {
+            self.armed = None;
+        }
+        if cut.map(|c| c.point) == Some(CutPoint::BeforeExecution) {
+            self.power_cycle(wall);
+            return Vec::new();
+        }
+        let answer = self.device.execute(request, wall);
+        self.executed += 1;
+        match cut.map(|c| c.point) {
+            Some(CutPoint::AfterCommit) => {
+                self.power_cycle(wall);
+                Vec::new()
+            }
+            Some(CutPoint::MidAnswer) => {
+                let mut wire = self.link.frame_answer(&answer);
+                wire.truncate(wire.len() / 2);
+                self.power_cycle(wall);
+                wire
+            }
+            _ if !self.faults.answer_delay.is_zero() => {
+                self.delayed = Some((now + self.faults.answer_delay, answer));
+                Vec::new()
+            }
+            _ => {
+                self.link.answer_ready(answer, now);
+                self.link.poll_transmit().unwrap_or_default()
+            }
+        }
+    }
+
+    fn outbound(&mut self, out: Vec<u8>) -> Vec<u8> {
+        let noise = self.faults.from_device;
+        let out = self.noise.apply(&noise, &out);
+        self.bytes_out += out.len() as u64;
+        out
+    }
+}
