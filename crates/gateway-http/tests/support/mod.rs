@@ -1,0 +1,257 @@
+//! Shared rig for the API tests: a real `queue::Store` in a temporary directory, three
+//! registers (one default, two in a group), tokens, and in-process requests via `oneshot`.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request};
+use axum::Router;
+use chrono::FixedOffset;
+use fiscal_model::{TaxGroup, TaxGroupMap, VatRate};
+use gateway_http::{app, AppState, AuthConfig, RegisterRoute};
+use queue::{OpState, OperationId, Store, StoreConfig};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// The HS256 secret the rig's gateway trusts.
+pub const SECRET: &[u8] = b"gateway-http-test-secret-0123456789abcdef";
+/// The default register: the cashbox of the API's example request; its clock is on UTC+3.
+pub const A: &str = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b";
+/// In group G, juridical person J2.
+pub const B: &str = "c0264f46-4bfd-4953-bfbe-2e3cd1e0a4ad";
+/// In group G, juridical person J2; only the 22 % rate has a tax group.
+pub const C: &str = "44444444-4444-4444-8444-444444444444";
+/// A's juridical person.
+pub const J1: &str = "11111111-1111-4111-8111-111111111111";
+/// B's and C's group.
+pub const G: &str = "22222222-2222-4222-8222-222222222222";
+/// B's and C's juridical person.
+pub const J2: &str = "33333333-3333-4333-8333-333333333333";
+/// Largest body the rig accepts.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// The API description's example request, byte for byte.
+pub const SEED_EXAMPLE: &str = r#"{
+  "operationId": "12854F",
+  "receiptType": 1,
+  "printReceipt": true,
+  "taxationSystem": 2,
+  "buyerEmail": "customer@example.com",
+  "buyerPhoneNumber": "",
+  "positions": [
+    {
+      "name": "Молоко коровье",
+      "quantity": 3,
+      "price": 70,
+      "taxType": 3
+    },
+    {
+      "name": "Хлеб ржаной",
+      "quantity": 2,
+      "price": 30,
+      "taxType": 3
+    }
+  ],
+  "cashPaymentSum": 200,
+  "cashlessPaymentSum": 70,
+  "totalSum": 270,
+  "juridicalPersonId": "",
+  "cashboxGroupId": "",
+  "cashboxId": "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
+}"#;
+
+pub struct Rig {
+    pub _dir: tempfile::TempDir,
+    pub store: Arc<Store>,
+    pub app: Router,
+    pub token: String,
+}
+
+pub fn registers() -> Vec<RegisterRoute> {
+    let mut only_22 = TaxGroupMap::empty();
+    only_22.set(VatRate::Vat22, TaxGroup::new(1).unwrap());
+    vec![
+        RegisterRoute {
+            id: A.into(),
+            group_id: None,
+            juridical_person_id: Some(J1.into()),
+            utc_offset: FixedOffset::east_opt(3 * 3600).unwrap(),
+            taxes: TaxGroupMap::default(),
+        },
+        RegisterRoute {
+            id: B.into(),
+            group_id: Some(G.into()),
+            juridical_person_id: Some(J2.into()),
+            utc_offset: FixedOffset::east_opt(0).unwrap(),
+            taxes: TaxGroupMap::default(),
+        },
+        RegisterRoute {
+            id: C.into(),
+            group_id: Some(G.into()),
+            juridical_person_id: Some(J2.into()),
+            utc_offset: FixedOffset::east_opt(0).unwrap(),
+            taxes: only_22,
+        },
+    ]
+}
+
+pub fn rig() -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("ops"), StoreConfig::default()).unwrap());
+    let state = AppState {
+        store: store.clone(),
+        registers: registers(),
+        default_register: Some(A.into()),
+        auth: AuthConfig::new().with_hs256(SECRET),
+        body_limit: BODY_LIMIT,
+        max_wait: Duration::from_secs(60),
+    };
+    Rig {
+        _dir: dir,
+        store,
+        app: app(state),
+        token: token(json!({})),
+    }
+}
+
+/// An HS256 token valid for an hour, with `extra` claims merged in.
+pub fn token(extra: Value) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({"sub": "pos-1", "iat": now, "exp": now + 3600});
+    for (k, v) in extra.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    signed(&claims, SECRET)
+}
+
+pub fn signed(claims: &Value, secret: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .unwrap()
+}
+
+/// The seed example as a value with another operationId.
+pub fn seed(id: &str) -> Value {
+    let mut v: Value = serde_json::from_str(SEED_EXAMPLE).unwrap();
+    v["operationId"] = json!(id);
+    v
+}
+
+/// Sends `req`; returns the status and the JSON body (Null when empty / not JSON).
+pub async fn send(app: &Router, req: Request<Body>) -> (u16, Value) {
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+impl Rig {
+    /// POSTs raw text to `/v1.0/operations/{op}` as JSON with the rig's token.
+    pub async fn post_raw(&self, op: &str, body: &str) -> (u16, Value) {
+        let req = Request::post(format!("/v1.0/operations/{op}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        send(&self.app, req).await
+    }
+
+    /// POSTs `body` to `/v1.0/operations/{op}`.
+    pub async fn post(&self, op: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(op, &body.to_string()).await
+    }
+
+    /// POSTs with another token.
+    pub async fn post_as(&self, token: &str, op: &str, body: &Value) -> (u16, Value) {
+        let req = Request::post(format!("/v1.0/operations/{op}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        send(&self.app, req).await
+    }
+
+    /// checkStatus with the rig's token; `query` is the whole query string.
+    pub async fn status_query(&self, query: &str) -> (u16, Value) {
+        self.status_as(&self.token, query).await
+    }
+
+    pub async fn status_as(&self, token: &str, query: &str) -> (u16, Value) {
+        let req = Request::get(format!("/v1.0/operations/checkStatus?{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        send(&self.app, req).await
+    }
+
+    /// checkStatus of `id` without waiting.
+    pub async fn status(&self, id: &str) -> (u16, Value) {
+        self.status_query(&format!("operationId={id}")).await
+    }
+
+    /// Moves `id` through Sending to `to` as a worker would.
+    pub async fn finish(&self, id: &str, to: OpState) {
+        let id = OperationId::new(id).unwrap();
+        self.store
+            .transition(
+                &id,
+                OpState::Sending {
+                    snapshot: json!({}),
+                },
+                "test: sending",
+            )
+            .await
+            .unwrap();
+        self.store
+            .transition(&id, to, "test: finished")
+            .await
+            .unwrap();
+    }
+}
+
+/// Asserts the one error shape and returns the field.
+pub fn assert_error_shape(body: &Value) -> Option<String> {
+    let obj = body
+        .as_object()
+        .unwrap_or_else(|| panic!("error body is not an object: {body}"));
+    assert_eq!(
+        obj.len(),
+        3,
+        "exactly errorCode, errorMessage, field: {body}"
+    );
+    assert!(body["errorCode"].is_string(), "{body}");
+    assert!(body["errorMessage"].is_string(), "{body}");
+    assert!(
+        body["field"].is_string() || body["field"].is_null(),
+        "{body}"
+    );
+    body["field"].as_str().map(str::to_string)
+}
+
+/// The fiscal data of the API description's example 2 (register clock on UTC+3 for A).
+pub fn fiscal_result() -> fiscal_model::FiscalResult {
+    fiscal_model::FiscalResult {
+        fd_number: 24,
+        fiscal_sign: 637894524,
+        receipt_number_in_shift: 5,
+        shift_number: 3,
+        fn_number: "9999451122".into(),
+        rnm: "00244".into(),
+        date_time: chrono::NaiveDate::from_ymd_opt(2019, 5, 1)
+            .unwrap()
+            .and_hms_opt(17, 33, 0)
+            .unwrap(),
+        not_printed: false,
+    }
+}
