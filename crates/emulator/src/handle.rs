@@ -226,7 +226,7 @@ pub(crate) struct Station {
     pub(crate) link: DeviceLink,
     pub(crate) faults: LineFaults,
     noise: LineNoise,
-    armed: Option<PowerCut>,
+    pub(crate) armed: Option<PowerCut>,
     /// An answer held back by `answer_delay`, and when it is due.
     delayed: Option<(Instant, Vec<u8>)>,
     executed: u64,

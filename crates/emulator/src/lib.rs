@@ -7,12 +7,15 @@
 //! `shtrih-proto` only to encode and decode frames; commands are parsed and answers built
 //! here, independently of the host's decoders.
 
+pub mod cli;
+pub mod control;
 pub mod device;
 pub mod faults;
 pub mod handle;
 pub mod link;
 pub mod transport;
 
+pub use control::{ControlCommand, ControlHandle, StatusReport};
 pub use faults::{CutPoint, LineFaults, Noise, PowerCut};
 pub use handle::{Counters, Emulator, EmulatorConfig, EmulatorError};
 pub use link::{LinkChoice, LinkPhase, LinkTiming};

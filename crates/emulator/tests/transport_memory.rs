@@ -18,12 +18,19 @@ const CASH_IN: [u8; 10] = [0x50, 0x1E, 0x00, 0x00, 0x00, 0x64, 0x00, 0x00, 0x00,
 const LIMIT: Duration = Duration::from_secs(10);
 
 fn emulator() -> Emulator {
-    Emulator::new(EmulatorConfig { link: LinkChoice::Standard, ..EmulatorConfig::default() }).unwrap()
+    Emulator::new(EmulatorConfig {
+        link: LinkChoice::Standard,
+        ..EmulatorConfig::default()
+    })
+    .unwrap()
 }
 
 async fn read_n(s: &mut DuplexStream, n: usize) -> Vec<u8> {
     let mut buf = vec![0; n];
-    tokio::time::timeout(LIMIT, s.read_exact(&mut buf)).await.expect("device answered in time").unwrap();
+    tokio::time::timeout(LIMIT, s.read_exact(&mut buf))
+        .await
+        .expect("device answered in time")
+        .unwrap();
     buf
 }
 
@@ -33,7 +40,11 @@ async fn read_frame(s: &mut DuplexStream) -> Vec<u8> {
     assert_eq!(head[0], 0x02, "STX");
     let rest = read_n(s, usize::from(head[1]) + 1).await;
     let msg = rest[..rest.len() - 1].to_vec();
-    assert_eq!(frame(&msg), [head, rest].concat(), "LRC of the device's frame");
+    assert_eq!(
+        frame(&msg),
+        [head, rest].concat(),
+        "LRC of the device's frame"
+    );
     msg
 }
 
@@ -106,7 +117,11 @@ async fn power_cut_before_execution_acks_then_forgets() {
     // The device restarted: it waits for the first ENQ and holds nothing.
     assert_eq!(enq(&mut s).await, NAK);
     let c = emu.counters();
-    assert_eq!((c.frames_executed, c.power_cycles), (1, 1), "only the status ran");
+    assert_eq!(
+        (c.frames_executed, c.power_cycles),
+        (1, 1),
+        "only the status ran"
+    );
     assert_eq!(emu.armed_power_cut(), None, "a cut strikes once");
 }
 
@@ -158,7 +173,11 @@ async fn enq_during_a_delayed_answer_gets_ack() {
     s.write_all(&frame(&STATUS)).await.unwrap();
     assert_eq!(read_n(&mut s, 1).await, [ACK]);
     assert_eq!(enq(&mut s).await, ACK, "still preparing the answer");
-    assert_eq!(emu.counters().frames_executed, 1, "executed at once, answered later");
+    assert_eq!(
+        emu.counters().frames_executed,
+        1,
+        "executed at once, answered later"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -172,12 +191,21 @@ async fn a_delayed_answer_arrives_after_the_delay() {
     let started = tokio::time::Instant::now();
     let answer = read_frame(&mut s).await;
     assert_eq!(answer[0], 0x10);
-    assert!(started.elapsed() >= Duration::from_millis(600), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn bytes_lost_on_the_line_get_no_reply() {
-    let emu = Emulator::new(EmulatorConfig { faults: LineFaults::with_noise(0.0, 1.0), seed: 7, ..EmulatorConfig::default() }).unwrap();
+    let emu = Emulator::new(EmulatorConfig {
+        faults: LineFaults::with_noise(0.0, 1.0),
+        seed: 7,
+        ..EmulatorConfig::default()
+    })
+    .unwrap();
     let mut s = emu.in_memory();
     s.write_all(&[ENQ, ENQ, ENQ]).await.unwrap();
     // Wait until the device has read them (it counts bytes before the noise).
@@ -202,6 +230,9 @@ async fn a_new_connection_takes_the_line_over() {
     assert_eq!(enq(&mut new).await, NAK);
     old.write_all(&[ENQ]).await.unwrap();
     let mut buf = [0u8; 1];
-    let r = tokio::time::timeout(LIMIT, old.read(&mut buf)).await.unwrap().unwrap();
+    let r = tokio::time::timeout(LIMIT, old.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r, 0, "the old connection was closed");
 }

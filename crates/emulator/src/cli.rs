@@ -1,0 +1,147 @@
+//! `fiscal-gateway emulator …`: a virtual register as its own process, on a pty and/or a TCP
+//! port, with an optional control socket and state file.
+//!
+//! The first lines on stdout are the addresses a host should use, pty first, then TCP, one
+//! per line, printed once everything (control socket included) is ready; tests wait for
+//! them. It runs until SIGTERM or SIGINT. It does not daemonize or log to files.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::faults::{LineFaults, Noise};
+use crate::handle::{Emulator, EmulatorConfig, EmulatorError};
+use crate::link::{LinkChoice, LinkTiming};
+
+/// Command-line options of the emulator.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmulatorArgs {
+    /// Serve on a new pseudo-terminal (the default when --tcp is not given).
+    #[arg(long)]
+    pub pty: bool,
+    /// Create a symlink to the pty at this path (a stable name for configurations).
+    #[arg(long = "link", value_name = "PATH")]
+    pub link_path: Option<PathBuf>,
+    /// Serve over TCP on this address (port 0 picks a free port), one client at a time.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub tcp: Option<String>,
+    /// Keep the device state (FN archive, shift, counters) in this JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Accept control commands (cover, paper, power-cut, noise, archive, status …) on this
+    /// unix socket.
+    #[arg(long, value_name = "SOCKET")]
+    pub control: Option<PathBuf>,
+    /// Lower level: standard, v2 or auto (chosen by the first byte after power-on).
+    #[arg(long, value_name = "LAYER", default_value = "auto")]
+    pub link_layer: LinkChoice,
+    /// Probability that a byte is corrupted, in each direction (0..1).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub noise_corrupt: f64,
+    /// Probability that a byte is lost, in each direction (0..1).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub noise_drop: f64,
+    /// Seed of the line noise.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Delay between executing a command and sending its answer, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub answer_delay_ms: u64,
+    /// Printing time per line, in milliseconds (submode 5 meanwhile).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub print_time_ms: u64,
+    /// Send 0xFF after the host ACKs an answer, like a register on RNDIS (§1.3).
+    #[arg(long)]
+    pub ff_after_ack: bool,
+    /// Longest gap between bytes of one frame, in milliseconds (§2.4).
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub t_byte_ms: u64,
+}
+
+impl EmulatorArgs {
+    fn config(&self) -> EmulatorConfig {
+        let noise = Noise {
+            corrupt: self.noise_corrupt.clamp(0.0, 1.0),
+            drop: self.noise_drop.clamp(0.0, 1.0),
+        };
+        EmulatorConfig {
+            state_file: self.state.clone(),
+            link: self.link_layer,
+            timing: LinkTiming {
+                t_byte: Duration::from_millis(self.t_byte_ms),
+                ..LinkTiming::default()
+            },
+            faults: LineFaults {
+                to_device: noise,
+                from_device: noise,
+                answer_delay: Duration::from_millis(self.answer_delay_ms),
+                ff_after_ack: self.ff_after_ack,
+            },
+            seed: self.seed,
+            ..EmulatorConfig::default()
+        }
+    }
+}
+
+fn io_error(what: &str) -> impl Fn(std::io::Error) -> EmulatorError + '_ {
+    move |source| EmulatorError::Io {
+        what: what.to_string(),
+        source,
+    }
+}
+
+/// Runs the emulator until SIGTERM or SIGINT.
+pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
+    let emulator = Emulator::new(args.config())?;
+    if args.print_time_ms > 0 {
+        emulator.set_print_time_per_line(chrono::Duration::milliseconds(
+            i64::try_from(args.print_time_ms).unwrap_or(i64::MAX),
+        ));
+    }
+    let mut terminate = signal(SignalKind::terminate()).map_err(io_error("SIGTERM handler"))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("SIGINT handler"))?;
+
+    let _control = args
+        .control
+        .as_deref()
+        .map(|path| emulator.serve_control(path))
+        .transpose()?;
+    let mut announce = Vec::new();
+    let pty = if args.pty || args.tcp.is_none() {
+        let handle = emulator.serve_pty(args.link_path.as_deref())?;
+        announce.push(handle.path().display().to_string());
+        Some(handle)
+    } else {
+        None
+    };
+    let tcp = match &args.tcp {
+        Some(addr) => {
+            let (bound, task) = emulator.serve_tcp(addr).await?;
+            announce.push(bound.to_string());
+            Some(task)
+        }
+        None => None,
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        for line in &announce {
+            writeln!(out, "{line}").map_err(io_error("stdout"))?;
+        }
+        out.flush().map_err(io_error("stdout"))?;
+    }
+
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    tracing::info!("emulator stopping");
+    if let Some(task) = tcp {
+        task.abort();
+    }
+    // Dropping the pty and control handles removes the symlink and the socket file; the
+    // device state is already on disk (it is written on every change).
+    drop(pty);
+    Ok(())
+}
