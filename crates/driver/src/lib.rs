@@ -1,1 +1,34 @@
-//! driver
+//! The async Shtrih-M driver: opens the byte stream to a register (serial port, TCP, or any
+//! stream), runs the sans-IO link layer of `shtrih-proto` over it in a pump task, and offers
+//! [`Register`], the API the rest of the product uses: status, shift, receipts, cash, and
+//! [`Register::reconcile`], which settles an operation whose outcome was lost (§10).
+//!
+//! What it does not do: it keeps no queue and no durable state (the caller records the
+//! [`Snapshot`] before a non-idempotent command), it never re-sends a command that may have
+//! executed, and it knows nothing of HTTP or JSON.
+//!
+//! Cancellation: each command handed to the link runs to its end in the pump task even if the
+//! caller's future is dropped, so the line is never left mid-exchange. A multi-command
+//! operation (`fiscalize`, `open_shift` …) that is dropped half way leaves the register in a
+//! state the next `status`/`reconcile` sees (an open receipt, say); callers should not cancel
+//! these futures and the root worker does not.
+
+mod documents;
+mod error;
+mod link_shim;
+mod options;
+mod pump;
+mod queries;
+mod readiness;
+mod reconcile;
+mod register;
+mod transport;
+mod wire;
+
+pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, UnknownOutcome};
+pub use options::RegisterOptions;
+pub use pump::WireStats;
+pub use readiness::{readiness, Readiness, RegisterStatus};
+pub use reconcile::{Intent, Snapshot, Verdict};
+pub use register::{Cashier, FnStatus, Identity, Register, ShiftReport};
+pub use transport::{Baud, ByteStream, LinkLayerChoice, Transport, AUTO_BAUD_ORDER};
