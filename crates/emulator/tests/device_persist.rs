@@ -77,3 +77,30 @@ fn corrupt_state_file_is_an_error() {
     std::fs::write(&path, b"not json").unwrap();
     assert!(Device::open(DeviceConfig::default(), &path).is_err());
 }
+
+#[test]
+fn torn_last_write_is_ignored_on_open() {
+    let dir = ScratchDir::new("torn");
+    let path = dir.0.join("state.json");
+    let now = t0();
+    let fd = {
+        let mut d = Device::open(DeviceConfig::default(), &path).unwrap();
+        ok(&mut d, &open_shift(), now);
+        ok(&mut d, &cash(true, 5000), now);
+        d.archive().last().unwrap().fd
+    };
+    // A power cut in the middle of appending the next line.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(br#"{"docs":[{"fd":99,"#);
+    std::fs::write(&path, bytes).unwrap();
+
+    let mut d = Device::open(DeviceConfig::default(), &path).unwrap();
+    assert_eq!(d.archive().last().unwrap().fd, fd);
+    assert_eq!(mode_submode(&mut d, now), (2, 0));
+    let drawer = ok(&mut d, &cmd(&[0x1A], CASHIER, &[241]), now);
+    assert_eq!(le_at(&drawer, 3, 6), 5000);
+    ok(&mut d, &z_report(), now);
+    let reopened = Device::open(DeviceConfig::default(), &path).unwrap();
+    assert_eq!(reopened.archive().last().unwrap().fd, fd + 1);
+    assert_eq!(reopened.state(), d.state());
+}

@@ -148,7 +148,7 @@ pub struct Device {
     state: DeviceState,
     faults: DeviceFaults,
     tape: tape::Tape,
-    state_file: Option<PathBuf>,
+    log: Option<persist::StateLog>,
 }
 
 /// Result of a command handler: answer data after the error byte, or an error byte.
@@ -161,7 +161,7 @@ impl Device {
             state: fn_archive::fresh_state(config),
             faults: DeviceFaults::default(),
             tape: tape::Tape::default(),
-            state_file: None,
+            log: None,
         };
         fn_archive::register(&mut device);
         device
@@ -174,14 +174,16 @@ impl Device {
                 state,
                 faults: DeviceFaults::default(),
                 tape: tape::Tape::default(),
-                state_file: None,
+                log: None,
             },
             None => Device::new(config),
         };
-        device.state_file = Some(state_file.to_path_buf());
-        persist::save(state_file, &device.state)?;
+        let mut log = persist::StateLog::new(state_file);
+        // Start from a single clean line (drops a torn tail left by a power cut).
+        log.rewrite(&mut device.state)?;
         let pending = device.tape.take_unsaved();
         persist::append_tape(state_file, &pending)?;
+        device.log = Some(log);
         Ok(device)
     }
 
@@ -216,9 +218,11 @@ impl Device {
     /// Simulates a power cut and restart (§10.3): mode, registers, FN and an open receipt
     /// survive; a document being printed is completed.
     pub fn power_cycle(&mut self, now: NaiveDateTime) {
-        if let Some(path) = &self.state_file {
-            if let Ok(Some(state)) = persist::load(path) {
-                self.state = state;
+        if let Some(log) = &self.log {
+            match persist::load(log.path()) {
+                Ok(Some(state)) => self.state = state,
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "emulator state not reloaded"),
             }
         }
         if self.state.printer.busy_until.take().is_some() {
@@ -392,19 +396,17 @@ impl Device {
     }
 
     fn flush_tape(&mut self) {
-        let Some(path) = &self.state_file else {
-            self.tape.take_unsaved();
-            return;
-        };
         let pending = self.tape.take_unsaved();
-        if let Err(e) = persist::append_tape(path, &pending) {
-            tracing::error!(error = %e, "emulator tape file not written");
+        if let Some(log) = &self.log {
+            if let Err(e) = persist::append_tape(log.path(), &pending) {
+                tracing::error!(error = %e, "emulator tape file not written");
+            }
         }
     }
 
     fn persist(&mut self) {
-        if let Some(path) = &self.state_file {
-            if let Err(e) = persist::save(path, &self.state) {
+        if let Some(log) = &mut self.log {
+            if let Err(e) = log.append(&mut self.state) {
                 tracing::error!(error = %e, "emulator state not saved");
             }
         }

@@ -84,6 +84,8 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
     let payment_method = p.u8()?;
     let payment_subject = p.u8()?;
     let name = cp1251_text(p.rest());
+    // pyshtrih sends 0 by default; like the vendor driver, read it as "no VAT" (§13.1).
+    let tax_group = if tax_group == 0 { 4 } else { tax_group };
     if !(1..=6).contains(&tax_group) || quantity == 0 {
         return Err(err::BAD_PARAMS);
     }
