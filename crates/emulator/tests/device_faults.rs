@@ -157,3 +157,25 @@ fn offline_ofd_queues_documents() {
     let a = ok(&mut d, &fn_query(0x39, &[]), now);
     assert_eq!(le_at(&a, 5, 2), 0);
 }
+
+#[test]
+fn documents_unsent_for_30_days_block_new_receipts() {
+    let mut d = device();
+    let now = t0();
+    ok(&mut d, &open_shift(), now);
+    d.faults_mut().ofd_unsent_since = Some(now - Duration::days(31));
+    let a = ok(&mut d, &fn_query(0x39, &[]), now);
+    assert_eq!(
+        &a[11..16],
+        &[26, 10, 23, 10, 0],
+        "reported oldest unsent date"
+    );
+    ok(&mut d, &open_receipt(0), now);
+    ok(&mut d, &item(1, 1_000_000, 100, 1, "x"), now);
+    assert_eq!(error(&mut d, &close(100, 0), now), 0x15);
+    ok(&mut d, &cmd(&[0x88], CASHIER, &[]), now);
+    ok(&mut d, &z_report(), now);
+    assert_eq!(error(&mut d, &open_shift(), now), 0x15);
+    d.faults_mut().ofd_unsent_since = None;
+    ok(&mut d, &open_shift(), now);
+}

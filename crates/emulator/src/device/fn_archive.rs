@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -72,6 +72,28 @@ pub fn blank(doc_type: u8, at: NaiveDateTime) -> FnDocument {
         change: 0,
         tax_system: 0,
         tlvs: Vec::new(),
+    }
+}
+
+/// How long the FN keeps forming documents the OFD has not acknowledged (§5, error 0x15).
+const OFD_WAIT_LIMIT_DAYS: i64 = 30;
+
+/// Date of the oldest document the OFD has not acknowledged (or the injected one).
+pub fn oldest_unsent(device: &Device) -> Option<NaiveDateTime> {
+    device
+        .faults
+        .ofd_unsent_since
+        .or_else(|| unsent(device).next().map(|d| d.date_time))
+}
+
+/// Refuses a new receipt or open-shift report once the oldest unsent document is older than
+/// 30 days (FN error 0x15); closing a shift stays possible.
+pub fn check_ofd_wait(device: &Device, now: NaiveDateTime) -> Result<(), u8> {
+    match oldest_unsent(device) {
+        Some(oldest) if device.clock(now) - oldest >= Duration::days(OFD_WAIT_LIMIT_DAYS) => {
+            Err(err::FN_OFD_WAIT_EXHAUSTED)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -243,7 +265,7 @@ pub fn ofd_status(device: &Device) -> Answer {
     put_uint(&mut out, u64::try_from(count).unwrap_or(0).min(0xFFFF), 2);
     let first_fd = first.map_or_else(|| device.state.fiscal_storage.last_fd(), |d| d.fd);
     put_uint(&mut out, if count > 0 { u64::from(first_fd) } else { 0 }, 4);
-    match forced.or(first.map(|d| d.date_time)) {
+    match oldest_unsent(device) {
         Some(t) => put_fn_date_time(&mut out, t),
         None => out.extend_from_slice(&[0; 5]),
     }

@@ -3,16 +3,18 @@
 //! (code + error + data). It knows nothing about frames, link layers or transports, never
 //! sleeps and never reads a clock: time only comes from the `now` argument.
 //!
-//! With a state file, the whole non-volatile state (FN archive, counters, shift, mode, open
-//! receipt, registers, tables) is written atomically before `execute` returns for every
-//! command that changed it, and the printed tape is appended to `<state file>.tape.txt`.
+//! With a state file, the non-volatile state (FN archive, counters, shift, mode, open receipt,
+//! registers, tables) is made durable before `execute` returns for every command that changed
+//! it (see `persist`: an fsynced append-only log, torn tails ignored, compacted by rename), and
+//! the printed tape is appended to `<state file>.tape.txt`.
 //!
 //! Choices where the protocol notes leave things open (§13): an open cover, like missing paper,
 //! refuses printing commands (0x8D, FF45, 0x50, 0x51, 0xE0, 0x41, 0x40, print/feed/cut, legacy
 //! 0x80–0x85) with 0x6B and shows submode 1 plus flag bit 10; 0x8D and the legacy sale commands
 //! in mode 4 answer 0x3D (no implicit shift opening); FF46/FF45/0x88/0x89 without an open
-//! receipt answer 0x55; FN queries (FF01…FF40) need the system-administrator password, while the
-//! document-forming FF commands (FF41–FF46, FF0B, FF0C, FF4D) accept any operator's (§4).
+//! receipt answer 0x55; FF46 tax byte 0 means group 4 (no VAT); FN queries (FF01…FF40) need
+//! the system-administrator password, while the document-forming FF commands (FF41–FF46,
+//! FF0B, FF0C, FF4D) accept any operator's (§4); FF0B/FF43 do not print.
 
 mod commands;
 mod fn_archive;

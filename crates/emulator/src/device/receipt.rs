@@ -153,6 +153,7 @@ pub struct Closing {
 pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Result<FnDocument, u8> {
     let receipt = open_receipt_mut(device, now)?.clone();
     device.check_printer(now)?;
+    fn_archive::check_ofd_wait(device, now)?;
     let total = receipt.total().saturating_sub(closing.rounding);
     if total == 0 && tables::number(device, 1, 1, 23) == 1 {
         return Err(err::ZERO_TOTAL);

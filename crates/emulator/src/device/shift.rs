@@ -54,6 +54,7 @@ pub fn open_shift(
     if !fn_only {
         device.check_printer(now)?;
     }
+    fn_archive::check_ofd_wait(device, now)?;
     let at = device.clock(now);
     let tlvs = fn_archive::take_pending(device, PendingReport::OpenShift);
     let shift = &mut device.state.shift;

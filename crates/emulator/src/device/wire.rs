@@ -9,6 +9,8 @@ use encoding_rs::WINDOWS_1251;
 pub mod err {
     /// FN: requested data not in the archive.
     pub const FN_NO_DATA: u8 = 0x08;
+    /// FN: the oldest document unsent to the OFD is older than 30 days.
+    pub const FN_OFD_WAIT_EXHAUSTED: u8 = 0x15;
     /// FN: shift lasts more than 24 hours.
     pub const FN_SHIFT_24H: u8 = 0x16;
     /// Incorrect parameters in command.
