@@ -1,1 +1,124 @@
-//! (in progress)
+//! TLV lists as sent with FF0C / FF4D (§3, §7.6.3): tag UInt16 LE, length UInt16 LE, value.
+//!
+//! String values use CP866, the FN's code page. This is UNCONFIRMED by the protocol notes
+//! (§3, §13 item 11): the only real example is digits-only (tag 1203), where CP866, CP1251 and
+//! ASCII coincide. Tags are plain numbers here; which tag means what is the caller's business,
+//! apart from the few string tags the driver sends.
+
+use crate::text;
+
+/// Tag 1008: buyer phone or e-mail.
+pub const TAG_BUYER_CONTACT: u16 = 1008;
+/// Tag 1021: cashier name.
+pub const TAG_CASHIER_NAME: u16 = 1021;
+/// Tag 1203: cashier INN (12 ASCII digits).
+pub const TAG_CASHIER_INN: u16 = 1203;
+
+/// Why a TLV list could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlvError {
+    /// The bytes end inside a tag/length header.
+    #[error("TLV header cut short at offset {0}")]
+    TruncatedHeader(usize),
+    /// A value is longer than the bytes left.
+    #[error("TLV tag {tag} declares {len} bytes, only {left} left")]
+    TruncatedValue {
+        /// The tag whose value is cut.
+        tag: u16,
+        /// Its declared length.
+        len: usize,
+        /// Bytes actually left.
+        left: usize,
+    },
+}
+
+/// One tag-length-value item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tlv {
+    /// FFD tag number.
+    pub tag: u16,
+    /// Raw value bytes.
+    pub value: Vec<u8>,
+}
+
+impl Tlv {
+    /// A TLV with raw value bytes.
+    pub fn new(tag: u16, value: Vec<u8>) -> Tlv {
+        Tlv { tag, value }
+    }
+
+    /// A string TLV, encoded in CP866 (UNCONFIRMED, see the module note).
+    pub fn string(tag: u16, value: &str) -> Tlv {
+        Tlv {
+            tag,
+            value: text::encode_cp866(value),
+        }
+    }
+
+    /// Tag 1008, buyer phone or e-mail.
+    pub fn buyer_contact(contact: &str) -> Tlv {
+        Tlv::string(TAG_BUYER_CONTACT, contact)
+    }
+
+    /// Tag 1021, cashier name.
+    pub fn cashier_name(name: &str) -> Tlv {
+        Tlv::string(TAG_CASHIER_NAME, name)
+    }
+
+    /// Tag 1203, cashier INN.
+    pub fn cashier_inn(inn: &str) -> Tlv {
+        Tlv::string(TAG_CASHIER_INN, inn)
+    }
+
+    /// The value read as a CP866 string.
+    pub fn value_string(&self) -> String {
+        text::decode_cp866(&self.value)
+    }
+
+    /// Encoded length: 4 header bytes plus the value.
+    pub fn encoded_len(&self) -> usize {
+        4 + self.value.len()
+    }
+
+    /// Appends the encoded TLV to `out`. Values longer than 65535 bytes are cut, because the
+    /// length field has 16 bits and no command can carry that much anyway (§7.6.3).
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        let len = self.value.len().min(u16::MAX as usize);
+        out.extend_from_slice(&self.tag.to_le_bytes());
+        out.extend_from_slice(&(len as u16).to_le_bytes());
+        out.extend_from_slice(&self.value[..len]);
+    }
+}
+
+/// Encodes a list of TLVs back to back.
+pub fn encode_list(items: &[Tlv]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(Tlv::encoded_len).sum());
+    for item in items {
+        item.encode_into(&mut out);
+    }
+    out
+}
+
+/// Decodes a list of TLVs filling `bytes` exactly.
+pub fn decode_list(bytes: &[u8]) -> Result<Vec<Tlv>, TlvError> {
+    let mut items = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let header = bytes
+            .get(pos..pos + 4)
+            .ok_or(TlvError::TruncatedHeader(pos))?;
+        let tag = u16::from_le_bytes([header[0], header[1]]);
+        let len = usize::from(u16::from_le_bytes([header[2], header[3]]));
+        let start = pos + 4;
+        let value = bytes
+            .get(start..start + len)
+            .ok_or(TlvError::TruncatedValue {
+                tag,
+                len,
+                left: bytes.len() - start,
+            })?;
+        items.push(Tlv::new(tag, value.to_vec()));
+        pos = start + len;
+    }
+    Ok(items)
+}

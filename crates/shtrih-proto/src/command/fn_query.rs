@@ -1,0 +1,554 @@
+//! FN queries (§7.8): 0xFF01 status, 0xFF02 serial, 0xFF03 expiry, 0xFF04 version, 0xFF09 last
+//! fiscalization, 0xFF0A find document, 0xFF39 OFD exchange status. All are pure reads (§10.1).
+//!
+//! FF09 and FF0A have layouts that vary with FFD version and document type; they are parsed by
+//! length and type, and anything not understood is kept raw instead of refused.
+
+use std::time::Duration;
+
+use super::wire::{answer_data, answer_message, put_money, Reader};
+use super::{AnswerError, Command, CommandClass, Date, DateTime, Password, TIMEOUT_STATUS};
+use crate::text;
+
+/// FN serial width (§3, §7.8).
+const SERIAL_LEN: usize = 16;
+/// INN width in FN answers (§3).
+const INN_LEN: usize = 12;
+/// RNM width in FN answers (§3).
+const RNM_LEN: usize = 20;
+
+/// Answer data of FF01 FN status (§7.8).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FnStatusAnswer {
+    /// Life phase bits (0x03 = configured + fiscal mode open).
+    pub life_phase: u8,
+    /// Document open in the FN (00 none, 01 registration, 02 open shift, 04 receipt, 08 close
+    /// shift, …; §7.8).
+    pub document_open: u8,
+    /// Document data received.
+    pub document_data_received: bool,
+    /// Shift open in the FN.
+    pub shift_open: bool,
+    /// Warning flags (bit0 replace urgently, bit1 resource, bit2 memory 90 %, bit3 OFD timeout).
+    pub warnings: u8,
+    /// Date-time of the last FD (§7.8, inferred from captures).
+    pub last_document_time: DateTime,
+    /// FN serial number.
+    pub serial: String,
+    /// Number of the last FD.
+    pub last_fd_number: u32,
+}
+
+impl FnStatusAnswer {
+    /// No document open in the FN.
+    pub const NO_DOCUMENT: u8 = 0x00;
+    /// A receipt is open in the FN.
+    pub const RECEIPT_OPEN: u8 = 0x04;
+
+    fn decode_data(data: &[u8]) -> Result<FnStatusAnswer, AnswerError> {
+        let mut r = Reader::new(data, "FF01 FN status");
+        Ok(FnStatusAnswer {
+            life_phase: r.u8()?,
+            document_open: r.u8()?,
+            document_data_received: r.u8()? != 0,
+            shift_open: r.u8()? != 0,
+            warnings: r.u8()?,
+            last_document_time: DateTime::from_fn(r.array()?),
+            serial: text::decode_identifier(r.bytes(SERIAL_LEN)?),
+            last_fd_number: r.u32()?,
+        })
+    }
+
+    fn encode_data(&self) -> Vec<u8> {
+        let mut d = vec![
+            self.life_phase,
+            self.document_open,
+            u8::from(self.document_data_received),
+            u8::from(self.shift_open),
+            self.warnings,
+        ];
+        d.extend_from_slice(&self.last_document_time.to_fn());
+        d.extend(text::encode_identifier(&self.serial, SERIAL_LEN));
+        d.extend_from_slice(&self.last_fd_number.to_le_bytes());
+        d
+    }
+}
+
+/// Implements `Command` for a password-only FN read whose answer type has
+/// `decode_data`/`encode_data`.
+macro_rules! fn_read {
+    ($(#[$doc:meta])* $ty:ident, $code:expr, $name:literal, $answer:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $ty {
+            /// Password (system administrator per the spec, §4).
+            pub password: Password,
+        }
+
+        impl Command for $ty {
+            type Answer = $answer;
+            const CODE: &'static [u8] = $code;
+
+            fn encode(&self) -> Vec<u8> {
+                super::wire::request(Self::CODE, |out| {
+                    super::wire::put_password(out, self.password)
+                })
+            }
+            fn decode_answer(msg: &[u8]) -> Result<$answer, AnswerError> {
+                <$answer>::decode_data(answer_data(msg, Self::CODE, $name)?)
+            }
+            fn class(&self) -> CommandClass {
+                CommandClass::Read
+            }
+            fn timeout(&self) -> Duration {
+                TIMEOUT_STATUS
+            }
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
+                let params = super::wire::request_params(msg, Self::CODE, $name)?;
+                let mut r = Reader::new(params, $name);
+                let password = Password(r.u32()?);
+                r.finish()?;
+                Ok($ty { password })
+            }
+            fn encode_answer(a: &$answer) -> Vec<u8> {
+                answer_message(Self::CODE, &a.encode_data())
+            }
+        }
+    };
+}
+
+fn_read!(
+    /// 0xFF01: FN status: life phase, open document, shift, last FD number (§7.8).
+    FnStatus,
+    &[0xFF, 0x01],
+    "FF01 FN status",
+    FnStatusAnswer
+);
+
+/// Answer data of FF02: the FN serial number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FnSerialAnswer {
+    /// FN serial (16 ASCII, padding trimmed).
+    pub serial: String,
+}
+
+impl FnSerialAnswer {
+    fn decode_data(data: &[u8]) -> Result<FnSerialAnswer, AnswerError> {
+        let mut r = Reader::new(data, "FF02 FN serial");
+        Ok(FnSerialAnswer {
+            serial: text::decode_identifier(r.bytes(SERIAL_LEN)?),
+        })
+    }
+    fn encode_data(&self) -> Vec<u8> {
+        text::encode_identifier(&self.serial, SERIAL_LEN)
+    }
+}
+
+fn_read!(
+    /// 0xFF02: FN serial number (§7.8).
+    FnSerial,
+    &[0xFF, 0x02],
+    "FF02 FN serial",
+    FnSerialAnswer
+);
+
+/// Answer data of FF03 (§7.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FnExpiryAnswer {
+    /// FN expiry date.
+    pub expiry: Date,
+    /// Re-registrations remaining and done, on newer firmware (UNCONFIRMED per model).
+    pub registrations: Option<(u8, u8)>,
+}
+
+impl FnExpiryAnswer {
+    fn decode_data(data: &[u8]) -> Result<FnExpiryAnswer, AnswerError> {
+        let mut r = Reader::new(data, "FF03 FN expiry");
+        let expiry = Date::from_fn(r.array()?);
+        let registrations = if r.remaining() >= 2 {
+            Some((r.u8()?, r.u8()?))
+        } else {
+            None
+        };
+        Ok(FnExpiryAnswer {
+            expiry,
+            registrations,
+        })
+    }
+    fn encode_data(&self) -> Vec<u8> {
+        let mut d = self.expiry.to_fn().to_vec();
+        if let Some((left, done)) = self.registrations {
+            d.extend_from_slice(&[left, done]);
+        }
+        d
+    }
+}
+
+fn_read!(
+    /// 0xFF03: FN expiry date (§7.8).
+    FnExpiry,
+    &[0xFF, 0x03],
+    "FF03 FN expiry",
+    FnExpiryAnswer
+);
+
+/// Answer data of FF04 (§7.8).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FnVersionAnswer {
+    /// FN firmware version (16 ASCII, padding trimmed).
+    pub version: String,
+    /// Firmware type: 0 debug, 1 serial.
+    pub firmware_type: u8,
+}
+
+impl FnVersionAnswer {
+    fn decode_data(data: &[u8]) -> Result<FnVersionAnswer, AnswerError> {
+        let mut r = Reader::new(data, "FF04 FN version");
+        Ok(FnVersionAnswer {
+            version: text::decode_identifier(r.bytes(16)?),
+            firmware_type: r.u8()?,
+        })
+    }
+    fn encode_data(&self) -> Vec<u8> {
+        let mut d = text::encode_identifier(&self.version, 16);
+        d.push(self.firmware_type);
+        d
+    }
+}
+
+fn_read!(
+    /// 0xFF04: FN firmware version (§7.8).
+    FnVersion,
+    &[0xFF, 0x04],
+    "FF04 FN version",
+    FnVersionAnswer
+);
+
+/// FFD 1.1+ fields of FF09, between the work mode and the FD number (§7.8).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FiscalizationExtension {
+    /// Extended work-mode flags.
+    pub work_flags: u8,
+    /// OFD INN.
+    pub ofd_inn: String,
+    /// Reason code for the change.
+    pub reason: u32,
+}
+
+/// Answer data of FF09 last fiscalization (§7.8), both FFD layouts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FiscalizationAnswer {
+    /// Date-time of the fiscalization.
+    pub date_time: DateTime,
+    /// User INN.
+    pub inn: String,
+    /// KKT registration number (RNM).
+    pub rnm: String,
+    /// Registered tax systems (§8.6 bits).
+    pub tax_systems: u8,
+    /// Work mode bits.
+    pub work_mode: u8,
+    /// FFD 1.1+ fields, when the answer has them.
+    pub extension: Option<FiscalizationExtension>,
+    /// FD number of the registration report.
+    pub fd_number: u32,
+    /// Its fiscal sign.
+    pub fiscal_sign: u32,
+    /// Trailing date-time of the extended-answer setting, when present.
+    pub extended_date_time: Option<DateTime>,
+}
+
+/// FF09 data length of the FFD 1.0/1.05 layout (§7.8: LEN 50 − 3).
+const FF09_OLD_LEN: usize = 47;
+/// FF09 data length of the FFD 1.1+ layout (§7.8: LEN 67 − 3).
+const FF09_NEW_LEN: usize = 64;
+
+impl FiscalizationAnswer {
+    fn decode_data(data: &[u8]) -> Result<FiscalizationAnswer, AnswerError> {
+        let mut r = Reader::new(data, "FF09 last fiscalization");
+        let date_time = DateTime::from_fn(r.array()?);
+        let inn = text::decode_identifier(r.bytes(INN_LEN)?);
+        let rnm = text::decode_identifier(r.bytes(RNM_LEN)?);
+        let tax_systems = r.u8()?;
+        let work_mode = r.u8()?;
+        // The 1.05 layout is 47 bytes (52 extended); 1.1+ is 64 (69 extended): only the long
+        // form can hold the extension.
+        let extension = if data.len() >= FF09_NEW_LEN {
+            Some(FiscalizationExtension {
+                work_flags: r.u8()?,
+                ofd_inn: text::decode_identifier(r.bytes(INN_LEN)?),
+                reason: r.u32()?,
+            })
+        } else {
+            None
+        };
+        let fd_number = r.u32()?;
+        let fiscal_sign = r.u32()?;
+        let extended_date_time = if r.remaining() >= 5 {
+            Some(DateTime::from_fn(r.array()?))
+        } else {
+            None
+        };
+        Ok(FiscalizationAnswer {
+            date_time,
+            inn,
+            rnm,
+            tax_systems,
+            work_mode,
+            extension,
+            fd_number,
+            fiscal_sign,
+            extended_date_time,
+        })
+    }
+
+    fn encode_data(&self) -> Vec<u8> {
+        let mut d = Vec::with_capacity(FF09_NEW_LEN + 5);
+        d.extend_from_slice(&self.date_time.to_fn());
+        d.extend(text::encode_identifier(&self.inn, INN_LEN));
+        d.extend(text::encode_identifier(&self.rnm, RNM_LEN));
+        d.push(self.tax_systems);
+        d.push(self.work_mode);
+        if let Some(ext) = &self.extension {
+            d.push(ext.work_flags);
+            d.extend(text::encode_identifier(&ext.ofd_inn, INN_LEN));
+            d.extend_from_slice(&ext.reason.to_le_bytes());
+        }
+        d.extend_from_slice(&self.fd_number.to_le_bytes());
+        d.extend_from_slice(&self.fiscal_sign.to_le_bytes());
+        if let Some(dt) = self.extended_date_time {
+            d.extend_from_slice(&dt.to_fn());
+        }
+        debug_assert!(d.len() >= FF09_OLD_LEN);
+        d
+    }
+}
+
+fn_read!(
+    /// 0xFF09: data of the last fiscalization (registration) (§7.8).
+    LastFiscalization,
+    &[0xFF, 0x09],
+    "FF09 last fiscalization",
+    FiscalizationAnswer
+);
+
+/// Answer data of FF39 OFD exchange status (§7.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OfdExchangeStatusAnswer {
+    /// Status bits (bit0 transport up, bit1 message waiting, bit2 waiting for ticket, …).
+    pub status: u8,
+    /// Read-message state.
+    pub read_message_state: u8,
+    /// Messages queued for the OFD.
+    pub queue_len: u16,
+    /// FD number of the first queued document.
+    pub first_fd_number: u32,
+    /// Date-time of the first queued document.
+    pub first_date_time: DateTime,
+}
+
+impl OfdExchangeStatusAnswer {
+    fn decode_data(data: &[u8]) -> Result<OfdExchangeStatusAnswer, AnswerError> {
+        let mut r = Reader::new(data, "FF39 OFD exchange status");
+        Ok(OfdExchangeStatusAnswer {
+            status: r.u8()?,
+            read_message_state: r.u8()?,
+            queue_len: r.u16()?,
+            first_fd_number: r.u32()?,
+            first_date_time: DateTime::from_fn(r.array()?),
+        })
+    }
+    fn encode_data(&self) -> Vec<u8> {
+        let mut d = vec![self.status, self.read_message_state];
+        d.extend_from_slice(&self.queue_len.to_le_bytes());
+        d.extend_from_slice(&self.first_fd_number.to_le_bytes());
+        d.extend_from_slice(&self.first_date_time.to_fn());
+        d
+    }
+}
+
+fn_read!(
+    /// 0xFF39: OFD exchange status (§7.8).
+    OfdExchangeStatus,
+    &[0xFF, 0x39],
+    "FF39 OFD exchange status",
+    OfdExchangeStatusAnswer
+);
+
+/// 0xFF0A: find a fiscal document in the FN archive by FD number (§7.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FindDocument {
+    /// Password.
+    pub password: Password,
+    /// FD number to look up.
+    pub fd_number: u32,
+}
+
+/// Type-specific part of an FF0A answer (§7.8; archive types are FFD form codes, §8.2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DocumentDetails {
+    /// Type 1: registration report.
+    Registration {
+        /// User INN.
+        inn: String,
+        /// RNM.
+        rnm: String,
+        /// Registered tax systems.
+        tax_systems: u8,
+        /// Work mode bits.
+        work_mode: u8,
+        /// FFD 1.1+ fields after the work mode, raw.
+        extra: Vec<u8>,
+    },
+    /// Type 2 (open-shift) or 5 (close-shift) report.
+    Shift {
+        /// Shift number.
+        shift_number: u16,
+    },
+    /// Type 3 (receipt) or 4 (BSO).
+    Receipt {
+        /// Operation type byte (tag 1054; see `OperationKind::from_byte`).
+        operation: u8,
+        /// Total in kopecks.
+        total: u64,
+    },
+    /// Any other type: the bytes after the common part, unparsed (layouts UNCONFIRMED, §13.9).
+    Raw(Vec<u8>),
+}
+
+/// Answer data of FF0A (§7.8).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FoundDocument {
+    /// Archive document type (FFD form code: 1, 2, 3, 4, 5, 11, 21, 31, 41, 6 …).
+    pub doc_type: u8,
+    /// OFD ticket received for this document.
+    pub ofd_ticket_received: bool,
+    /// Document date-time.
+    pub date_time: DateTime,
+    /// FD number.
+    pub fd_number: u32,
+    /// Fiscal sign.
+    pub fiscal_sign: u32,
+    /// Type-specific data.
+    pub details: DocumentDetails,
+}
+
+impl FoundDocument {
+    /// Archive type of a registration report (§8.2).
+    pub const REGISTRATION: u8 = 1;
+    /// Archive type of an open-shift report.
+    pub const OPEN_SHIFT: u8 = 2;
+    /// Archive type of a receipt.
+    pub const RECEIPT: u8 = 3;
+    /// Archive type of a BSO.
+    pub const BSO: u8 = 4;
+    /// Archive type of a close-shift report.
+    pub const CLOSE_SHIFT: u8 = 5;
+
+    fn decode_data(data: &[u8]) -> Result<FoundDocument, AnswerError> {
+        let mut r = Reader::new(data, "FF0A find document");
+        let doc_type = r.u8()?;
+        let ofd_ticket_received = r.u8()? != 0;
+        let date_time = DateTime::from_fn(r.array()?);
+        let fd_number = r.u32()?;
+        let fiscal_sign = r.u32()?;
+        let details = match doc_type {
+            Self::REGISTRATION => DocumentDetails::Registration {
+                inn: text::decode_identifier(r.bytes(INN_LEN)?),
+                rnm: text::decode_identifier(r.bytes(RNM_LEN)?),
+                tax_systems: r.u8()?,
+                work_mode: r.u8()?,
+                extra: r.rest().to_vec(),
+            },
+            Self::OPEN_SHIFT | Self::CLOSE_SHIFT => DocumentDetails::Shift {
+                shift_number: r.u16()?,
+            },
+            Self::RECEIPT | Self::BSO => DocumentDetails::Receipt {
+                operation: r.u8()?,
+                total: r.uint(5)?,
+            },
+            _ => DocumentDetails::Raw(r.rest().to_vec()),
+        };
+        Ok(FoundDocument {
+            doc_type,
+            ofd_ticket_received,
+            date_time,
+            fd_number,
+            fiscal_sign,
+            details,
+        })
+    }
+
+    fn encode_data(&self) -> Vec<u8> {
+        let mut d = vec![self.doc_type, u8::from(self.ofd_ticket_received)];
+        d.extend_from_slice(&self.date_time.to_fn());
+        d.extend_from_slice(&self.fd_number.to_le_bytes());
+        d.extend_from_slice(&self.fiscal_sign.to_le_bytes());
+        match &self.details {
+            DocumentDetails::Registration {
+                inn,
+                rnm,
+                tax_systems,
+                work_mode,
+                extra,
+            } => {
+                d.extend(text::encode_identifier(inn, INN_LEN));
+                d.extend(text::encode_identifier(rnm, RNM_LEN));
+                d.push(*tax_systems);
+                d.push(*work_mode);
+                d.extend_from_slice(extra);
+            }
+            DocumentDetails::Shift { shift_number } => {
+                d.extend_from_slice(&shift_number.to_le_bytes())
+            }
+            DocumentDetails::Receipt { operation, total } => {
+                d.push(*operation);
+                put_money(&mut d, *total);
+            }
+            DocumentDetails::Raw(bytes) => d.extend_from_slice(bytes),
+        }
+        d
+    }
+}
+
+impl Command for FindDocument {
+    type Answer = FoundDocument;
+    const CODE: &'static [u8] = &[0xFF, 0x0A];
+
+    fn encode(&self) -> Vec<u8> {
+        super::wire::request(Self::CODE, |out| {
+            super::wire::put_password(out, self.password);
+            out.extend_from_slice(&self.fd_number.to_le_bytes());
+        })
+    }
+    fn decode_answer(msg: &[u8]) -> Result<FoundDocument, AnswerError> {
+        FoundDocument::decode_data(answer_data(msg, Self::CODE, "FF0A find document")?)
+    }
+    fn class(&self) -> CommandClass {
+        CommandClass::Read
+    }
+    fn timeout(&self) -> Duration {
+        TIMEOUT_STATUS
+    }
+    fn name(&self) -> &'static str {
+        "FF0A find document"
+    }
+    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
+        let name = "FF0A find document";
+        let mut r = Reader::new(super::wire::request_params(msg, Self::CODE, name)?, name);
+        let password = Password(r.u32()?);
+        let fd_number = r.u32()?;
+        r.finish()?;
+        Ok(FindDocument {
+            password,
+            fd_number,
+        })
+    }
+    fn encode_answer(a: &FoundDocument) -> Vec<u8> {
+        answer_message(Self::CODE, &a.encode_data())
+    }
+}
+

@@ -1,0 +1,126 @@
+//! Typed commands and answers of the message layer (§3, §6, §7): one struct per command, each
+//! knowing its code, request layout, answer layout, idempotency class (§10.1) and recommended
+//! answer timeout (§2.4).
+//!
+//! A message here is what the frame's LEN counts: code byte(s), then parameters (request) or
+//! error byte and data (answer). Framing, retries and timing live in `frame` and `link`.
+//! Money is plain `u64` kopecks and quantities `u64` millionths: mapping from domain types is
+//! the driver's job. Every command also has a request decoder and an answer encoder, for
+//! round-trip tests and tools; the emulator does not use them (it has its own parser).
+
+pub(crate) mod wire;
+
+pub mod cash;
+pub mod clock;
+pub mod fn_query;
+pub mod print;
+pub mod receipt;
+pub mod register;
+pub mod shift;
+pub mod status;
+pub mod table;
+
+use std::time::Duration;
+
+use crate::error::ErrorCode;
+
+pub use cash::{CashIn, CashMovementAnswer, CashOut};
+pub use fn_query::{
+    DocumentDetails, FindDocument, FiscalizationAnswer, FiscalizationExtension, FnExpiry,
+    FnExpiryAnswer, FnSerial, FnSerialAnswer, FnStatus, FnStatusAnswer, FnVersion,
+    FnVersionAnswer, FoundDocument, LastFiscalization, OfdExchangeStatus, OfdExchangeStatusAnswer,
+};
+pub use receipt::{
+    AttachItemTlv, AttachTlv, CancelReceipt, CloseReceiptAnswer, CloseReceiptV2,
+    ContinuePrinting, OpenReceipt, OperationKind, OperationV2, ReceiptType, Subtotal,
+    SubtotalAnswer,
+};
+pub use shift::{
+    BeginShiftClosing, BeginShiftOpening, CloseShiftFn, CloseShiftFnAnswer, OpenShift,
+    OpenShiftAnswer, ShiftParams, ShiftParamsAnswer, XReport, ZReport,
+};
+pub use status::{
+    DeviceType, DeviceTypeAnswer, ErrorText, FullStatus, ModelParams, ModelParamsAnswer,
+    ShortStatus,
+};
+pub use wire::{Date, DateTime, OperatorAnswer, Time};
+
+/// A command the host sends and the answer it gets back.
+pub trait Command: Sized {
+    /// The decoded data of a successful answer.
+    type Answer;
+
+    /// Command code: one byte, or `FF xx` for the FN group (§3).
+    const CODE: &'static [u8];
+
+    /// The whole request message: code byte(s) and parameters.
+    fn encode(&self) -> Vec<u8>;
+
+    /// Decodes an answer message (`code | error | data`). A non-zero error byte gives
+    /// [`AnswerError::Device`], including the short `FF err` form (§3).
+    fn decode_answer(msg: &[u8]) -> Result<Self::Answer, AnswerError>;
+
+    /// What repeating the command would do (§10.1).
+    fn class(&self) -> CommandClass;
+
+    /// How long to wait for the answer after the device accepted the frame (§2.4).
+    fn timeout(&self) -> Duration;
+
+    /// Short name for logs and errors, e.g. "FF45 close receipt".
+    fn name(&self) -> &'static str;
+
+    /// Decodes a request message back into the command (round-trip tests and tools).
+    fn decode(msg: &[u8]) -> Result<Self, AnswerError>;
+
+    /// Encodes a successful answer message (round-trip tests and tools).
+    fn encode_answer(answer: &Self::Answer) -> Vec<u8>;
+}
+
+/// What happens if a command is sent twice (§10.1); the driver's resend policy keys on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandClass {
+    /// No side effect: always safe to repeat.
+    Read,
+    /// Same end state when repeated with the same value.
+    IdempotentWrite,
+    /// A repeat fails with a state error that means "already done" once state confirms it.
+    SelfGuarding,
+    /// A repeat duplicates something (item, money movement, tags, print): never resend blindly.
+    Dangerous,
+}
+
+/// Why an answer could not be turned into data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// The device answered with a non-zero error byte: the command was refused.
+    #[error("device error {0}")]
+    Device(ErrorCode),
+    /// The message does not have the layout of this command (also used for bad requests in
+    /// [`Command::decode`]).
+    #[error("malformed message: {0}")]
+    Malformed(String),
+}
+
+/// A 4-byte operator password (§4), e.g. 30 for the system administrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Password(pub u32);
+
+impl Password {
+    /// Default system administrator password (§4, table 2 row 30).
+    pub const SYSTEM_ADMIN: Password = Password(30);
+    /// Default administrator password (§4, table 2 row 29).
+    pub const ADMIN: Password = Password(29);
+}
+
+/// §2.4: status queries are quick.
+pub const TIMEOUT_STATUS: Duration = Duration::from_secs(3);
+/// §2.4: 30 s for any fiscal or printing command.
+pub const TIMEOUT_FISCAL: Duration = Duration::from_secs(30);
+/// §2.4: opening and closing a shift print long reports and talk to the FN.
+pub const TIMEOUT_SHIFT: Duration = Duration::from_secs(120);
+
+/// Largest 5-byte money value (§3); FF46 uses all-ones as "not given", so amounts saturate one
+/// below it.
+pub const MAX_MONEY: u64 = 0xFF_FFFF_FFFE;
+/// Largest 6-byte quantity in millionths (§3, FF46).
+pub const MAX_QUANTITY: u64 = 0xFFFF_FFFF_FFFF;
