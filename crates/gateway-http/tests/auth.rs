@@ -241,3 +241,28 @@ async fn the_dev_token_opens_the_dev_configuration() {
     let (_dir2, locked) = keyed_app(AuthConfig::new());
     assert_eq!(check(&locked, &dev_token(secret)).await, 401);
 }
+
+/// The root binary configures keys from text it read from files (`(PathBuf, String)` pairs).
+#[test]
+fn keys_configure_from_text_as_the_binary_reads_them() {
+    let pems: Vec<(std::path::PathBuf, String)> = vec![
+        (
+            "rsa.pem".into(),
+            String::from_utf8(RSA_PUBLIC.to_vec()).unwrap(),
+        ),
+        (
+            "ec.pem".into(),
+            String::from_utf8(EC_PUBLIC.to_vec()).unwrap(),
+        ),
+    ];
+    let mut config =
+        AuthConfig::new().with_hs256("a-secret-of-at-least-32-characters!!".as_bytes());
+    for (_, pem) in &pems {
+        config = config.with_public_key_pem(pem).unwrap();
+    }
+    let printed = format!("{config:?}");
+    assert!(
+        printed.contains("keys: 3") && !printed.contains("secret"),
+        "{printed}"
+    );
+}

@@ -321,3 +321,20 @@ async fn transport_errors_have_the_one_error_shape() {
     let (code, body) = raw(&rig, req).await;
     assert_eq!(code, 413, "{body}");
 }
+
+#[tokio::test]
+async fn method_not_allowed_names_the_allowed_methods() {
+    let rig = rig();
+    let req = Request::get("/v1.0/operations/depositCash")
+        .body(Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(rig.app.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let allow = response
+        .headers()
+        .get(header::ALLOW)
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(allow.as_deref(), Some("POST"));
+}
