@@ -101,3 +101,25 @@ fn dont_print_setting_skips_one_document() {
     ok(&mut d, &z_report(), now);
     assert!(d.tape().contains("ЗАКРЫТИИ СМЕНЫ"));
 }
+
+#[test]
+fn repeat_document_and_fn_cancel() {
+    let mut d = device();
+    let now = t0();
+    ok(&mut d, &open_shift(), now);
+    assert_eq!(error(&mut d, &cmd(&[0x8C], CASHIER, &[]), now), 0x56);
+    ok(&mut d, &open_receipt(0), now);
+    ok(&mut d, &item(1, 1_000_000, 100, 0, "Вода"), now);
+    ok(&mut d, &close(100, 0), now);
+    assert_eq!(d.archive().last().unwrap().items[0].tax_group, 4);
+    ok(&mut d, &cmd(&[0x8C], CASHIER, &[]), now);
+    assert!(d.tape().contains("ПОВТОР ДОКУМЕНТА"));
+    assert_eq!(d.tape().matches("Вода").count(), 2);
+
+    let fd = last_fd(&mut d, now);
+    ok(&mut d, &open_receipt(0), now);
+    ok(&mut d, &fn_query(0x08, &[]), now);
+    assert_eq!(mode_submode(&mut d, now), (2, 0));
+    assert_eq!(last_fd(&mut d, now), fd);
+    assert_eq!(error(&mut d, &fn_query(0x08, &[]), now), 0x55);
+}

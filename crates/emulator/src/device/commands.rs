@@ -75,6 +75,9 @@ pub fn dispatch(device: &mut Device, code: &[u8], params: &[u8], now: NaiveDateT
         [0x10] => short_status(device, p, now),
         [0x11] => full_status(device, p, now),
         [0x13] => beep(device, p),
+        [0x14] => set_exchange(device, p),
+        [0x15] => read_exchange(device, p),
+        [0x28] => open_drawer(device, p),
         [0x1A] => money_register(device, p),
         [0x1B] => operation_register(device, p),
         [0x1E] => tables::write_field(device, p),
@@ -95,6 +98,7 @@ pub fn dispatch(device: &mut Device, code: &[u8], params: &[u8], now: NaiveDateT
         [0x51] => shift::cash(device, p, now, false),
         [0x8D] => receipt::open(device, p, now),
         [0x88] => receipt::cancel(device, p, now),
+        [0x8C] => shift::repeat_document(device, p, now),
         [0x89] => receipt::subtotal(device, p),
         [0x80..=0x87 | 0x8E] => legacy::dispatch(device, code[0], p, now),
         _ => Err(err::UNKNOWN_COMMAND),
@@ -110,6 +114,10 @@ fn dispatch_fn(device: &mut Device, sub: u8, p: &mut Params<'_>, now: NaiveDateT
         0x46 => receipt::operation(device, p, now),
         0x45 => receipt::close(device, p, now),
         0x0C => receipt::attach_tlv(device, p, false),
+        0x08 => {
+            authorize(device, p, Role::SysAdmin)?;
+            receipt::cancel_open(device, now).map(|_| Vec::new())
+        }
         0x4D => receipt::attach_tlv(device, p, true),
         _ => {
             authorize(device, p, Role::SysAdmin)?;
@@ -186,6 +194,27 @@ fn full_status(device: &Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answe
 
 fn beep(device: &Device, p: &mut Params<'_>) -> Answer {
     Ok(vec![authorize(device, p, Role::Operator)?])
+}
+
+/// 0x28 — open the cash drawer (there is none to open; the answer is what matters).
+fn open_drawer(device: &Device, p: &mut Params<'_>) -> Answer {
+    let operator = authorize(device, p, Role::Operator)?;
+    p.u8()?;
+    Ok(vec![operator])
+}
+
+/// 0x14 — exchange parameters: accepted; the link side owns the actual port settings.
+fn set_exchange(device: &Device, p: &mut Params<'_>) -> Answer {
+    authorize(device, p, Role::SysAdmin)?;
+    p.take(3)?;
+    Ok(Vec::new())
+}
+
+/// 0x15 — exchange parameters: 115200 baud (code 6), byte timeout 50 ms (§1.1, §2.4).
+fn read_exchange(device: &Device, p: &mut Params<'_>) -> Answer {
+    authorize(device, p, Role::SysAdmin)?;
+    p.u8()?;
+    Ok(vec![6, 50])
 }
 
 fn money_register(device: &Device, p: &mut Params<'_>) -> Answer {
@@ -304,6 +333,7 @@ pub fn error_description(code: u8) -> &'static str {
         0x4F => "Неверный пароль",
         0x50 => "Идет печать результатов выполнения предыдущей команды",
         0x55 => "Чек закрыт - операция невозможна",
+        0x56 => "Нет документа для повтора",
         0x58 => "Ожидание команды продолжения печати",
         0x5D => "Таблица не определена",
         0x6B => "Нет чековой ленты",

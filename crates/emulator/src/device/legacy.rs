@@ -15,7 +15,7 @@ use super::{Answer, Device};
 pub fn dispatch(device: &mut Device, code: u8, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
     let operator = authorize(device, p, Role::Operator)?;
     match code {
-        0x80..=0x83 => register_item(device, code - 0x80, p, now)?,
+        0x80..=0x83 => register_item(device, code - 0x80, operator, p, now)?,
         0x84 => storno(device, p, now)?,
         0x85 | 0x8E => return close(device, operator, code == 0x8E, p, now),
         _ => adjust(device, code == 0x86, p, now)?,
@@ -55,6 +55,7 @@ fn parse_item(p: &mut Params<'_>) -> Result<LegacyItem, u8> {
 fn register_item(
     device: &mut Device,
     receipt_type: u8,
+    operator: u8,
     p: &mut Params<'_>,
     now: NaiveDateTime,
 ) -> Result<(), u8> {
@@ -64,7 +65,6 @@ fn register_item(
         Some(_) => {}
         None => {
             receipt::check_can_open(device, now)?;
-            let operator = 30;
             receipt::start(device, receipt_type, operator);
         }
     }

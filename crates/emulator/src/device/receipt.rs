@@ -201,6 +201,7 @@ pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Resu
 
     let taxes = tax_lines(device, &doc);
     let lines = tape::receipt(&doc, &receipt, &taxes, &closing.text, &device.footer());
+    device.state.printer.last_document.clone_from(&lines);
     device.print(lines, now);
     Ok(doc)
 }
@@ -283,6 +284,12 @@ pub fn close(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Ans
 /// 0x88 — cancel the open receipt; no FD is created.
 pub fn cancel(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
     let operator = authorize(device, p, Role::Operator)?;
+    cancel_open(device, now)?;
+    Ok(vec![operator])
+}
+
+/// Drops the open receipt (0x88, FF08), counting it as cancelled.
+pub fn cancel_open(device: &mut Device, now: NaiveDateTime) -> Result<(), u8> {
     if device.state.receipt.take().is_none() {
         return Err(err::RECEIPT_CLOSED);
     }
@@ -291,7 +298,7 @@ pub fn cancel(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> An
     if tables::number(device, 17, 1, 15) == 1 && device.check_printer(now).is_ok() {
         device.print(vec![tape::centre("ЧЕК АННУЛИРОВАН")], now);
     }
-    Ok(vec![operator])
+    Ok(())
 }
 
 /// 0x89 — receipt subtotal.

@@ -13,6 +13,9 @@ use super::tape;
 use super::wire::{cp1251_text, err, put_fn_date_time, put_uint, Params};
 use super::{Answer, Device};
 
+/// "No document to repeat" (§5).
+const NO_DOCUMENT_TO_REPEAT: u8 = 0x56;
+
 /// FF41 / FF42 — begin forming an open-shift (`opening`) or close-shift report.
 pub fn begin_report(
     device: &mut Device,
@@ -210,6 +213,23 @@ pub fn cash(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime, cash_in
     let mut out = vec![operator];
     put_uint(&mut out, u64::from(number), 2);
     Ok(out)
+}
+
+/// 0x8C — prints a copy of the last receipt (0x56 when there is none).
+pub fn repeat_document(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
+    let operator = authorize(device, p, Role::Operator)?;
+    let mode = device.mode(now);
+    if mode != 2 && mode != 3 {
+        return Err(err::WRONG_MODE);
+    }
+    device.check_printer(now)?;
+    if device.state.printer.last_document.is_empty() {
+        return Err(NO_DOCUMENT_TO_REPEAT);
+    }
+    let mut lines = vec![tape::centre("ПОВТОР ДОКУМЕНТА")];
+    lines.extend(device.state.printer.last_document.iter().cloned());
+    device.print(lines, now);
+    Ok(vec![operator])
 }
 
 /// 0x12 / 0x17 print line, 0x25 cut, 0x29 feed, 0xB0 continue printing.

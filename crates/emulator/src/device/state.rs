@@ -165,6 +165,9 @@ pub struct PrinterState {
     pub current_job: Vec<String>,
     /// Document interrupted by paper-out or an open cover, reprinted by 0xB0 (§6.5).
     pub interrupted: Option<Vec<String>>,
+    /// Last fiscal document printed, for 0x8C "repeat document".
+    #[serde(default)]
+    pub last_document: Vec<String>,
 }
 
 /// A table field value (§7.3).
