@@ -17,7 +17,10 @@ pub fn encode_cp1251(text: &str) -> Vec<u8> {
 
 /// Decodes CP1251 bytes; every byte maps to a character, so this cannot fail.
 pub fn decode_cp1251(bytes: &[u8]) -> String {
-    WINDOWS_1251.decode_without_bom_handling(bytes).0.into_owned()
+    WINDOWS_1251
+        .decode_without_bom_handling(bytes)
+        .0
+        .into_owned()
 }
 
 /// Encodes `text` to CP866 (the FN's code page, §3), replacing unmappable characters with `?`.
@@ -67,7 +70,8 @@ pub fn decode_nul_terminated_cp1251(bytes: &[u8]) -> String {
 /// decoded as CP1251 rather than rejected.
 pub fn decode_identifier(bytes: &[u8]) -> String {
     let text = decode_cp1251(bytes);
-    text.trim_matches(|c: char| c == '\0' || c == ' ').to_string()
+    text.trim_matches(|c: char| c == '\0' || c == ' ')
+        .to_string()
 }
 
 /// An ASCII identifier in a fixed-width field, padded with NUL like other fixed-size fields

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use super::wire::{answer_data, answer_message, put_money, put_password, request, request_params, Reader};
+use super::wire::{
+    answer_data, answer_message, put_money, put_password, request, request_params, Reader,
+};
 use super::{AnswerError, Command, CommandClass, Password, TIMEOUT_FISCAL};
 
 /// Answer data of 0x50 / 0x51 (§7.7).

@@ -551,4 +551,3 @@ impl Command for FindDocument {
         answer_message(Self::CODE, &a.encode_data())
     }
 }
-

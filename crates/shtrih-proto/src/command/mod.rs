@@ -25,16 +25,18 @@ use std::time::Duration;
 use crate::error::ErrorCode;
 
 pub use cash::{CashIn, CashMovementAnswer, CashOut};
+pub use clock::{ConfirmDate, SetDate, SetTime};
 pub use fn_query::{
     DocumentDetails, FindDocument, FiscalizationAnswer, FiscalizationExtension, FnExpiry,
-    FnExpiryAnswer, FnSerial, FnSerialAnswer, FnStatus, FnStatusAnswer, FnVersion,
-    FnVersionAnswer, FoundDocument, LastFiscalization, OfdExchangeStatus, OfdExchangeStatusAnswer,
+    FnExpiryAnswer, FnSerial, FnSerialAnswer, FnStatus, FnStatusAnswer, FnVersion, FnVersionAnswer,
+    FoundDocument, LastFiscalization, OfdExchangeStatus, OfdExchangeStatusAnswer,
 };
+pub use print::{Cut, CutKind, PrintLine};
 pub use receipt::{
-    AttachItemTlv, AttachTlv, CancelReceipt, CloseReceiptAnswer, CloseReceiptV2,
-    ContinuePrinting, OpenReceipt, OperationKind, OperationV2, ReceiptType, Subtotal,
-    SubtotalAnswer,
+    AttachItemTlv, AttachTlv, CancelReceipt, CloseReceiptAnswer, CloseReceiptV2, ContinuePrinting,
+    OpenReceipt, OperationKind, OperationV2, ReceiptType, Subtotal, SubtotalAnswer,
 };
+pub use register::{MoneyRegister, OperationRegister, RegisterAnswer};
 pub use shift::{
     BeginShiftClosing, BeginShiftOpening, CloseShiftFn, CloseShiftFnAnswer, OpenShift,
     OpenShiftAnswer, ShiftParams, ShiftParamsAnswer, XReport, ZReport,
@@ -43,6 +45,7 @@ pub use status::{
     DeviceType, DeviceTypeAnswer, ErrorText, FullStatus, ModelParams, ModelParamsAnswer,
     ShortStatus,
 };
+pub use table::{ReadTable, TableStructure, TableStructureAnswer, TableValue, WriteTable};
 pub use wire::{Date, DateTime, OperatorAnswer, Time};
 
 /// A command the host sends and the answer it gets back.

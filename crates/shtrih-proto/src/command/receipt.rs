@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use super::wire::{
-    answer_data, answer_message, password_command, put_money, put_password, put_quantity,
-    put_uint, request, request_params, OperatorAnswer, Reader,
+    answer_data, answer_message, password_command, put_money, put_password, put_quantity, put_uint,
+    request, request_params, OperatorAnswer, Reader,
 };
 use super::{AnswerError, Command, CommandClass, DateTime, Password, TIMEOUT_FISCAL};
 use crate::text;
@@ -505,7 +505,10 @@ impl Command for Subtotal {
         "89 subtotal"
     }
     fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let mut r = Reader::new(request_params(msg, Self::CODE, "89 subtotal")?, "89 subtotal");
+        let mut r = Reader::new(
+            request_params(msg, Self::CODE, "89 subtotal")?,
+            "89 subtotal",
+        );
         let password = Password(r.u32()?);
         r.finish()?;
         Ok(Subtotal { password })

@@ -113,7 +113,10 @@ impl Command for DeviceType {
         Self::CODE.to_vec()
     }
     fn decode_answer(msg: &[u8]) -> Result<DeviceTypeAnswer, AnswerError> {
-        let mut r = Reader::new(answer_data(msg, Self::CODE, "FC device type")?, "FC device type");
+        let mut r = Reader::new(
+            answer_data(msg, Self::CODE, "FC device type")?,
+            "FC device type",
+        );
         Ok(DeviceTypeAnswer {
             device_type: r.u8()?,
             subtype: r.u8()?,

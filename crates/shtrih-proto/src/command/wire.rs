@@ -19,15 +19,13 @@ pub(crate) fn answer_data<'a>(
 ) -> Result<&'a [u8], AnswerError> {
     let malformed = |why: &str| AnswerError::Malformed(format!("{name}: {why}"));
     match *code {
-        [one] => {
-            match msg {
-                [] => Err(malformed("empty answer")),
-                [c, ..] if *c != one => Err(malformed(&format!("answer code {c:#04x}"))),
-                [_] => Err(malformed("answer without error byte")),
-                [_, 0, data @ ..] => Ok(data),
-                [_, err, ..] => Err(AnswerError::Device(ErrorCode(*err))),
-            }
-        }
+        [one] => match msg {
+            [] => Err(malformed("empty answer")),
+            [c, ..] if *c != one => Err(malformed(&format!("answer code {c:#04x}"))),
+            [_] => Err(malformed("answer without error byte")),
+            [_, 0, data @ ..] => Ok(data),
+            [_, err, ..] => Err(AnswerError::Device(ErrorCode(*err))),
+        },
         [0xFF, sub] => match msg {
             [] => Err(malformed("empty answer")),
             [c, ..] if *c != 0xFF => Err(malformed(&format!("answer code {c:#04x}"))),
@@ -48,8 +46,9 @@ pub(crate) fn request_params<'a>(
     code: &[u8],
     name: &str,
 ) -> Result<&'a [u8], AnswerError> {
-    msg.strip_prefix(code)
-        .ok_or_else(|| AnswerError::Malformed(format!("{name}: request does not start with its code")))
+    msg.strip_prefix(code).ok_or_else(|| {
+        AnswerError::Malformed(format!("{name}: request does not start with its code"))
+    })
 }
 
 /// A successful answer message: `code | 00 | data`.
