@@ -12,6 +12,7 @@ use fiscal_model::{
 };
 
 use crate::error::{NotReadyReason, RegisterError, UnknownOutcome};
+use crate::readiness::Readiness;
 use crate::register::{Cashier, Effect, Register, ShiftReport, T_FISCAL, T_SHIFT};
 use crate::wire::{put_uint, Reader};
 
@@ -45,17 +46,6 @@ fn not_ready_reason(code: u8) -> Option<NotReadyReason> {
     }
 }
 
-/// Maps a refusal of an operation's first command to `NotReady` where it names a state.
-fn first_step(e: RegisterError) -> RegisterError {
-    match e {
-        RegisterError::Refused(d) => match not_ready_reason(d.code.0) {
-            Some(reason) => RegisterError::NotReady(reason),
-            None => RegisterError::Refused(d),
-        },
-        other => other,
-    }
-}
-
 /// After a command that changed the register: anything but success is `Unknown`.
 fn after_commit(command: &'static str, e: RegisterError) -> RegisterError {
     match e {
@@ -84,6 +74,21 @@ fn cashier_tlvs(out: &mut Vec<u8>, cashier: &Cashier) {
 }
 
 impl Register {
+    /// Maps a refusal of an operation's first command to `NotReady` where it names a state;
+    /// the status tells which (an open cover and missing paper both refuse with 0x6B).
+    async fn first_step(&mut self, e: RegisterError) -> RegisterError {
+        let RegisterError::Refused(d) = &e else {
+            return e;
+        };
+        let Some(reason) = not_ready_reason(d.code.0) else {
+            return e;
+        };
+        match self.status().await.map(|s| s.readiness) {
+            Ok(Readiness::NotReady(seen)) => RegisterError::NotReady(seen),
+            _ => RegisterError::NotReady(reason),
+        }
+    }
+
     /// Makes a receipt (§9.3): 8D, FF46 per item, FF0C tags, FF45; then reads the shift and
     /// receipt numbers (FF40) and the date (FF45 extended answer or FF0A), and waits for the
     /// print. `not_printed` is set when the paper ran out after the FN closed the document.
@@ -133,9 +138,12 @@ impl Register {
 
         let mut open = self.with_password(&[0x8D], operator);
         open.push(receipt.receipt_type.open_receipt_code());
-        self.command("8D open receipt", open, Effect::Write, T_FISCAL)
+        if let Err(e) = self
+            .command("8D open receipt", open, Effect::Write, T_FISCAL)
             .await
-            .map_err(first_step)?;
+        {
+            return Err(self.first_step(e).await);
+        }
         for msg in items {
             self.receipt_step("FF46 operation", msg).await?;
         }
@@ -229,10 +237,10 @@ impl Register {
         };
         let mut msg = self.with_password(&[code], self.options.operator_password);
         put_uint(&mut msg, movement.amount.0, 5);
-        let answer = self
-            .command(name, msg, Effect::Write, T_FISCAL)
-            .await
-            .map_err(first_step)?;
+        let answer = match self.command(name, msg, Effect::Write, T_FISCAL).await {
+            Ok(data) => data,
+            Err(e) => return Err(self.first_step(e).await),
+        };
         let document_number = Reader::new(&answer, name)
             .bytes(3, "operator and document number")
             .map(|b| u32::from(u16::from_le_bytes([b[1], b[2]])))
@@ -256,59 +264,63 @@ impl Register {
     }
 
     /// Opens a shift (§7.5, §9.2): FF41, FF0C cashier tags, 0xE0; the report's numbers come
-    /// from FF40, FF01 and FF0A.
+    /// from FF01 and FF0A.
     pub async fn open_shift(&mut self, cashier: &Cashier) -> Result<ShiftReport, RegisterError> {
-        let sysadmin = self.options.sysadmin_password;
-        self.command(
-            "FF41 begin shift opening",
-            self.with_password(&[0xFF, 0x41], sysadmin),
-            Effect::Write,
-            T_FISCAL,
+        self.shift_report(
+            [0xFF, 0x41],
+            cashier,
+            "E0 open shift",
+            &[0xE0],
+            self.options.operator_password,
         )
         .await
-        .map_err(first_step)?;
-        let mut tags = self.with_password(&[0xFF, 0x0C], sysadmin);
-        cashier_tlvs(&mut tags, cashier);
-        self.command("FF0C shift tags", tags, Effect::Write, T_FISCAL)
-            .await?;
-        const OPEN: &str = "E0 open shift";
-        let msg = self.with_password(&[0xE0], self.options.operator_password);
-        self.command(OPEN, msg, Effect::Write, T_SHIFT).await?;
-        let report = self
-            .last_report()
-            .await
-            .map_err(|e| after_commit(OPEN, e))?;
-        self.wait_printed()
-            .await
-            .map_err(|e| after_commit(OPEN, e))?;
-        Ok(report)
     }
 
     /// Closes the shift with a Z report (§7.5): FF42, FF0C cashier tags, 0x41.
     pub async fn z_report(&mut self, cashier: &Cashier) -> Result<ShiftReport, RegisterError> {
-        let sysadmin = self.options.sysadmin_password;
-        self.command(
-            "FF42 begin shift closing",
-            self.with_password(&[0xFF, 0x42], sysadmin),
-            Effect::Write,
-            T_FISCAL,
+        self.shift_report(
+            [0xFF, 0x42],
+            cashier,
+            "41 Z report",
+            &[0x41],
+            self.options.admin_password,
         )
         .await
-        .map_err(first_step)?;
+    }
+
+    /// FF41/FF42 begins the report so the cashier's tags can be attached (FF0C), then the
+    /// command that makes the FD; its numbers are read back from the FN.
+    async fn shift_report(
+        &mut self,
+        begin: [u8; 2],
+        cashier: &Cashier,
+        name: &'static str,
+        code: &[u8],
+        password: u32,
+    ) -> Result<ShiftReport, RegisterError> {
+        let sysadmin = self.options.sysadmin_password;
+        let begin_name = if begin[1] == 0x41 {
+            "FF41 begin shift opening"
+        } else {
+            "FF42 begin shift closing"
+        };
+        let msg = self.with_password(&begin, sysadmin);
+        if let Err(e) = self.command(begin_name, msg, Effect::Write, T_FISCAL).await {
+            return Err(self.first_step(e).await);
+        }
         let mut tags = self.with_password(&[0xFF, 0x0C], sysadmin);
         cashier_tlvs(&mut tags, cashier);
         self.command("FF0C shift tags", tags, Effect::Write, T_FISCAL)
             .await?;
-        const CLOSE: &str = "41 Z report";
-        let msg = self.with_password(&[0x41], self.options.admin_password);
-        self.command(CLOSE, msg, Effect::Write, T_SHIFT).await?;
+        let msg = self.with_password(code, password);
+        self.command(name, msg, Effect::Write, T_SHIFT).await?;
         let report = self
             .last_report()
             .await
-            .map_err(|e| after_commit(CLOSE, e))?;
+            .map_err(|e| after_commit(name, e))?;
         self.wait_printed()
             .await
-            .map_err(|e| after_commit(CLOSE, e))?;
+            .map_err(|e| after_commit(name, e))?;
         Ok(report)
     }
 
@@ -316,9 +328,9 @@ impl Register {
     pub async fn x_report(&mut self) -> Result<(), RegisterError> {
         const X: &str = "40 X report";
         let msg = self.with_password(&[0x40], self.options.admin_password);
-        self.command(X, msg, Effect::Write, T_SHIFT)
-            .await
-            .map_err(first_step)?;
+        if let Err(e) = self.command(X, msg, Effect::Write, T_SHIFT).await {
+            return Err(self.first_step(e).await);
+        }
         self.wait_printed().await.map_err(|e| after_commit(X, e))?;
         Ok(())
     }

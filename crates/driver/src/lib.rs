@@ -15,7 +15,6 @@
 
 mod documents;
 mod error;
-mod link_shim;
 mod options;
 mod pump;
 mod queries;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::link_shim::LinkConfig;
+use shtrih_proto::link::LinkConfig;
 
 use crate::transport::LinkLayerChoice;
 

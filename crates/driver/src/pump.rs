@@ -15,8 +15,8 @@ use shtrih_proto::frame;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::link_shim::{HostLink, HostLink2, LinkConfig, LinkEvent, LinkLayer};
 use crate::transport::{ByteStream, LinkKind};
+use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkEvent, LinkLayer};
 
 /// What the link layer concluded about one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,10 +129,12 @@ impl PumpTask {
             match self.link.poll_event() {
                 Some(LinkEvent::Answer(answer)) => return Exchange::Answer(answer),
                 Some(LinkEvent::NotExecuted(failure)) => {
-                    return Exchange::NotExecuted(format!("{failure:?}"))
+                    return Exchange::NotExecuted(failure.to_string())
                 }
-                Some(LinkEvent::Unknown(unknown)) => {
-                    return Exchange::Unknown(format!("{unknown:?}"))
+                Some(LinkEvent::Unknown(unknown)) => return Exchange::Unknown(unknown.to_string()),
+                Some(LinkEvent::Discarded(stale)) => {
+                    tracing::debug!(?stale, "discarded a stale answer while synchronising");
+                    continue;
                 }
                 None => {}
             }

@@ -1,0 +1,98 @@
+//! Shared test helpers: an emulator with no device delays, fast driver options, and receipts.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use driver::{Cashier, LinkLayerChoice, Register, RegisterOptions, Transport};
+use emulator::{Emulator, EmulatorConfig, LinkChoice, LinkTiming};
+use fiscal_model::{
+    BuyerContact, Item, Kopecks, Quantity, Receipt, ReceiptType, TaxationSystem, VatRate,
+};
+
+/// A fresh in-memory register (shift closed) speaking `link`, with short device timings.
+pub fn emulator(link: LinkChoice) -> Emulator {
+    Emulator::new(EmulatorConfig {
+        link,
+        timing: LinkTiming {
+            t_byte: Duration::from_millis(20),
+            ack_wait: Duration::from_millis(100),
+        },
+        ..EmulatorConfig::default()
+    })
+    .expect("emulator")
+}
+
+/// Driver options for an in-process emulator: small timeouts, quick print polling.
+pub fn fast_options(link: LinkLayerChoice) -> RegisterOptions {
+    let mut options = RegisterOptions {
+        link,
+        answer_timeout_cap: Some(Duration::from_millis(500)),
+        print_poll_first: Duration::from_millis(1),
+        print_poll_max: Duration::from_millis(20),
+        print_wait_limit: Duration::from_secs(10),
+        ..RegisterOptions::default()
+    };
+    options.link_config.t_ctrl = Duration::from_millis(100);
+    options
+}
+
+/// Connects to `emu` through an in-memory pipe.
+pub async fn connect(emu: &Emulator, link: LinkLayerChoice) -> Register {
+    Register::connect(
+        Transport::Stream(Box::new(emu.in_memory())),
+        fast_options(link),
+    )
+    .await
+    .expect("connect")
+}
+
+pub fn cashier() -> Cashier {
+    Cashier {
+        name: "Иванова А.".into(),
+        inn: Some("500100732259".into()),
+    }
+}
+
+/// A three-item sale whose total is 300.00 + `extra` kopecks, paid in cash and card.
+pub fn receipt(extra: u64) -> Receipt {
+    let items = vec![
+        Item {
+            name: "Молоко 3,2%".into(),
+            quantity: Quantity(2_000_000),
+            price: Kopecks(8_990),
+            vat: VatRate::Vat10,
+        },
+        Item {
+            name: "Хлеб".into(),
+            quantity: Quantity::ONE,
+            price: Kopecks(4_500 + extra),
+            vat: VatRate::Vat22,
+        },
+        Item {
+            name: "Сыр".into(),
+            quantity: Quantity(500_000),
+            price: Kopecks(14_940),
+            vat: VatRate::Vat22,
+        },
+    ];
+    let total: u64 = 2 * 8_990 + 4_500 + extra + 7_470;
+    Receipt::new(
+        ReceiptType::Sale,
+        TaxationSystem::General,
+        items,
+        Kopecks(total - 1_000),
+        Kopecks(1_000),
+        Kopecks(total),
+        Some(BuyerContact::Email("buyer@example.com".into())),
+        true,
+    )
+    .expect("receipt")
+}
+
+/// Receipts (form code 3) in the FN archive.
+pub fn archived_receipts(emu: &Emulator) -> Vec<emulator::device::FnDocument> {
+    emu.archive()
+        .into_iter()
+        .filter(|d| d.doc_type == 3)
+        .collect()
+}
