@@ -352,14 +352,21 @@ impl Device {
         }
     }
 
-    /// Identification printed under fiscal documents.
-    fn footer(&self) -> tape::Footer<'_> {
+    /// Header and identification printed on fiscal documents formed by `operator`.
+    fn letterhead(&self, operator: u8) -> tape::Letterhead {
         let config = &self.state.config;
-        tape::Footer {
-            kkt_serial: &config.kkt_serial,
-            rnm: &config.rnm,
-            fn_serial: &self.state.fiscal_storage.serial,
-            inn: &config.inn,
+        let text = |table, row, field| match tables::value(self, table, row, field) {
+            state::FieldValue::Char(s) => s,
+            state::FieldValue::Bin(v) => v.to_string(),
+        };
+        tape::Letterhead {
+            organisation: text(18, 1, 7),
+            address: text(18, 1, 9),
+            cashier: text(2, u16::from(operator), 2),
+            kkt_serial: config.kkt_serial.clone(),
+            rnm: config.rnm.clone(),
+            fn_serial: self.state.fiscal_storage.serial.clone(),
+            inn: config.inn.clone(),
         }
     }
 

@@ -200,7 +200,13 @@ pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Resu
     set_money(device, registers::CASH_AT_LAST_RECEIPT, drawer);
 
     let taxes = tax_lines(device, &doc);
-    let lines = tape::receipt(&doc, &receipt, &taxes, &closing.text, &device.footer());
+    let lines = tape::receipt(
+        &doc,
+        &receipt,
+        &taxes,
+        &closing.text,
+        &device.letterhead(receipt.operator),
+    );
     device.state.printer.last_document.clone_from(&lines);
     device.print(lines, now);
     Ok(doc)

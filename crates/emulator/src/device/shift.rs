@@ -77,7 +77,7 @@ pub fn open_shift(
         put_uint(&mut out, u64::from(doc.fiscal_sign), 4);
         return Ok(out);
     }
-    let lines = tape::shift_report(&doc, &[], &device.footer());
+    let lines = tape::shift_report(&doc, &[], &device.letterhead(operator));
     device.print(lines, now);
     Ok(vec![operator])
 }
@@ -153,7 +153,7 @@ pub fn close_shift(
         }
         return Ok(out);
     }
-    let lines = tape::shift_report(&doc, &totals, &device.footer());
+    let lines = tape::shift_report(&doc, &totals, &device.letterhead(operator));
     device.print(lines, now);
     Ok(vec![operator])
 }

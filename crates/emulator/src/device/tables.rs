@@ -104,6 +104,8 @@ fn default_value(device: &Device, table: u8, row: u16, field: u8) -> FieldValue 
         (18, 2) => FieldValue::Char(config.inn.clone()),
         (18, 3) => FieldValue::Char(config.rnm.clone()),
         (18, 4) => FieldValue::Char(config.fn_serial.clone()),
+        (18, 7) => FieldValue::Char("ООО \"ТЕСТОВЫЙ МАГАЗИН\"".to_owned()),
+        (18, 9) => FieldValue::Char("г. Москва, ул. Примерная, д. 1".to_owned()),
         (18, _) => FieldValue::Char(String::new()),
         _ => FieldValue::Bin(0),
     }

@@ -87,20 +87,31 @@ pub fn operation_name(operation: u8) -> &'static str {
     }
 }
 
-/// Identification block closing every fiscal document.
-pub struct Footer<'a> {
+/// Who and what prints: the header above and the identification block under fiscal documents.
+pub struct Letterhead {
+    /// Organisation name (table 18.7).
+    pub organisation: String,
+    /// Settlement address (table 18.9).
+    pub address: String,
+    /// Operator name (table 2 field 2) of whoever formed the document.
+    pub cashier: String,
     /// KKT serial.
-    pub kkt_serial: &'a str,
+    pub kkt_serial: String,
     /// RNM.
-    pub rnm: &'a str,
+    pub rnm: String,
     /// FN serial.
-    pub fn_serial: &'a str,
+    pub fn_serial: String,
     /// INN.
-    pub inn: &'a str,
+    pub inn: String,
 }
 
-fn fiscal_footer(doc: &FnDocument, footer: &Footer<'_>) -> Vec<String> {
+fn header(head: &Letterhead) -> Vec<String> {
+    vec![centre(&head.organisation), centre(&head.address), rule()]
+}
+
+fn fiscal_footer(doc: &FnDocument, footer: &Letterhead) -> Vec<String> {
     vec![
+        pair("КАССИР", &footer.cashier),
         pair("ДАТА", &stamp(doc.date_time)),
         pair("ИНН", footer.inn.trim()),
         pair("ЗН ККТ", footer.kkt_serial.trim()),
@@ -118,12 +129,13 @@ pub fn receipt(
     receipt: &OpenReceipt,
     taxes: &[(String, u64)],
     text: &str,
-    footer: &Footer<'_>,
+    footer: &Letterhead,
 ) -> Vec<String> {
-    let mut lines = vec![
+    let mut lines = header(footer);
+    lines.extend([
         centre("КАССОВЫЙ ЧЕК"),
         centre(operation_name(doc.operation)),
-    ];
+    ]);
     for item in &receipt.items {
         if item.name.starts_with("//") {
             continue;
@@ -181,14 +193,15 @@ pub fn receipt(
 pub fn shift_report(
     doc: &FnDocument,
     totals: &[(String, u64)],
-    footer: &Footer<'_>,
+    footer: &Letterhead,
 ) -> Vec<String> {
     let title = if doc.doc_type == 2 {
         "ОТЧЕТ ОБ ОТКРЫТИИ СМЕНЫ"
     } else {
         "ОТЧЕТ О ЗАКРЫТИИ СМЕНЫ"
     };
-    let mut lines = vec![centre(title), pair("СМЕНА", &doc.shift_number.to_string())];
+    let mut lines = header(footer);
+    lines.extend([centre(title), pair("СМЕНА", &doc.shift_number.to_string())]);
     for (label, value) in totals {
         lines.push(pair(label, &money(*value)));
     }
