@@ -76,7 +76,7 @@ fn paper_running_out_during_a_receipt_keeps_the_fd_and_waits_for_b0() {
     let now = t0();
     ok(&mut d, &open_shift(), now);
     sale(&mut d, now);
-    d.faults_mut().paper = PaperState::OutAfterLines(2);
+    d.faults_mut().paper = PaperState::OutAfterLines(6);
     let a = ok(&mut d, &close(10000, 0), now);
     let fd = le_at(&a, 8, 4) as u32;
     assert_eq!(
