@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::auth::Access;
 use crate::request::{self, ParsedRequest};
 use crate::status::{self, StatusBody, STATUS_QUEUED};
-use crate::{routing, ApiError, AppState};
+use crate::{routing, ApiError, AppState, RegisterRoute};
 
 /// The OpenAPI 3.1 description of this API, served as is.
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
@@ -121,35 +121,34 @@ async fn submit(
     require_json(headers)?;
     let value = read_json(app, headers, body).await?;
     let ParsedRequest { id, request } = parse(&value)?;
-    let register = routing::choose(
-        &app.registers,
-        app.default_register.as_deref(),
-        &request.routing,
-        &access,
-        &app.store,
-    )?;
-    if let OperationBody::Receipt(receipt) = &request.body {
-        for (i, item) in receipt.items.iter().enumerate() {
-            if register.taxes.group(item.vat).is_none() {
-                return Err(ApiError::invalid(
-                    format!("positions[{i}].taxType"),
-                    format!(
-                        "VAT rate {} has no tax group on cashbox {}",
-                        item.vat.label(),
-                        register.id
-                    ),
-                ));
-            }
-        }
-    }
-    // A known id on a register this token may not use is not the token's to replay.
-    if let Some(existing) = app.store.get(&id)? {
-        if !visible(app, &access, &existing) {
+    let existing = app.store.get(&id)?;
+    if let Some(op) = &existing {
+        // A known id on a register this token may not use is not the token's to replay.
+        if !visible(app, &access, op) {
             return Err(ApiError::Forbidden(format!(
                 "operation {:?} belongs to a cashbox this token may not use",
                 id.as_str()
             )));
         }
+    }
+    let stored_register = existing
+        .as_ref()
+        .filter(|op| op.request.routing == request.routing)
+        .and_then(|op| routing::find(&app.registers, op.register.as_str()));
+    let register = match stored_register {
+        // A replay goes where the original went, even if group routing would now pick another.
+        Some(register) => register,
+        None => routing::choose(
+            &app.registers,
+            app.default_register.as_deref(),
+            &request.routing,
+            &access,
+            &app.store,
+            |r| missing_tax_group(&request.body, r).is_none(),
+        )?,
+    };
+    if let Some(error) = missing_tax_group(&request.body, register) {
+        return Err(error);
     }
     let new = NewOperation {
         id,
@@ -167,6 +166,26 @@ async fn submit(
         )),
         Err(SubmitError::Store(e)) => Err(e.into()),
     }
+}
+
+/// The 400 for the first position whose VAT rate has no tax group on `register`.
+fn missing_tax_group(body: &OperationBody, register: &RegisterRoute) -> Option<ApiError> {
+    let OperationBody::Receipt(receipt) = body else {
+        return None;
+    };
+    let (i, item) = receipt
+        .items
+        .iter()
+        .enumerate()
+        .find(|(_, item)| register.taxes.group(item.vat).is_none())?;
+    Some(ApiError::invalid(
+        format!("positions[{i}].taxType"),
+        format!(
+            "VAT rate {} has no tax group on cashbox {}",
+            item.vat.label(),
+            register.id
+        ),
+    ))
 }
 
 fn offset_of(app: &AppState, register: &RegisterId) -> FixedOffset {

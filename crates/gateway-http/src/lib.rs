@@ -76,5 +76,6 @@ pub fn app(state: AppState) -> Router {
         // After the routes: it applies to the method routers that exist at this point.
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(Arc::new(state))
 }

@@ -15,13 +15,15 @@ use crate::{ApiError, RegisterRoute};
 /// The load states counted as "busy".
 const BUSY_STATES: [&str; 3] = ["queued", "waiting", "sending"];
 
-/// Chooses the register for `routing`.
+/// Chooses the register for `routing`. Among a group's or a person's registers, those that
+/// `can_take` the operation (e.g. have tax groups for its VAT rates) are preferred.
 pub fn choose<'a>(
     registers: &'a [RegisterRoute],
     default_register: Option<&str>,
     routing: &Routing,
     access: &Access,
     store: &Store,
+    can_take: impl Fn(&RegisterRoute) -> bool,
 ) -> Result<&'a RegisterRoute, ApiError> {
     if let Some(id) = &routing.cashbox_id {
         let register = find(registers, id).ok_or_else(|| {
@@ -43,7 +45,13 @@ pub fn choose<'a>(
                 format!("unknown cashbox group {group}: no register belongs to it"),
             ));
         }
-        return least_busy(members, access, store, &format!("cashbox group {group}"));
+        return least_busy(
+            members,
+            access,
+            store,
+            &can_take,
+            &format!("cashbox group {group}"),
+        );
     }
     if let Some(person) = &routing.juridical_person_id {
         let members: Vec<&RegisterRoute> = registers
@@ -60,6 +68,7 @@ pub fn choose<'a>(
             members,
             access,
             store,
+            &can_take,
             &format!("juridical person {person}"),
         );
     }
@@ -105,6 +114,7 @@ fn least_busy<'a>(
     members: Vec<&'a RegisterRoute>,
     access: &Access,
     store: &Store,
+    can_take: &impl Fn(&RegisterRoute) -> bool,
     what: &str,
 ) -> Result<&'a RegisterRoute, ApiError> {
     let allowed: Vec<&RegisterRoute> = members.into_iter().filter(|r| access.allows(r)).collect();
@@ -113,6 +123,9 @@ fn least_busy<'a>(
             "this token may not use any cashbox of {what}"
         )));
     }
+    let capable: Vec<&RegisterRoute> = allowed.iter().copied().filter(|r| can_take(r)).collect();
+    // When none can take it, any is chosen and the caller's own check names the reason.
+    let allowed = if capable.is_empty() { allowed } else { capable };
     let depth = store.depth()?;
     let load = |r: &RegisterRoute| busy(&depth, &r.id);
     // min_by_key keeps the first of equals: ties go to the register configured first.

@@ -338,3 +338,38 @@ async fn method_not_allowed_names_the_allowed_methods() {
         .map(|v| v.to_str().unwrap().to_string());
     assert_eq!(allow.as_deref(), Some("POST"));
 }
+
+#[tokio::test]
+async fn a_replay_by_group_stays_on_the_register_first_chosen() {
+    let rig = rig();
+    let mut by_group = seed("rg-1");
+    by_group["cashboxId"] = json!("");
+    by_group["cashboxGroupId"] = json!(G);
+    let (_, first) = rig.post("formReceipt", &by_group).await;
+    assert_eq!(
+        first["handlerCashboxId"], B,
+        "B and C idle: the first configured wins"
+    );
+    // Now B is the busier one; a replay still answers from B.
+    let (_, again) = rig.post("formReceipt", &by_group).await;
+    assert_eq!(again, first);
+}
+
+#[tokio::test]
+async fn group_routing_prefers_registers_that_have_the_tax_groups() {
+    let rig = rig();
+    // Make C the idle one: B gets a queued operation.
+    let mut to_b = seed("tg-0");
+    to_b["cashboxId"] = json!(B);
+    rig.post("formReceipt", &to_b).await;
+    let mut by_group = seed("tg-1");
+    by_group["cashboxId"] = json!("");
+    by_group["cashboxGroupId"] = json!(G);
+    by_group["positions"][0]["taxType"] = json!(2);
+    let (code, body) = rig.post("formReceipt", &by_group).await;
+    assert_eq!(
+        (code, body["handlerCashboxId"].as_str()),
+        (200, Some(B)),
+        "C has no 10 % group: {body}"
+    );
+}
