@@ -163,3 +163,23 @@ fn short_status_layout_matches_captured_frame() {
     assert_eq!((a[5], a[6], a[7], a[12]), (0x02, 0x00, 0x00, 0x00));
     assert_eq!((a[8], a[9]), (0x9F, 0xE5));
 }
+
+#[test]
+fn unregistered_tax_system_and_unknown_item_codes_are_refused() {
+    let mut d = emulator::device::Device::new(emulator::device::DeviceConfig {
+        tax_systems: 0x01,
+        ..Default::default()
+    });
+    let now = t0();
+    ok(&mut d, &open_shift(), now);
+    ok(&mut d, &open_receipt(0), now);
+    let mut bad_method = item(1, 1_000_000, 100, 1, "x");
+    bad_method[30] = 9;
+    assert_eq!(error(&mut d, &bad_method, now), 0x33);
+    ok(&mut d, &item(1, 1_000_000, 100, 1, "x"), now);
+    let mut usn = close(100, 0);
+    *usn.last_mut().unwrap() = 0x02;
+    assert_eq!(error(&mut d, &usn, now), 0x33, "only ОСН is registered");
+    ok(&mut d, &close(100, 0), now);
+    assert_eq!(d.archive().last().unwrap().tax_system, 1);
+}

@@ -135,12 +135,8 @@ fn close(
     let base = i64::try_from(receipt.total()).unwrap_or(i64::MAX);
     // Percent in 0.01 %, negative = surcharge (§7.6.6).
     receipt.adjustment += base.saturating_mul(percent) / 10_000;
-    let systems = device.state.config.tax_systems;
-    let tax_system = if systems == 0 {
-        1
-    } else {
-        1 << systems.trailing_zeros()
-    };
+    let tax_system = receipt::registered_tax_system(device, 0)?;
+
     let closing = Closing {
         payments,
         rounding: 0,

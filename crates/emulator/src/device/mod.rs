@@ -86,7 +86,8 @@ impl Default for DeviceConfig {
                 (2200, "НДС 22/122".to_owned()),
                 (1000, "НДС 10/110".to_owned()),
             ],
-            tax_systems: 0x01,
+            // Every system still in force (ЕНВД ended in 2021), so any receipt closes.
+            tax_systems: 0x37,
             hmac_key: b"fiscal-gateway emulator".to_vec(),
             fn_expiry: date(2029, 12, 31),
             registered_at: date(2026, 1, 12).and_hms_opt(9, 0, 0).unwrap_or_default(),

@@ -86,7 +86,11 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
     let name = cp1251_text(p.rest());
     // pyshtrih sends 0 by default; like the vendor driver, read it as "no VAT" (§13.1).
     let tax_group = if tax_group == 0 { 4 } else { tax_group };
-    if !(1..=6).contains(&tax_group) || quantity == 0 {
+    // Tag 1214 is 1..7 (§8.4); tag 1212 is 1..26, FFD 1.2 adds up to 33 (§8.5).
+    let known = (1..=6).contains(&tax_group)
+        && (1..=7).contains(&payment_method)
+        && (1..=33).contains(&payment_subject);
+    if !known || quantity == 0 {
         return Err(err::BAD_PARAMS);
     }
     let computed = line_sum(price, quantity);
@@ -259,6 +263,20 @@ pub fn bump(device: &mut Device, number: u16) {
     *reg = reg.wrapping_add(1);
 }
 
+/// The receipt's tax system: exactly one registered bit (§8.6); 0 (pyshtrih's default)
+/// means the first registered one.
+pub fn registered_tax_system(device: &Device, requested: u8) -> Result<u8, u8> {
+    let registered = device.state.config.tax_systems;
+    if requested == 0 {
+        return Ok(1u8.checked_shl(registered.trailing_zeros()).unwrap_or(1));
+    }
+    if requested.count_ones() == 1 && registered & requested != 0 {
+        Ok(requested)
+    } else {
+        Err(err::BAD_PARAMS)
+    }
+}
+
 /// FF45 — close receipt v2 (§7.6.4).
 pub fn close(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
     authorize(device, p, Role::Operator)?;
@@ -268,7 +286,7 @@ pub fn close(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Ans
     }
     let rounding = p.uint(1)?;
     p.take(30)?; // taxes: the KKT computes them (table 1.14 = 0)
-    let tax_system = p.u8()?;
+    let tax_system = registered_tax_system(device, p.u8()?)?;
     let text = cp1251_text(p.rest());
     let closing = Closing {
         payments,
