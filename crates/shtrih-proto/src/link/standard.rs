@@ -1,0 +1,463 @@
+//! [`HostLink`]: the host side of the standard link layer, the §2.6 algorithm as a sans-IO
+//! state machine. It does not parse answers beyond their command code (§3).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::{
+    command_code, LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, LinkStats,
+    UnknownOutcome,
+};
+use crate::frame::{self, Decoded, ACK, ENQ, NAK, STX};
+
+/// Sent by a networked device after the host ACKs an answer; skipped while a control byte is
+/// expected (§1.3 RNDIS quirk).
+const RNDIS_FILLER: u8 = 0xFF;
+
+/// Where the exchange stands. Printable for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostState {
+    /// No command in flight.
+    Idle,
+    /// ENQ sent before the command; waiting for ACK/NAK (§2.6 step 1).
+    Sync {
+        /// When to send the next ENQ.
+        deadline: Instant,
+    },
+    /// The device ACKed the synchronising ENQ: reading the retained answer it replays.
+    Drain {
+        /// When to give up waiting for its STX.
+        answer_deadline: Instant,
+    },
+    /// Command frame sent; waiting for ACK/NAK (§2.6 step 2).
+    AwaitAck {
+        /// When silence starts to count as loss.
+        deadline: Instant,
+    },
+    /// Command accepted; waiting for and reading its answer (§2.6 step 3).
+    ReadAnswer {
+        /// When to give up waiting for its STX.
+        answer_deadline: Instant,
+    },
+    /// A damaged answer was seen: letting the line go quiet before NAK + ENQ, so that its
+    /// tail is not taken for control bytes.
+    Flush {
+        /// Quiet-line deadline (moves with every byte, up to `hard`).
+        deadline: Instant,
+        /// Latest moment to stop flushing.
+        hard: Instant,
+        /// True if the damaged answer was a drained (stale) one.
+        draining: bool,
+    },
+    /// ENQ sent to learn what became of the command (§2.6 RECOVER).
+    Recover {
+        /// When to send the next ENQ.
+        deadline: Instant,
+        /// When to stop polling and report an unknown outcome.
+        give_up: Instant,
+    },
+}
+
+/// Host side of the standard link layer (§2.6).
+#[derive(Debug)]
+pub struct HostLink {
+    config: LinkConfig,
+    state: HostState,
+    /// The message in flight (valid while not idle).
+    msg: Vec<u8>,
+    /// Its encoded frame.
+    frame: Vec<u8>,
+    answer_timeout: Duration,
+    /// The device has acknowledged the frame (ACK, or ENQ→ACK after silence).
+    accepted: bool,
+    /// Enquiries in a row without any reply.
+    silent_enqs: u32,
+    /// Stale answers drained in this exchange.
+    drains: u32,
+    /// Times the frame was sent in this exchange.
+    sends: u32,
+    /// Damaged answers in this exchange.
+    rereads: u32,
+    /// Answer waits that ran out after acceptance.
+    waits: u32,
+    /// Bytes of the answer being read (starts with STX).
+    rx: Vec<u8>,
+    last_byte: Option<Instant>,
+    /// The last command the device accepted whose answer this side never consumed (§2.6
+    /// "a careful driver").
+    unconsumed: Option<Vec<u8>>,
+    transmit: VecDeque<Vec<u8>>,
+    events: VecDeque<LinkEvent>,
+    stats: LinkStats,
+}
+
+impl HostLink {
+    /// A link with no command in flight.
+    pub fn new(config: LinkConfig) -> Self {
+        HostLink {
+            config,
+            state: HostState::Idle,
+            msg: Vec::new(),
+            frame: Vec::new(),
+            answer_timeout: Duration::ZERO,
+            accepted: false,
+            silent_enqs: 0,
+            drains: 0,
+            sends: 0,
+            rereads: 0,
+            waits: 0,
+            rx: Vec::new(),
+            last_byte: None,
+            unconsumed: None,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: LinkStats::default(),
+        }
+    }
+
+    /// The current state, for logs and tests.
+    pub fn state(&self) -> HostState {
+        self.state
+    }
+
+    fn send(&mut self, bytes: Vec<u8>, awaits_reply: bool) {
+        self.stats.bytes_sent += bytes.len() as u64;
+        if awaits_reply {
+            self.stats.round_trips += 1;
+        }
+        self.transmit.push_back(bytes);
+    }
+
+    fn send_enq(&mut self) {
+        self.send(vec![ENQ], true);
+    }
+
+    fn send_frame(&mut self, now: Instant) {
+        if self.sends > 0 {
+            self.stats.retries += 1;
+        }
+        self.sends += 1;
+        self.stats.frames_sent += 1;
+        self.send(self.frame.clone(), true);
+        self.state = HostState::AwaitAck {
+            deadline: now + self.config.t_ctrl,
+        };
+    }
+
+    fn enter_sync(&mut self, now: Instant) {
+        self.silent_enqs += 1;
+        self.send_enq();
+        self.state = HostState::Sync {
+            deadline: now + self.config.t_ctrl,
+        };
+    }
+
+    fn enter_recover(&mut self, now: Instant, give_up: Instant) {
+        self.send_enq();
+        self.state = HostState::Recover {
+            deadline: now + self.config.t_ctrl,
+            give_up,
+        };
+    }
+
+    fn start_reading(&mut self, now: Instant, draining: bool) {
+        self.rx.clear();
+        self.last_byte = None;
+        let answer_deadline = now + self.answer_timeout;
+        self.state = if draining {
+            HostState::Drain { answer_deadline }
+        } else {
+            HostState::ReadAnswer { answer_deadline }
+        };
+    }
+
+    fn finish(&mut self, event: LinkEvent) {
+        self.state = HostState::Idle;
+        self.rx.clear();
+        self.events.push_back(event);
+    }
+
+    /// A frame arrived whole and intact while reading.
+    fn on_answer(&mut self, answer: Vec<u8>, now: Instant, draining: bool) {
+        self.stats.frames_received += 1;
+        self.send(vec![ACK], false);
+        if !draining {
+            self.unconsumed = None;
+            self.finish(LinkEvent::Answer(answer));
+            return;
+        }
+        // §2.6: a replayed answer to the very command now in flight, whose answer was never
+        // consumed, is that command's answer: sending it again would execute it twice.
+        let ours = self.unconsumed.take().is_some_and(|m| m == self.msg)
+            && command_code(&answer) == command_code(&self.msg);
+        if ours {
+            self.finish(LinkEvent::Answer(answer));
+            return;
+        }
+        self.events.push_back(LinkEvent::Discarded(answer));
+        self.drains += 1;
+        if self.drains >= self.config.n_enq {
+            self.finish(LinkEvent::NotExecuted(LinkFailure::SyncFailed));
+        } else {
+            self.enter_sync(now);
+        }
+    }
+
+    /// An answer frame was damaged (bad LRC, LEN 0, gap): flush, then NAK + ENQ (§2.6).
+    fn on_damaged(&mut self, now: Instant, draining: bool) {
+        self.rereads += 1;
+        self.rx.clear();
+        self.last_byte = None;
+        if self.rereads > self.config.n_reread {
+            let event = if draining {
+                LinkEvent::NotExecuted(LinkFailure::SyncFailed)
+            } else {
+                LinkEvent::Unknown(UnknownOutcome::AnswerUnreadable {
+                    rereads: self.rereads - 1,
+                })
+            };
+            self.finish(event);
+            return;
+        }
+        self.state = HostState::Flush {
+            deadline: now + self.config.t_byte,
+            hard: now + self.config.t_ctrl,
+            draining,
+        };
+    }
+
+    /// One byte while an answer is being read.
+    fn on_answer_byte(&mut self, byte: u8, now: Instant, draining: bool) {
+        if self.rx.is_empty() && byte != STX {
+            self.stats.garbage_bytes += 1;
+            return;
+        }
+        self.rx.push(byte);
+        self.last_byte = Some(now);
+        let complete = match self.rx.get(1) {
+            None => false,
+            Some(&0) => true,
+            Some(&len) => self.rx.len() >= usize::from(len) + 3,
+        };
+        if !complete {
+            return;
+        }
+        match frame::decode(&self.rx) {
+            Decoded::Frame { msg, .. } => self.on_answer(msg, now, draining),
+            Decoded::NeedMore | Decoded::Garbage { .. } => {
+                self.stats.garbage_bytes += self.rx.len() as u64;
+                self.on_damaged(now, draining);
+            }
+        }
+    }
+
+    fn on_byte(&mut self, byte: u8, now: Instant) {
+        match self.state {
+            HostState::Idle => self.stats.garbage_bytes += 1,
+            HostState::Drain { .. } => self.on_answer_byte(byte, now, true),
+            HostState::ReadAnswer { .. } => self.on_answer_byte(byte, now, false),
+            HostState::Flush { hard, .. } => {
+                self.stats.garbage_bytes += 1;
+                if let HostState::Flush { deadline, .. } = &mut self.state {
+                    *deadline = (now + self.config.t_byte).min(hard);
+                }
+            }
+            HostState::Sync { .. } => match byte {
+                NAK => {
+                    self.stats.naks_received += 1;
+                    self.silent_enqs = 0;
+                    self.send_frame(now);
+                }
+                ACK => {
+                    self.silent_enqs = 0;
+                    self.start_reading(now, true);
+                }
+                _ => self.stats.garbage_bytes += 1,
+            },
+            HostState::AwaitAck { .. } => match byte {
+                ACK => {
+                    self.accepted = true;
+                    self.unconsumed = Some(self.msg.clone());
+                    self.start_reading(now, false);
+                }
+                NAK => {
+                    // §2.7 row 1: rejected at link level, not executed: resend.
+                    self.stats.naks_received += 1;
+                    self.resend_or_refuse(now);
+                }
+                _ => self.stats.garbage_bytes += 1,
+            },
+            HostState::Recover { .. } => match byte {
+                ACK => {
+                    // §2.7 rows 4 and 5: accepted; the answer is coming or ready.
+                    self.silent_enqs = 0;
+                    self.accepted = true;
+                    self.unconsumed = Some(self.msg.clone());
+                    self.start_reading(now, false);
+                }
+                NAK => {
+                    self.stats.naks_received += 1;
+                    self.silent_enqs = 0;
+                    if self.accepted {
+                        // §2.7 row 6: the retained answer vanished: the device restarted.
+                        self.finish(LinkEvent::Unknown(UnknownOutcome::AnswerLost));
+                    } else {
+                        // §2.7 row 3: the frame never reached the device.
+                        self.resend_or_refuse(now);
+                    }
+                }
+                _ => self.stats.garbage_bytes += 1,
+            },
+        }
+    }
+
+    fn resend_or_refuse(&mut self, now: Instant) {
+        if self.sends >= self.config.n_send {
+            let sends = self.sends;
+            self.finish(LinkEvent::NotExecuted(LinkFailure::Refused { sends }));
+        } else {
+            self.send_frame(now);
+        }
+    }
+}
+
+impl LinkLayer for HostLink {
+    fn start(
+        &mut self,
+        msg: Vec<u8>,
+        answer_timeout: Duration,
+        now: Instant,
+    ) -> Result<(), LinkBusy> {
+        if !self.is_idle() {
+            return Err(LinkBusy);
+        }
+        let Ok(frame) = frame::encode(&msg) else {
+            self.events
+                .push_back(LinkEvent::NotExecuted(LinkFailure::BadMessage));
+            return Ok(());
+        };
+        self.msg = msg;
+        self.frame = frame;
+        self.answer_timeout = answer_timeout;
+        self.accepted = false;
+        self.silent_enqs = 0;
+        self.drains = 0;
+        self.sends = 0;
+        self.rereads = 0;
+        self.waits = 0;
+        // §2.6 step 1: every command starts by draining whatever the device still holds.
+        self.enter_sync(now);
+        Ok(())
+    }
+
+    fn handle_input(&mut self, bytes: &[u8], now: Instant) {
+        self.stats.bytes_received += bytes.len() as u64;
+        for &byte in bytes {
+            let expects_control = matches!(
+                self.state,
+                HostState::Sync { .. } | HostState::AwaitAck { .. } | HostState::Recover { .. }
+            );
+            if expects_control && byte == RNDIS_FILLER {
+                self.stats.garbage_bytes += 1;
+                continue;
+            }
+            self.on_byte(byte, now);
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match self.poll_timeout() {
+            Some(deadline) if now >= deadline => {}
+            _ => return,
+        }
+        match self.state {
+            HostState::Idle => {}
+            HostState::Sync { .. } => {
+                if self.silent_enqs >= self.config.n_enq {
+                    let enquiries = self.silent_enqs;
+                    self.finish(LinkEvent::NotExecuted(LinkFailure::NoLink { enquiries }));
+                } else {
+                    self.enter_sync(now);
+                }
+            }
+            HostState::Drain { .. } | HostState::ReadAnswer { .. } if !self.rx.is_empty() => {
+                // A gap longer than T_byte inside a frame: damaged (§2.6 step 3).
+                self.stats.garbage_bytes += self.rx.len() as u64;
+                let draining = matches!(self.state, HostState::Drain { .. });
+                self.on_damaged(now, draining);
+            }
+            HostState::Drain { .. } => {
+                // ACK to ENQ but no replay came: ask again.
+                self.drains += 1;
+                if self.drains >= self.config.n_enq {
+                    self.finish(LinkEvent::NotExecuted(LinkFailure::SyncFailed));
+                } else {
+                    self.enter_sync(now);
+                }
+            }
+            HostState::ReadAnswer { .. } => {
+                // No STX within T_answer: RECOVER (§2.6), bounded so a device stuck executing
+                // still ends the exchange.
+                self.waits += 1;
+                if self.waits > self.config.n_reread {
+                    self.finish(LinkEvent::Unknown(UnknownOutcome::AnswerTimedOut));
+                } else {
+                    self.enter_recover(now, now + self.config.recover_window);
+                }
+            }
+            HostState::AwaitAck { .. } => {
+                // Silence after the frame: never resend blindly; ask first (§2.6 RECOVER).
+                self.enter_recover(now, now + self.config.recover_window);
+            }
+            HostState::Flush { draining, .. } => {
+                self.stats.naks_sent += 1;
+                self.send(vec![NAK], false);
+                if draining {
+                    self.enter_sync(now);
+                } else {
+                    self.enter_recover(now, now + self.config.recover_window);
+                }
+            }
+            HostState::Recover { give_up, .. } => {
+                if now >= give_up {
+                    let accepted = self.accepted;
+                    self.finish(LinkEvent::Unknown(UnknownOutcome::LinkDead { accepted }));
+                } else {
+                    self.enter_recover(now, give_up);
+                }
+            }
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            HostState::Idle => None,
+            HostState::Sync { deadline }
+            | HostState::AwaitAck { deadline }
+            | HostState::Flush { deadline, .. }
+            | HostState::Recover { deadline, .. } => Some(deadline),
+            HostState::Drain { answer_deadline } | HostState::ReadAnswer { answer_deadline } => {
+                Some(match self.last_byte {
+                    Some(last) => last + self.config.t_byte,
+                    None => answer_deadline,
+                })
+            }
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<LinkEvent> {
+        self.events.pop_front()
+    }
+
+    fn is_idle(&self) -> bool {
+        self.state == HostState::Idle
+    }
+
+    fn stats(&self) -> LinkStats {
+        self.stats
+    }
+}

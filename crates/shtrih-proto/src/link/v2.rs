@@ -1,0 +1,278 @@
+//! [`HostLink2`]: the host side of protocol 2.0 (§2.9) as a sans-IO state machine.
+//!
+//! Exactly-once comes from packet numbers, not from acknowledgements: the device executes a
+//! request only if its number follows the last one it executed and otherwise replays its last
+//! answer, so the host resends the same number on any loss until the answer carrying that
+//! number arrives. Device rule agreed with the emulator: after power-on the last executed
+//! number is 0 and no answer is held; a request whose number is not last + 1 gets the retained
+//! answer, or an empty type II packet carrying the last number.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::{LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, LinkStats, UnknownOutcome};
+use crate::frame2::{self, Decoded2};
+
+/// Where the exchange stands. Printable for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host2State {
+    /// No command in flight.
+    Idle,
+    /// Ping sent to learn the device's last packet number.
+    Ping {
+        /// When to ping again.
+        deadline: Instant,
+    },
+    /// Request sent with number `num`; waiting for the answer carrying it.
+    AwaitAnswer {
+        /// The request's packet number.
+        num: u16,
+        /// When to resend the same packet.
+        deadline: Instant,
+        /// Once the first answer wait ran out: when to stop resending.
+        give_up: Option<Instant>,
+    },
+}
+
+/// Host side of protocol 2.0 (§2.9).
+#[derive(Debug)]
+pub struct HostLink2 {
+    config: LinkConfig,
+    state: Host2State,
+    /// The device's last executed number, once learned.
+    last_num: Option<u16>,
+    msg: Vec<u8>,
+    packet: Vec<u8>,
+    answer_timeout: Duration,
+    pings: u32,
+    rx: Vec<u8>,
+    transmit: VecDeque<Vec<u8>>,
+    events: VecDeque<LinkEvent>,
+    stats: LinkStats,
+}
+
+impl HostLink2 {
+    /// A link that pings before its first command.
+    pub fn new(config: LinkConfig) -> Self {
+        HostLink2 {
+            config,
+            state: Host2State::Idle,
+            last_num: None,
+            msg: Vec::new(),
+            packet: Vec::new(),
+            answer_timeout: Duration::ZERO,
+            pings: 0,
+            rx: Vec::new(),
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: LinkStats::default(),
+        }
+    }
+
+    /// The current state, for logs and tests.
+    pub fn state(&self) -> Host2State {
+        self.state
+    }
+
+    /// Forgets the device's packet number so the next command pings first (after a
+    /// reconnect, or when the device may have restarted).
+    pub fn sync(&mut self) {
+        self.last_num = None;
+    }
+
+    fn send(&mut self, bytes: Vec<u8>) {
+        self.stats.bytes_sent += bytes.len() as u64;
+        self.stats.frames_sent += 1;
+        self.stats.round_trips += 1;
+        self.transmit.push_back(bytes);
+    }
+
+    fn send_ping(&mut self, now: Instant) {
+        self.pings += 1;
+        self.send(frame2::ping());
+        self.state = Host2State::Ping {
+            deadline: now + self.config.t_ctrl,
+        };
+    }
+
+    /// Sends the request numbered after `last`, or fails the exchange if it cannot be packed.
+    fn send_request(&mut self, last: u16, now: Instant) {
+        let num = last.wrapping_add(1);
+        match frame2::encode(num, &self.msg) {
+            Ok(packet) => {
+                self.packet = packet;
+                self.send(self.packet.clone());
+                self.state = Host2State::AwaitAnswer {
+                    num,
+                    deadline: now + self.answer_timeout,
+                    give_up: None,
+                };
+            }
+            Err(_) => self.finish(LinkEvent::NotExecuted(LinkFailure::BadMessage)),
+        }
+    }
+
+    fn finish(&mut self, event: LinkEvent) {
+        self.state = Host2State::Idle;
+        self.rx.clear();
+        self.events.push_back(event);
+    }
+
+    fn on_packet(&mut self, num: Option<u16>, data: Vec<u8>, now: Instant) {
+        self.stats.frames_received += 1;
+        // A type I packet never comes from a device; nothing to learn from it.
+        let Some(got) = num else { return };
+        match self.state {
+            Host2State::Idle => {}
+            Host2State::Ping { .. } => {
+                self.last_num = Some(got);
+                if !data.is_empty() {
+                    self.events.push_back(LinkEvent::Discarded(data));
+                }
+                self.send_request(got, now);
+            }
+            Host2State::AwaitAnswer { num: sent, .. } => {
+                if got == sent && !data.is_empty() {
+                    // The answer with our number: executed exactly once (§2.9).
+                    self.last_num = Some(got);
+                    self.finish(LinkEvent::Answer(data));
+                } else if got == sent.wrapping_sub(1) {
+                    // The previous answer replayed: a late reply to a ping or to an earlier
+                    // copy of the request, not a verdict on ours. Keep waiting.
+                    if !data.is_empty() {
+                        self.events.push_back(LinkEvent::Discarded(data));
+                    }
+                } else {
+                    // The device's numbering moved under us: it restarted, and ours may or
+                    // may not have run before that.
+                    self.last_num = None;
+                    self.finish(LinkEvent::Unknown(UnknownOutcome::DeviceRestarted {
+                        sent,
+                        got,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+impl LinkLayer for HostLink2 {
+    fn start(
+        &mut self,
+        msg: Vec<u8>,
+        answer_timeout: Duration,
+        now: Instant,
+    ) -> Result<(), LinkBusy> {
+        if !self.is_idle() {
+            return Err(LinkBusy);
+        }
+        if msg.is_empty() || msg.len() > frame2::MAX_DATA {
+            self.events
+                .push_back(LinkEvent::NotExecuted(LinkFailure::BadMessage));
+            return Ok(());
+        }
+        self.msg = msg;
+        self.answer_timeout = answer_timeout;
+        self.pings = 0;
+        self.rx.clear();
+        match self.last_num {
+            Some(last) => self.send_request(last, now),
+            None => self.send_ping(now),
+        }
+        Ok(())
+    }
+
+    fn handle_input(&mut self, bytes: &[u8], now: Instant) {
+        self.stats.bytes_received += bytes.len() as u64;
+        if self.state == Host2State::Idle {
+            self.stats.garbage_bytes += bytes.len() as u64;
+            return;
+        }
+        self.rx.extend_from_slice(bytes);
+        loop {
+            match frame2::decode(&self.rx) {
+                Decoded2::NeedMore => break,
+                Decoded2::Garbage { skipped } => {
+                    self.stats.garbage_bytes += skipped as u64;
+                    self.rx.drain(..skipped.min(self.rx.len()));
+                }
+                Decoded2::Packet {
+                    num,
+                    data,
+                    consumed,
+                } => {
+                    self.rx.drain(..consumed.min(self.rx.len()));
+                    self.on_packet(num, data, now);
+                    if self.state == Host2State::Idle {
+                        self.stats.garbage_bytes += self.rx.len() as u64;
+                        self.rx.clear();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match self.poll_timeout() {
+            Some(deadline) if now >= deadline => {}
+            _ => return,
+        }
+        // Whatever partial packet is buffered is stale by now.
+        self.stats.garbage_bytes += self.rx.len() as u64;
+        self.rx.clear();
+        match self.state {
+            Host2State::Idle => {}
+            Host2State::Ping { .. } => {
+                if self.pings >= self.config.n_enq {
+                    let enquiries = self.pings;
+                    self.finish(LinkEvent::NotExecuted(LinkFailure::NoLink { enquiries }));
+                } else {
+                    self.send_ping(now);
+                }
+            }
+            Host2State::AwaitAnswer { num, give_up, .. } => {
+                let give_up = give_up.unwrap_or(now + self.config.recover_window);
+                if now >= give_up {
+                    self.finish(LinkEvent::Unknown(UnknownOutcome::LinkDead {
+                        accepted: false,
+                    }));
+                    return;
+                }
+                // Same number again: the device will not execute it twice (§2.9).
+                self.stats.retries += 1;
+                self.send(self.packet.clone());
+                self.state = Host2State::AwaitAnswer {
+                    num,
+                    deadline: now + self.config.t_ctrl,
+                    give_up: Some(give_up),
+                };
+            }
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            Host2State::Idle => None,
+            Host2State::Ping { deadline } | Host2State::AwaitAnswer { deadline, .. } => {
+                Some(deadline)
+            }
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<LinkEvent> {
+        self.events.pop_front()
+    }
+
+    fn is_idle(&self) -> bool {
+        self.state == Host2State::Idle
+    }
+
+    fn stats(&self) -> LinkStats {
+        self.stats
+    }
+}

@@ -1,0 +1,501 @@
+//! The standard host link (§2.6) driven byte by byte with simulated time: one test per row of
+//! the §2.7 decision table, plus draining, 0xFF skipping, re-reads, retry limits and the
+//! §12.10 exchange.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use shtrih_proto::frame::{self, ACK, ENQ, NAK};
+use shtrih_proto::link::{
+    HostLink, HostState, LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, UnknownOutcome,
+};
+
+const STATUS: [u8; 5] = [0x10, 0x1E, 0x00, 0x00, 0x00];
+const STATUS_ANSWER: [u8; 3] = [0x10, 0x00, 0x01];
+const T_ANSWER: Duration = Duration::from_secs(3);
+
+fn hex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|h| u8::from_str_radix(h, 16).unwrap())
+        .collect()
+}
+
+fn framed(msg: &[u8]) -> Vec<u8> {
+    frame::encode(msg).unwrap()
+}
+
+/// A link under test with a simulated clock.
+struct Wire {
+    link: HostLink,
+    base: Instant,
+    now: Instant,
+}
+
+impl Wire {
+    fn new() -> Self {
+        Self::with(LinkConfig::default())
+    }
+
+    fn with(config: LinkConfig) -> Self {
+        let base = Instant::now();
+        Wire {
+            link: HostLink::new(config),
+            base,
+            now: base,
+        }
+    }
+
+    fn start(&mut self, msg: &[u8]) {
+        self.link.start(msg.to_vec(), T_ANSWER, self.now).unwrap();
+    }
+
+    /// Everything the host wants to write, concatenated.
+    fn sent(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(bytes) = self.link.poll_transmit() {
+            out.extend(bytes);
+        }
+        out
+    }
+
+    fn recv(&mut self, bytes: &[u8]) {
+        self.now += Duration::from_millis(1);
+        self.link.handle_input(bytes, self.now);
+    }
+
+    /// Lets the next deadline pass.
+    fn expire(&mut self) {
+        let deadline = self.link.poll_timeout().expect("a deadline");
+        assert!(deadline >= self.now);
+        self.now = deadline;
+        self.link.handle_timeout(self.now);
+    }
+
+    fn events(&mut self) -> Vec<LinkEvent> {
+        std::iter::from_fn(|| self.link.poll_event()).collect()
+    }
+
+    /// The first exchange steps: ENQ → NAK, then the frame goes out.
+    fn synced_and_sent(&mut self, msg: &[u8]) {
+        self.start(msg);
+        assert_eq!(self.sent(), vec![ENQ]);
+        self.recv(&[NAK]);
+        assert_eq!(self.sent(), framed(msg));
+    }
+}
+
+#[test]
+fn row1_nak_after_frame_means_not_executed_and_is_resent() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS), "resent at once");
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().retries, 1);
+    assert_eq!(w.link.stats().naks_received, 2);
+    assert!(w.link.is_idle());
+}
+
+#[test]
+fn row2_ack_after_frame_waits_for_answer_and_never_resends() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    assert!(matches!(w.link.state(), HostState::ReadAnswer { .. }));
+    // The answer may take up to T_answer: nothing is sent meanwhile.
+    assert_eq!(w.link.poll_timeout(), Some(w.now + T_ANSWER));
+    assert!(w.sent().is_empty());
+    w.now += T_ANSWER - Duration::from_millis(10);
+    w.link.handle_timeout(w.now);
+    assert!(w.sent().is_empty());
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().frames_sent, 1);
+}
+
+#[test]
+fn row3_silence_then_enq_nak_means_not_executed_and_is_resent() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ], "asks instead of resending blindly");
+    assert!(matches!(w.link.state(), HostState::Recover { .. }));
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS));
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+}
+
+#[test]
+fn row4_silence_then_enq_ack_reads_the_answer() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().frames_sent, 1, "never resent");
+}
+
+#[test]
+fn row5_ack_no_answer_then_enq_ack_keeps_waiting() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[ACK]);
+    assert!(matches!(w.link.state(), HostState::ReadAnswer { .. }));
+    assert!(w.events().is_empty());
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().frames_sent, 1);
+}
+
+#[test]
+fn row6_ack_no_answer_then_enq_nak_is_unknown() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[NAK]);
+    assert!(w.sent().is_empty(), "never resent after ACK");
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::AnswerLost)]
+    );
+    assert!(w.link.is_idle());
+}
+
+#[test]
+fn row7_bad_lrc_answer_is_naked_and_reread() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    let mut damaged = framed(&STATUS_ANSWER);
+    *damaged.last_mut().unwrap() ^= 0x40;
+    w.recv(&damaged);
+    assert!(matches!(w.link.state(), HostState::Flush { .. }));
+    assert!(w.sent().is_empty(), "waits for a quiet line first");
+    w.expire();
+    assert_eq!(w.sent(), vec![NAK, ENQ]);
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().naks_sent, 1);
+    assert_eq!(w.link.stats().frames_sent, 1);
+}
+
+#[test]
+fn row8_answer_replayed_after_lost_ack_is_discarded_on_next_sync() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    // Our ACK was lost: the device replays the same answer on the next ENQ.
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK, ENQ]);
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Discarded(STATUS_ANSWER.to_vec())]
+    );
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS), "the new command is really sent");
+}
+
+#[test]
+fn stale_answer_of_another_command_is_drained_before_sending() {
+    let mut w = Wire::new();
+    let stale = [0x8D, 0x00, 0x01];
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[ACK]);
+    w.recv(&framed(&stale));
+    assert_eq!(w.sent(), vec![ACK, ENQ]);
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS));
+    assert_eq!(w.events(), vec![LinkEvent::Discarded(stale.to_vec())]);
+}
+
+#[test]
+fn replayed_answer_of_the_unconsumed_command_is_taken_not_resent() {
+    let cash_in = [0x50, 0x1E, 0x00, 0x00, 0x00, 0x10, 0x27, 0x00, 0x00, 0x00];
+    let cash_in_answer = [0x50, 0x00, 0x01, 0x2A, 0x00];
+    let mut w = Wire::with(LinkConfig {
+        recover_window: Duration::from_secs(2),
+        ..LinkConfig::default()
+    });
+    w.synced_and_sent(&cash_in);
+    w.recv(&[ACK]);
+    // The answer never arrives and the device goes silent: unknown.
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ]);
+    while w.link.poll_timeout().is_some() {
+        w.expire();
+        let _ = w.sent();
+    }
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::LinkDead {
+            accepted: true
+        })]
+    );
+    // Asked again for the same command: the device replays its answer; it is ours.
+    w.start(&cash_in);
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[ACK]);
+    w.recv(&framed(&cash_in_answer));
+    assert_eq!(w.sent(), vec![ACK], "the command is not sent again");
+    assert_eq!(w.events(), vec![LinkEvent::Answer(cash_in_answer.to_vec())]);
+    assert!(w.link.is_idle());
+}
+
+#[test]
+fn rndis_ff_bytes_are_skipped_while_a_control_byte_is_expected() {
+    let mut w = Wire::new();
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[0xFF, 0xFF, NAK]);
+    assert_eq!(w.sent(), framed(&STATUS));
+    let mut reply = vec![0xFF, ACK];
+    reply.extend(framed(&STATUS_ANSWER));
+    w.recv(&reply);
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().garbage_bytes, 3);
+}
+
+#[test]
+fn answer_split_across_reads_is_assembled() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    let answer = framed(&STATUS_ANSWER);
+    w.recv(&[ACK, answer[0]]);
+    w.recv(&answer[1..3]);
+    assert!(w.events().is_empty());
+    w.recv(&answer[3..]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+}
+
+#[test]
+fn byte_gap_inside_an_answer_is_treated_as_damage() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    let answer = framed(&STATUS_ANSWER);
+    w.recv(&answer[..3]);
+    assert_eq!(
+        w.link.poll_timeout(),
+        Some(w.now + Duration::from_millis(100))
+    );
+    w.expire();
+    w.expire();
+    assert_eq!(w.sent(), vec![NAK, ENQ]);
+    w.recv(&[ACK]);
+    w.recv(&answer);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+}
+
+#[test]
+fn reread_exhaustion_is_unknown() {
+    let mut w = Wire::with(LinkConfig {
+        n_reread: 2,
+        ..LinkConfig::default()
+    });
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    let mut damaged = framed(&STATUS_ANSWER);
+    *damaged.last_mut().unwrap() ^= 1;
+    for _ in 0..2 {
+        w.recv(&damaged);
+        w.expire();
+        assert_eq!(w.sent(), vec![NAK, ENQ]);
+        w.recv(&[ACK]);
+    }
+    w.recv(&damaged);
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::AnswerUnreadable {
+            rereads: 2
+        })]
+    );
+}
+
+#[test]
+fn send_retry_exhaustion_is_not_executed() {
+    let mut w = Wire::with(LinkConfig {
+        n_send: 3,
+        ..LinkConfig::default()
+    });
+    w.synced_and_sent(&STATUS);
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS));
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS));
+    w.recv(&[NAK]);
+    assert!(w.sent().is_empty());
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::NotExecuted(LinkFailure::Refused { sends: 3 })]
+    );
+    assert_eq!(w.link.stats().retries, 2);
+}
+
+#[test]
+fn silent_device_is_no_link_and_the_command_is_never_sent() {
+    let mut w = Wire::with(LinkConfig {
+        n_enq: 3,
+        ..LinkConfig::default()
+    });
+    w.start(&STATUS);
+    let mut sent = w.sent();
+    while w.link.poll_timeout().is_some() {
+        w.expire();
+        sent.extend(w.sent());
+    }
+    assert_eq!(sent, vec![ENQ, ENQ, ENQ]);
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::NotExecuted(LinkFailure::NoLink { enquiries: 3 })]
+    );
+    assert_eq!(w.now - w.base, Duration::from_secs(3));
+}
+
+#[test]
+fn silence_after_frame_ends_unknown_after_the_recover_window() {
+    let mut w = Wire::with(LinkConfig {
+        recover_window: Duration::from_secs(5),
+        ..LinkConfig::default()
+    });
+    w.synced_and_sent(&STATUS);
+    let sent_at = w.now;
+    let mut enqs = 0;
+    while w.link.poll_timeout().is_some() {
+        w.expire();
+        enqs += w.sent().len();
+    }
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::LinkDead {
+            accepted: false
+        })]
+    );
+    assert_eq!(enqs, 5);
+    assert_eq!(w.now - sent_at, Duration::from_secs(6));
+}
+
+#[test]
+fn start_while_busy_is_refused() {
+    let mut w = Wire::new();
+    w.start(&STATUS);
+    assert_eq!(
+        w.link.start(STATUS.to_vec(), T_ANSWER, w.now),
+        Err(LinkBusy)
+    );
+    assert!(!w.link.is_idle());
+}
+
+#[test]
+fn unframeable_message_is_not_executed() {
+    let mut w = Wire::new();
+    w.link.start(Vec::new(), T_ANSWER, w.now).unwrap();
+    assert!(w.sent().is_empty());
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::NotExecuted(LinkFailure::BadMessage)]
+    );
+    assert!(w.link.is_idle());
+}
+
+/// §12.10: one receipt, every byte on the wire, including the lost ACK to FF45.
+#[test]
+fn exchange_12_10_byte_for_byte() {
+    let mut w = Wire::new();
+    let open = hex("8D 01 00 00 00 00");
+    w.start(&open);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    assert_eq!(w.sent(), hex("02 06 8D 01 00 00 00 00 8A"));
+    w.recv(&hex("06"));
+    w.recv(&hex("02 03 8D 00 01 8F"));
+    assert_eq!(w.sent(), hex("06"));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(hex("8D 00 01"))]);
+
+    let item = hex(
+        "FF 46 01 00 00 00 01 40 42 0F 00 00 00 3C 46 00 00 00 FF FF FF FF FF FF FF FF FF FF \
+         04 01 04 01 D2 E5 F1 F2",
+    );
+    w.start(&item);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    assert_eq!(
+        w.sent(),
+        hex(
+            "02 24 FF 46 01 00 00 00 01 40 42 0F 00 00 00 3C 46 00 00 00 FF FF FF FF FF FF FF \
+             FF FF FF 04 01 04 01 D2 E5 F1 F2 DE"
+        )
+    );
+    w.recv(&hex("06"));
+    w.recv(&hex("02 03 FF 46 00 BA"));
+    assert_eq!(w.sent(), hex("06"));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(hex("FF 46 00"))]);
+
+    let mut close = hex("FF 45 01 00 00 00 20 4E 00 00 00");
+    close.resize(117, 0);
+    close.push(0x01);
+    w.start(&close);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    let close_frame = w.sent();
+    assert_eq!(close_frame.len(), 121);
+    assert_eq!(close_frame[..4], hex("02 76 FF 45"));
+    assert_eq!(close_frame[118..], hex("00 01 A2"));
+    // The ACK is lost: nothing within T_ctrl, so the host asks (§2.6 RECOVER).
+    w.expire();
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("06"));
+    w.recv(&hex(
+        "02 10 FF 45 00 E4 07 00 00 00 41 2E 00 00 BF BF 0B E9 C4",
+    ));
+    assert_eq!(w.sent(), hex("06"));
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Answer(hex(
+            "FF 45 00 E4 07 00 00 00 41 2E 00 00 BF BF 0B E9"
+        ))]
+    );
+
+    let poll = hex("10 01 00 00 00");
+    w.start(&poll);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    assert_eq!(w.sent(), hex("02 05 10 01 00 00 00 14"));
+    w.recv(&hex("06"));
+    w.recv(&hex(
+        "02 10 10 00 01 92 02 02 05 00 9F E5 18 01 00 92 08 00 6F",
+    ));
+    assert_eq!(w.sent(), hex("06"));
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Answer(hex(
+            "10 00 01 92 02 02 05 00 9F E5 18 01 00 92 08 00"
+        ))]
+    );
+    assert_eq!(w.link.stats().frames_sent, 4);
+    assert_eq!(w.link.stats().retries, 0);
+}
