@@ -250,10 +250,15 @@ impl Station {
         self.bytes_in += bytes.len() as u64;
         let noise = self.faults.to_device;
         let bytes = self.noise.apply(&noise, bytes);
-        self.link.handle_input(&bytes, now);
-        let mut out = self.link.poll_transmit().unwrap_or_default();
-        if let Some(request) = self.link.poll_request() {
-            out.extend(self.run(&request, now, wall));
+        let mut out = Vec::new();
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            let used = self.link.handle_input(rest, now);
+            rest = &rest[used..];
+            out.extend(self.link.poll_transmit().unwrap_or_default());
+            if let Some(request) = self.link.poll_request() {
+                out.extend(self.run(&request, now, wall));
+            }
         }
         self.outbound(out)
     }

@@ -266,3 +266,19 @@ fn auto_selects_standard_on_enq_and_keeps_it_until_power_cycle() {
     l.power_cycle();
     assert_eq!(l.layer(), None);
 }
+
+#[test]
+fn input_stops_after_the_byte_that_completes_a_request() {
+    let (mut l, t) = idle();
+    let mut bytes = frame(&STATUS);
+    let frame_len = bytes.len();
+    bytes.extend([ENQ, ENQ]);
+    assert_eq!(
+        l.handle_input(&bytes, t),
+        frame_len,
+        "the ENQs wait until the request ran"
+    );
+    assert_eq!(l.poll_request().unwrap(), STATUS);
+    assert_eq!(l.handle_input(&bytes[frame_len..], t), 2);
+    assert_eq!(sent(&mut l), [ACK, ACK, ACK]);
+}

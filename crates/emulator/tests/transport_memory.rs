@@ -236,3 +236,80 @@ async fn a_new_connection_takes_the_line_over() {
         .unwrap();
     assert_eq!(r, 0, "the old connection was closed");
 }
+
+mod v2 {
+    //! The same faults on the protocol 2.0 layer (§2.9), packets written by hand.
+
+    use super::*;
+    use emulator::link::v2::packet;
+
+    async fn read_packet(s: &mut DuplexStream, expected: &[u8]) {
+        assert_eq!(read_n(s, expected.len()).await, expected);
+    }
+
+    /// Reads one whole packet as sent (stuffed), whatever its length.
+    async fn read_any_packet(s: &mut DuplexStream) -> Vec<u8> {
+        let mut wire = read_n(s, 1).await;
+        assert_eq!(wire[0], 0x8F);
+        let mut logical = Vec::new();
+        loop {
+            let b = read_n(s, 1).await[0];
+            wire.push(b);
+            if b == 0x9F {
+                let e = read_n(s, 1).await[0];
+                wire.push(e);
+                logical.push(if e == 0x81 { 0x8F } else { 0x9F });
+            } else {
+                logical.push(b);
+            }
+            if logical.len() >= 2
+                && logical.len() == usize::from(u16::from_le_bytes([logical[0], logical[1]])) + 4
+            {
+                return wire;
+            }
+        }
+    }
+
+    fn v2_emulator() -> Emulator {
+        Emulator::new(EmulatorConfig {
+            link: LinkChoice::V2,
+            ..EmulatorConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_resent_number_is_answered_from_memory() {
+        let emu = v2_emulator();
+        let mut s = emu.in_memory();
+        s.write_all(&packet(Some(1), &STATUS)).await.unwrap();
+        let first = read_any_packet(&mut s).await;
+        s.write_all(&packet(Some(1), &STATUS)).await.unwrap();
+        read_packet(&mut s, &first).await;
+        assert_eq!(emu.counters().frames_executed, 1);
+    }
+
+    #[tokio::test]
+    async fn after_a_cut_the_device_is_back_at_number_zero() {
+        let emu = v2_emulator();
+        let mut s = emu.in_memory();
+        emu.arm_power_cut(PowerCut::next_command(CutPoint::AfterCommit));
+        s.write_all(&packet(Some(1), &CASH_IN)).await.unwrap();
+        // Nothing comes back; a ping shows the restarted device: number 0, nothing held.
+        s.write_all(&packet(None, &[])).await.unwrap();
+        read_packet(&mut s, &packet(Some(0), &[])).await;
+        let c = emu.counters();
+        assert_eq!((c.frames_executed, c.power_cycles), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_cut_before_execution_leaves_nothing_done() {
+        let emu = v2_emulator();
+        let mut s = emu.in_memory();
+        emu.arm_power_cut(PowerCut::on(CutPoint::BeforeExecution, 0x50));
+        s.write_all(&packet(Some(1), &CASH_IN)).await.unwrap();
+        s.write_all(&packet(None, &[])).await.unwrap();
+        read_packet(&mut s, &packet(Some(0), &[])).await;
+        assert_eq!(emu.counters().frames_executed, 0);
+    }
+}

@@ -177,9 +177,11 @@ impl DeviceLink {
         self.io.ff_after_ack = on;
     }
 
-    /// Bytes from the host, all arrived at `now`.
-    pub fn handle_input(&mut self, bytes: &[u8], now: Instant) {
-        for &b in bytes {
+    /// Bytes from the host, all arrived at `now`. Stops right after a byte that completes a
+    /// request, so the caller can execute it before the bytes that follow (which may find
+    /// the power cut); returns how many bytes were used.
+    pub fn handle_input(&mut self, bytes: &[u8], now: Instant) -> usize {
+        for (i, &b) in bytes.iter().enumerate() {
             if let Active::Undecided = self.active {
                 self.active = match b {
                     standard::ENQ | standard::STX => {
@@ -195,7 +197,11 @@ impl DeviceLink {
                 Active::V2(l) => l.handle_byte(b, now, &mut self.io),
                 Active::Undecided => {}
             }
+            if self.io.request.is_some() {
+                return i + 1;
+            }
         }
+        bytes.len()
     }
 
     /// Call when `poll_timeout` has passed.

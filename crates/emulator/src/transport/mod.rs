@@ -19,6 +19,9 @@ use crate::handle::{wall_clock, Emulator, EmulatorError};
 
 pub use pty::PtyHandle;
 
+/// Pause after a failed `accept` before trying again.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Size of the in-memory pipe in each direction.
 const DUPLEX_BUFFER: usize = 64 * 1024;
 
@@ -58,8 +61,14 @@ impl Emulator {
         let task = tokio::spawn(async move {
             let mut current: Option<JoinHandle<std::io::Result<()>>> = None;
             loop {
-                let Ok((stream, peer)) = listener.accept().await else {
-                    continue;
+                let (stream, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of descriptors and the like: pause instead of spinning.
+                        tracing::warn!("TCP accept: {e}");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
                 };
                 let _ = stream.set_nodelay(true);
                 if let Some(old) = current.take() {
@@ -115,7 +124,13 @@ where
                 }
                 station.feed(&buf[..n], tokio::time::Instant::now().into_std(), wall_clock())
             }
-            () = timer => emulator.station.lock().tick(tokio::time::Instant::now().into_std()),
+            () = timer => {
+                let mut station = emulator.station.lock();
+                if station.session != session {
+                    return Ok(());
+                }
+                station.tick(tokio::time::Instant::now().into_std())
+            }
         };
         if !out.is_empty() {
             wr.write_all(&out).await?;
