@@ -170,6 +170,8 @@ fn documents_unsent_for_30_days_block_new_receipts() {
         &[26, 10, 23, 10, 0],
         "reported oldest unsent date"
     );
+    let status = ok(&mut d, &fn_query(0x01, &[]), now);
+    assert_eq!(status[7], 0x08, "OFD answer timeout warning");
     ok(&mut d, &open_receipt(0), now);
     ok(&mut d, &item(1, 1_000_000, 100, 1, "x"), now);
     assert_eq!(error(&mut d, &close(100, 0), now), 0x15);

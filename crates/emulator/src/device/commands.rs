@@ -122,7 +122,7 @@ fn dispatch_fn(device: &mut Device, sub: u8, p: &mut Params<'_>, now: NaiveDateT
         _ => {
             authorize(device, p, Role::SysAdmin)?;
             match sub {
-                0x01 => fn_archive::fn_status(device),
+                0x01 => fn_archive::fn_status(device, now),
                 0x02 => fn_archive::fn_serial(device),
                 0x03 => fn_archive::fn_expiry(device),
                 0x04 => fn_archive::fn_version(),

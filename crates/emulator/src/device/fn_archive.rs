@@ -133,7 +133,7 @@ pub fn take_pending(device: &mut Device, report: PendingReport) -> Vec<Tlv> {
 }
 
 /// FF01 — FN status (§7.8).
-pub fn fn_status(device: &Device) -> Answer {
+pub fn fn_status(device: &Device, now: NaiveDateTime) -> Answer {
     let state = &device.state;
     let storage = &state.fiscal_storage;
     let (open_doc, has_data) = match (&state.receipt, storage.pending_report) {
@@ -146,7 +146,16 @@ pub fn fn_status(device: &Device) -> Answer {
         }
         (None, None) => (0x00, 0),
     };
-    let mut out = vec![0x03, open_doc, has_data, u8::from(state.shift.open), 0];
+    // Warning bit 3: the OFD has not answered for more than a day (§7.8).
+    let ofd_late = oldest_unsent(device).is_some_and(|t| t + Duration::days(1) < device.clock(now));
+    let warnings = if ofd_late { 0x08 } else { 0 };
+    let mut out = vec![
+        0x03,
+        open_doc,
+        has_data,
+        u8::from(state.shift.open),
+        warnings,
+    ];
     let last_time = storage
         .archive
         .last()
@@ -297,5 +306,26 @@ pub fn deliver_to_ofd(device: &mut Device) {
     if !device.faults.ofd_offline {
         let last = device.state.fiscal_storage.last_fd();
         device.state.fiscal_storage.ofd_acknowledged = last;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fiscal_sign_is_deterministic_keyed_and_never_zero() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .and_then(|d| d.and_hms_opt(10, 0, 0))
+            .unwrap_or_default();
+        let mut doc = blank(3, at);
+        doc.fd = 7;
+        doc.total = 21000;
+        let a = fiscal_sign(b"key", &doc);
+        assert_eq!(a, fiscal_sign(b"key", &doc));
+        assert_ne!(a, fiscal_sign(b"other key", &doc));
+        doc.total += 1;
+        assert_ne!(a, fiscal_sign(b"key", &doc));
+        assert_ne!(a, 0);
     }
 }
