@@ -5,6 +5,7 @@
 //! per line, printed once everything (control socket included) is ready; tests wait for
 //! them. It runs until SIGTERM or SIGINT. It does not daemonize or log to files.
 
+use std::future::Future;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -92,26 +93,47 @@ fn io_error(what: &str) -> impl Fn(std::io::Error) -> EmulatorError + '_ {
     }
 }
 
-/// Runs the emulator until SIGTERM or SIGINT.
+/// Runs the emulator until SIGTERM or SIGINT, announcing its addresses on stdout.
 pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
-    let emulator = Emulator::new(args.config())?;
-    if args.print_time_ms > 0 {
-        emulator.set_print_time_per_line(chrono::Duration::milliseconds(
-            i64::try_from(args.print_time_ms).unwrap_or(i64::MAX),
-        ));
-    }
     let mut terminate = signal(SignalKind::terminate()).map_err(io_error("SIGTERM handler"))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(io_error("SIGINT handler"))?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    };
+    let announce = |lines: &[String]| {
+        let mut out = std::io::stdout().lock();
+        for line in lines {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()
+    };
+    serve(args, announce, shutdown).await
+}
 
+/// Runs the emulator until `shutdown` completes. `announce` gets the addresses (pty path
+/// first, then the TCP address) once everything, control socket included, is ready.
+pub async fn serve(
+    args: EmulatorArgs,
+    announce: impl FnOnce(&[String]) -> std::io::Result<()>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), EmulatorError> {
+    let emulator = Emulator::new(args.config())?;
+    if args.print_time_ms > 0 {
+        let per_line = i64::try_from(args.print_time_ms).unwrap_or(i64::MAX);
+        emulator.set_print_time_per_line(chrono::Duration::milliseconds(per_line));
+    }
     let _control = args
         .control
         .as_deref()
         .map(|path| emulator.serve_control(path))
         .transpose()?;
-    let mut announce = Vec::new();
+    let mut addresses = Vec::new();
     let pty = if args.pty || args.tcp.is_none() {
         let handle = emulator.serve_pty(args.link_path.as_deref())?;
-        announce.push(handle.path().display().to_string());
+        addresses.push(handle.path().display().to_string());
         Some(handle)
     } else {
         None
@@ -119,23 +141,14 @@ pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
     let tcp = match &args.tcp {
         Some(addr) => {
             let (bound, task) = emulator.serve_tcp(addr).await?;
-            announce.push(bound.to_string());
+            addresses.push(bound.to_string());
             Some(task)
         }
         None => None,
     };
-    {
-        let mut out = std::io::stdout().lock();
-        for line in &announce {
-            writeln!(out, "{line}").map_err(io_error("stdout"))?;
-        }
-        out.flush().map_err(io_error("stdout"))?;
-    }
+    announce(&addresses).map_err(io_error("stdout"))?;
 
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
-    }
+    shutdown.await;
     tracing::info!("emulator stopping");
     if let Some(task) = tcp {
         task.abort();
