@@ -1,0 +1,213 @@
+//! The protocol 2.0 host link (§2.9) driven with packets and simulated time: numbering,
+//! same-number resends, stale replays, device restarts and a silent line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use shtrih_proto::frame2;
+use shtrih_proto::link::{
+    Host2State, HostLink2, LinkConfig, LinkEvent, LinkFailure, LinkLayer, UnknownOutcome,
+};
+
+const STATUS: [u8; 5] = [0x10, 0x1E, 0x00, 0x00, 0x00];
+const STATUS_ANSWER: [u8; 3] = [0x10, 0x00, 0x01];
+const T_ANSWER: Duration = Duration::from_secs(3);
+
+fn packet(num: u16, data: &[u8]) -> Vec<u8> {
+    frame2::encode(num, data).unwrap()
+}
+
+struct Wire {
+    link: HostLink2,
+    now: Instant,
+}
+
+impl Wire {
+    fn with(config: LinkConfig) -> Self {
+        Wire {
+            link: HostLink2::new(config),
+            now: Instant::now(),
+        }
+    }
+
+    fn new() -> Self {
+        Self::with(LinkConfig::default())
+    }
+
+    fn start(&mut self, msg: &[u8]) {
+        self.link.start(msg.to_vec(), T_ANSWER, self.now).unwrap();
+    }
+
+    fn sent(&mut self) -> Vec<Vec<u8>> {
+        std::iter::from_fn(|| self.link.poll_transmit()).collect()
+    }
+
+    fn recv(&mut self, bytes: &[u8]) {
+        self.now += Duration::from_millis(1);
+        self.link.handle_input(bytes, self.now);
+    }
+
+    fn expire(&mut self) {
+        self.now = self.link.poll_timeout().expect("a deadline");
+        self.link.handle_timeout(self.now);
+    }
+
+    fn events(&mut self) -> Vec<LinkEvent> {
+        std::iter::from_fn(|| self.link.poll_event()).collect()
+    }
+
+    /// Ping, the device says its last number is `last` and holds no answer.
+    fn synced(&mut self, msg: &[u8], last: u16) {
+        self.start(msg);
+        assert_eq!(self.sent(), vec![frame2::ping()]);
+        self.recv(&packet(last, &[]));
+        assert_eq!(self.sent(), vec![packet(last.wrapping_add(1), msg)]);
+    }
+}
+
+#[test]
+fn first_command_pings_then_sends_the_next_number() {
+    let mut w = Wire::new();
+    w.synced(&STATUS, 0);
+    w.recv(&packet(1, &STATUS_ANSWER));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert!(w.link.is_idle());
+    // The number is known now: no ping before the next command.
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![packet(2, &STATUS)]);
+}
+
+#[test]
+fn ping_reply_with_a_retained_answer_is_discarded() {
+    let mut w = Wire::new();
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![frame2::ping()]);
+    w.recv(&packet(0x8E, &[0x8D, 0x00, 0x01]));
+    assert_eq!(w.sent(), vec![packet(0x8F, &STATUS)]);
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Discarded(vec![0x8D, 0x00, 0x01])]
+    );
+    // 0x8F is stuffed on the wire; the answer arrives in two pieces.
+    let answer = packet(0x8F, &STATUS_ANSWER);
+    w.recv(&answer[..4]);
+    assert!(w.events().is_empty());
+    w.recv(&answer[4..]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+}
+
+#[test]
+fn lost_answer_resends_the_same_number_until_it_arrives() {
+    let mut w = Wire::new();
+    w.synced(&STATUS, 41);
+    w.expire();
+    assert_eq!(w.sent(), vec![packet(42, &STATUS)]);
+    w.expire();
+    assert_eq!(w.sent(), vec![packet(42, &STATUS)]);
+    w.recv(&packet(42, &STATUS_ANSWER));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().retries, 2);
+}
+
+#[test]
+fn late_replay_of_the_previous_number_is_not_a_verdict() {
+    let mut w = Wire::new();
+    w.synced(&STATUS, 6);
+    w.recv(&packet(6, &[0x8D, 0x00, 0x01]));
+    assert!(matches!(
+        w.link.state(),
+        Host2State::AwaitAnswer { num: 7, .. }
+    ));
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Discarded(vec![0x8D, 0x00, 0x01])]
+    );
+    w.recv(&packet(7, &STATUS_ANSWER));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+}
+
+#[test]
+fn other_number_after_sending_means_restart_and_unknown() {
+    let mut w = Wire::new();
+    w.synced(&STATUS, 6);
+    w.expire();
+    assert_eq!(w.sent(), vec![packet(7, &STATUS)]);
+    // Power cycle: last number 0, no answer held.
+    w.recv(&packet(0, &[]));
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::DeviceRestarted {
+            sent: 7,
+            got: 0
+        })]
+    );
+    // The number is forgotten: the next command pings first.
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![frame2::ping()]);
+}
+
+#[test]
+fn unanswered_pings_are_no_link_and_nothing_is_sent() {
+    let mut w = Wire::with(LinkConfig {
+        n_enq: 3,
+        ..LinkConfig::default()
+    });
+    w.start(&STATUS);
+    let mut sent = w.sent();
+    while w.link.poll_timeout().is_some() {
+        w.expire();
+        sent.extend(w.sent());
+    }
+    assert_eq!(sent, vec![frame2::ping(); 3]);
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::NotExecuted(LinkFailure::NoLink { enquiries: 3 })]
+    );
+}
+
+#[test]
+fn silence_after_sending_is_unknown_after_the_recover_window() {
+    let mut w = Wire::with(LinkConfig {
+        recover_window: Duration::from_secs(4),
+        ..LinkConfig::default()
+    });
+    w.synced(&STATUS, 0);
+    let mut resends = 0;
+    while w.link.poll_timeout().is_some() {
+        w.expire();
+        resends += w.sent().len();
+    }
+    assert_eq!(resends, 4);
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::LinkDead {
+            accepted: false
+        })]
+    );
+}
+
+#[test]
+fn noise_around_packets_is_skipped() {
+    let mut w = Wire::new();
+    w.start(&STATUS);
+    let _ = w.sent();
+    let mut bytes = vec![0x15, 0x06];
+    bytes.extend(packet(9, &[]));
+    bytes.extend([0xFF, 0x00]);
+    bytes.extend(packet(10, &STATUS_ANSWER));
+    w.recv(&bytes);
+    assert_eq!(w.sent(), vec![packet(10, &STATUS)]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().garbage_bytes, 4);
+}
+
+#[test]
+fn sync_forgets_the_number() {
+    let mut w = Wire::new();
+    w.synced(&STATUS, 0);
+    w.recv(&packet(1, &STATUS_ANSWER));
+    let _ = w.events();
+    w.link.sync();
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![frame2::ping()]);
+}
