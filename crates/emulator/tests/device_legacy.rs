@@ -126,3 +126,25 @@ fn tables_hold_ffd_version_identity_and_settings() {
         0x4F
     );
 }
+
+#[test]
+fn refused_legacy_close_leaves_the_receipt_unchanged() {
+    let mut d = device();
+    let now = t0();
+    ok(&mut d, &open_shift(), now);
+    ok(&mut d, &legacy_item(0x80, 1000, 10000, 1, "Товар"), now);
+    let mut close_with_discount = legacy_close(1000);
+    // 10.00 % discount (Int16 in 0.01 %) right after the four payment sums.
+    close_with_discount[25..27].copy_from_slice(&1000i16.to_le_bytes());
+    assert_eq!(error(&mut d, &close_with_discount, now), 0x45);
+    let sub = ok(&mut d, &cmd(&[0x89], CASHIER, &[]), now);
+    assert_eq!(
+        le_at(&sub, 3, 5),
+        10000,
+        "discount not applied by a refused close"
+    );
+    close_with_discount[5..10].copy_from_slice(&le(9000, 5));
+    let a = ok(&mut d, &close_with_discount, now);
+    assert_eq!(le_at(&a, 3, 5), 0);
+    assert_eq!(d.archive().last().unwrap().total, 9000);
+}

@@ -133,13 +133,12 @@ fn close(
     let text = cp1251_text(p.rest());
     let receipt = open_receipt_mut(device, now)?;
     let base = i64::try_from(receipt.total()).unwrap_or(i64::MAX);
-    // Percent in 0.01 %, negative = surcharge (§7.6.6).
-    receipt.adjustment += base.saturating_mul(percent) / 10_000;
     let tax_system = receipt::registered_tax_system(device, 0)?;
-
     let closing = Closing {
         payments,
         rounding: 0,
+        // Percent in 0.01 %, negative = surcharge (§7.6.6).
+        discount: base.saturating_mul(percent) / 10_000,
         tax_system,
         text,
     };

@@ -146,6 +146,8 @@ pub struct Closing {
     pub payments: [u64; 16],
     /// Rounding discount in kopecks.
     pub rounding: u64,
+    /// Receipt discount (negative: surcharge) in kopecks, applied only if the receipt closes.
+    pub discount: i64,
     /// Tax system bit.
     pub tax_system: u8,
     /// Text printed at the end.
@@ -155,7 +157,8 @@ pub struct Closing {
 /// Checks payments, commits the receipt to the FN, updates registers and prints it.
 /// Returns the stored document.
 pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Result<FnDocument, u8> {
-    let receipt = open_receipt_mut(device, now)?.clone();
+    let mut receipt = open_receipt_mut(device, now)?.clone();
+    receipt.adjustment += closing.discount;
     device.check_printer(now)?;
     fn_archive::check_ofd_wait(device, now)?;
     let total = receipt.total().saturating_sub(closing.rounding);
@@ -291,6 +294,7 @@ pub fn close(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Ans
     let closing = Closing {
         payments,
         rounding,
+        discount: 0,
         tax_system,
         text,
     };
