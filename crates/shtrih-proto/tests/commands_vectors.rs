@@ -93,7 +93,14 @@ fn fn_status_12_2_captures() {
     assert_eq!(s.warnings, 0);
     assert_eq!(
         s.last_document_time,
-        DateTime { year: 2020, month: 10, day: 6, hour: 15, minute: 31, second: 0 }
+        DateTime {
+            year: 2020,
+            month: 10,
+            day: 6,
+            hour: 15,
+            minute: 31,
+            second: 0
+        }
     );
     assert_eq!(s.serial, "9281000100007442");
     assert_eq!(s.last_fd_number, 11840);
@@ -109,22 +116,34 @@ fn fn_status_12_2_captures() {
         let s = FnStatus::decode_answer(&m).unwrap();
         assert_eq!(s.last_fd_number, fd);
         assert_eq!(s.shift_open, shift_open);
-        assert_eq!((s.last_document_time.hour, s.last_document_time.minute), (hour, minute));
+        assert_eq!(
+            (s.last_document_time.hour, s.last_document_time.minute),
+            (hour, minute)
+        );
         assert_eq!(FnStatus::encode_answer(&s), m);
     }
 }
 
 #[test]
 fn open_receipt_12_3() {
-    let cmd = OpenReceipt { password: PWD1, receipt_type: ReceiptType::Sale };
+    let cmd = OpenReceipt {
+        password: PWD1,
+        receipt_type: ReceiptType::Sale,
+    };
     let request = msg("02 06 8D 01 00 00 00 00 8A");
     assert_eq!(cmd.encode(), request);
     assert_eq!(OpenReceipt::decode(&request).unwrap(), cmd);
     assert_eq!(cmd.class(), CommandClass::SelfGuarding);
 
     let ok = msg("02 03 8D 00 01 8F");
-    assert_eq!(OpenReceipt::decode_answer(&ok).unwrap(), OperatorAnswer { operator: 1 });
-    assert_eq!(OpenReceipt::encode_answer(&OperatorAnswer { operator: 1 }), ok);
+    assert_eq!(
+        OpenReceipt::decode_answer(&ok).unwrap(),
+        OperatorAnswer { operator: 1 }
+    );
+    assert_eq!(
+        OpenReceipt::encode_answer(&OperatorAnswer { operator: 1 }),
+        ok
+    );
 
     assert_eq!(
         OpenReceipt::decode_answer(&msg("02 02 8D 4A C5")),
@@ -239,7 +258,12 @@ fn close_receipt_v2_12_5() {
     let a = CloseReceiptV2::decode_answer(&short).unwrap();
     assert_eq!(
         a,
-        CloseReceiptAnswer { change: 2020, fd_number: 11841, fiscal_sign: 3_909_861_311, date_time: None }
+        CloseReceiptAnswer {
+            change: 2020,
+            fd_number: 11841,
+            fiscal_sign: 3_909_861_311,
+            date_time: None
+        }
     );
     assert_eq!(CloseReceiptV2::encode_answer(&a), short);
 
@@ -247,7 +271,14 @@ fn close_receipt_v2_12_5() {
     let a = CloseReceiptV2::decode_answer(&extended).unwrap();
     assert_eq!(
         a.date_time,
-        Some(DateTime { year: 2020, month: 10, day: 6, hour: 15, minute: 35, second: 0 })
+        Some(DateTime {
+            year: 2020,
+            month: 10,
+            day: 6,
+            hour: 15,
+            minute: 35,
+            second: 0
+        })
     );
     assert_eq!(CloseReceiptV2::encode_answer(&a), extended);
 }
@@ -256,13 +287,18 @@ fn close_receipt_v2_12_5() {
 fn close_receipt_v2_12_10_frame_length() {
     let m = close_cash_200(PWD1).encode();
     assert_eq!(m.len(), 118);
-    let lrc = std::iter::once(118u8).chain(m.iter().copied()).fold(0, |a, b| a ^ b);
+    let lrc = std::iter::once(118u8)
+        .chain(m.iter().copied())
+        .fold(0, |a, b| a ^ b);
     assert_eq!(lrc, 0xA2);
 }
 
 #[test]
 fn cash_in_and_out_12_6() {
-    let cash_in = CashIn { password: PWD1, amount: 100_000 };
+    let cash_in = CashIn {
+        password: PWD1,
+        amount: 100_000,
+    };
     let request = msg("02 0A 50 01 00 00 00 A0 86 01 00 00 7C");
     assert_eq!(cash_in.encode(), request);
     assert_eq!(CashIn::decode(&request).unwrap(), cash_in);
@@ -270,10 +306,19 @@ fn cash_in_and_out_12_6() {
 
     let answer = msg("02 05 50 00 01 98 00 CC");
     let a = CashIn::decode_answer(&answer).unwrap();
-    assert_eq!(a, CashMovementAnswer { operator: 1, document_number: 152 });
+    assert_eq!(
+        a,
+        CashMovementAnswer {
+            operator: 1,
+            document_number: 152
+        }
+    );
     assert_eq!(CashIn::encode_answer(&a), answer);
 
-    let cash_out = CashOut { password: PWD1, amount: 50_000 };
+    let cash_out = CashOut {
+        password: PWD1,
+        amount: 50_000,
+    };
     let request = msg("02 0A 51 01 00 00 00 50 C3 00 00 00 C9");
     assert_eq!(cash_out.encode(), request);
     assert_eq!(CashOut::decode(&request).unwrap(), cash_out);
@@ -304,40 +349,70 @@ fn cancel_receipt_12_7_and_12_9() {
 
 #[test]
 fn error_answers_and_reports_12_8() {
-    assert_eq!(ZReport { password: PWD30 }.encode(), msg("02 05 41 1E 00 00 00 5A"));
+    assert_eq!(
+        ZReport { password: PWD30 }.encode(),
+        msg("02 05 41 1E 00 00 00 5A")
+    );
     assert_eq!(
         ZReport::decode_answer(&msg("02 02 41 73 30")),
         Err(AnswerError::Device(ErrorCode::WRONG_MODE))
     );
 
-    assert_eq!(XReport { password: Password(31) }.encode(), msg("02 05 40 1F 00 00 00 5A"));
+    assert_eq!(
+        XReport {
+            password: Password(31)
+        }
+        .encode(),
+        msg("02 05 40 1F 00 00 00 5A")
+    );
     assert_eq!(
         XReport::decode_answer(&msg("02 02 40 4F 0D")),
         Err(AnswerError::Device(ErrorCode::WRONG_PASSWORD))
     );
 
-    assert_eq!(ShortStatus { password: Password(31) }.encode(), msg("02 05 10 1F 00 00 00 0A"));
+    assert_eq!(
+        ShortStatus {
+            password: Password(31)
+        }
+        .encode(),
+        msg("02 05 10 1F 00 00 00 0A")
+    );
     assert_eq!(
         ShortStatus::decode_answer(&msg("02 02 10 4F 5D")),
         Err(AnswerError::Device(ErrorCode::WRONG_PASSWORD))
     );
 
-    assert_eq!(FnStatus { password: Password(31) }.encode(), msg("02 06 FF 01 1F 00 00 00 E7"));
+    assert_eq!(
+        FnStatus {
+            password: Password(31)
+        }
+        .encode(),
+        msg("02 06 FF 01 1F 00 00 00 E7")
+    );
     assert_eq!(
         FnStatus::decode_answer(&msg("02 03 FF 01 4F B2")),
         Err(AnswerError::Device(ErrorCode::WRONG_PASSWORD))
     );
 
-    assert_eq!(XReport { password: PWD30 }.encode(), msg("02 05 40 1E 00 00 00 5B"));
+    assert_eq!(
+        XReport { password: PWD30 }.encode(),
+        msg("02 05 40 1E 00 00 00 5B")
+    );
     assert_eq!(
         XReport::decode_answer(&msg("02 02 40 50 12")),
         Err(AnswerError::Device(ErrorCode::PRINTING))
     );
     let ok = msg("02 03 40 00 00 43");
-    assert_eq!(XReport::decode_answer(&ok).unwrap(), OperatorAnswer { operator: 0 });
+    assert_eq!(
+        XReport::decode_answer(&ok).unwrap(),
+        OperatorAnswer { operator: 0 }
+    );
     assert_eq!(XReport::encode_answer(&OperatorAnswer { operator: 0 }), ok);
     assert_eq!(XReport { password: PWD30 }.class(), CommandClass::Dangerous);
-    assert_eq!(ZReport { password: PWD30 }.class(), CommandClass::SelfGuarding);
+    assert_eq!(
+        ZReport { password: PWD30 }.class(),
+        CommandClass::SelfGuarding
+    );
 }
 
 #[test]
@@ -348,32 +423,65 @@ fn fn_short_error_form_ff_err() {
         Err(AnswerError::Device(ErrorCode::WRONG_PASSWORD))
     );
     // `FF 01` alone carries no error byte: malformed, never a claimed refusal.
-    assert!(matches!(FnStatus::decode_answer(&[0xFF, 0x01]), Err(AnswerError::Malformed(_))));
+    assert!(matches!(
+        FnStatus::decode_answer(&[0xFF, 0x01]),
+        Err(AnswerError::Malformed(_))
+    ));
 }
 
 #[test]
 fn other_frames_12_9() {
-    assert_eq!(FullStatus { password: PWD30 }.encode(), msg("02 05 11 1E 00 00 00 0A"));
+    assert_eq!(
+        FullStatus { password: PWD30 }.encode(),
+        msg("02 05 11 1E 00 00 00 0A")
+    );
     assert_eq!(DeviceType.encode(), msg("02 01 FC FD"));
-    assert_eq!(FnSerial { password: PWD30 }.encode(), msg("02 06 FF 02 1E 00 00 00 E5"));
+    assert_eq!(
+        FnSerial { password: PWD30 }.encode(),
+        msg("02 06 FF 02 1E 00 00 00 E5")
+    );
     assert_eq!(
         BeginShiftOpening { password: PWD30 }.encode(),
         msg("02 06 FF 41 1E 00 00 00 A6")
     );
-    assert_eq!(OpenShift { password: PWD30 }.encode(), msg("02 05 E0 1E 00 00 00 FB"));
-    assert_eq!(ShiftParams { password: PWD30 }.encode(), msg("02 06 FF 40 1E 00 00 00 A7"));
     assert_eq!(
-        FindDocument { password: PWD30, fd_number: 11840 }.encode(),
+        OpenShift { password: PWD30 }.encode(),
+        msg("02 05 E0 1E 00 00 00 FB")
+    );
+    assert_eq!(
+        ShiftParams { password: PWD30 }.encode(),
+        msg("02 06 FF 40 1E 00 00 00 A7")
+    );
+    assert_eq!(
+        FindDocument {
+            password: PWD30,
+            fd_number: 11840
+        }
+        .encode(),
         msg("02 0A FF 0A 1E 00 00 00 40 2E 00 00 8F")
     );
-    let read_cut = ReadTable { password: PWD30, table: 1, row: 1, field: 7 };
-    assert_eq!(read_cut.encode(), msg("02 09 1F 1E 00 00 00 01 01 00 07 0F"));
+    let read_cut = ReadTable {
+        password: PWD30,
+        table: 1,
+        row: 1,
+        field: 7,
+    };
+    assert_eq!(
+        read_cut.encode(),
+        msg("02 09 1F 1E 00 00 00 01 01 00 07 0F")
+    );
     assert_eq!(
         WriteTable::bin(PWD30, 1, 1, 7, 2, 1).encode(),
         msg("02 0A 1E 1E 00 00 00 01 01 00 07 02 0F")
     );
     assert_eq!(
-        ReadTable { password: PWD30, table: 17, row: 1, field: 17 }.encode(),
+        ReadTable {
+            password: PWD30,
+            table: 17,
+            row: 1,
+            field: 17
+        }
+        .encode(),
         msg("02 09 1F 1E 00 00 00 11 01 00 11 09")
     );
     assert_eq!(
@@ -381,31 +489,59 @@ fn other_frames_12_9() {
         msg("02 0A 1E 1E 00 00 00 11 01 00 07 01 1C")
     );
     assert_eq!(
-        SetTime { password: PWD30, time: Time { hour: 15, minute: 31, second: 0 } }.encode(),
+        SetTime {
+            password: PWD30,
+            time: Time {
+                hour: 15,
+                minute: 31,
+                second: 0
+            }
+        }
+        .encode(),
         msg("02 08 21 1E 00 00 00 0F 1F 00 27")
     );
-    let date = Date { year: 2020, month: 10, day: 6 };
+    let date = Date {
+        year: 2020,
+        month: 10,
+        day: 6,
+    };
     assert_eq!(
-        SetDate { password: PWD30, date }.encode(),
+        SetDate {
+            password: PWD30,
+            date
+        }
+        .encode(),
         msg("02 08 22 1E 00 00 00 06 0A 14 2C")
     );
     assert_eq!(
-        ConfirmDate { password: PWD30, date }.encode(),
+        ConfirmDate {
+            password: PWD30,
+            date
+        }
+        .encode(),
         msg("02 08 23 1E 00 00 00 06 0A 14 2D")
     );
     assert_eq!(
-        Cut { password: PWD1, kind: CutKind::Full }.encode(),
+        Cut {
+            password: PWD1,
+            kind: CutKind::Full
+        }
+        .encode(),
         msg("02 06 25 01 00 00 00 00 22")
     );
-    assert_eq!(ContinuePrinting { password: PWD30 }.encode(), msg("02 05 B0 1E 00 00 00 AB"));
+    assert_eq!(
+        ContinuePrinting { password: PWD30 }.encode(),
+        msg("02 05 B0 1E 00 00 00 AB")
+    );
 }
 
 #[test]
 fn cashier_inn_tlv_12_9() {
-    let cmd = AttachTlv { password: PWD30, tlvs: vec![Tlv::cashier_inn("262804786800")] };
-    let request = msg(
-        "02 16 FF 0C 1E 00 00 00 B3 04 0C 00 32 36 32 38 30 34 37 38 36 38 30 30 4B",
-    );
+    let cmd = AttachTlv {
+        password: PWD30,
+        tlvs: vec![Tlv::cashier_inn("262804786800")],
+    };
+    let request = msg("02 16 FF 0C 1E 00 00 00 B3 04 0C 00 32 36 32 38 30 34 37 38 36 38 30 30 4B");
     assert_eq!(cmd.encode(), request);
     assert_eq!(AttachTlv::decode(&request).unwrap(), cmd);
     assert!(cmd.fits_frame());
@@ -414,7 +550,11 @@ fn cashier_inn_tlv_12_9() {
 
 #[test]
 fn print_line_12_9() {
-    let cmd = PrintLine { password: PWD1, flags: 0x02, text: "Спасибо за покупку!".into() };
+    let cmd = PrintLine {
+        password: PWD1,
+        flags: 0x02,
+        text: "Спасибо за покупку!".into(),
+    };
     let request = msg(
         "02 2E 17 01 00 00 00 02 D1 EF E0 F1 E8 E1 EE 20 E7 E0 20 EF EE EA F3 EF \
          EA F3 21 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 3A",
@@ -425,19 +565,31 @@ fn print_line_12_9() {
 
 #[test]
 fn find_document_answer_12_9() {
-    let answer = msg(
-        "02 18 FF 0A 00 03 00 14 0A 06 0F 1F 40 2E 00 00 BF BF 0B E9 01 3C 46 00 00 00 11",
-    );
+    let answer =
+        msg("02 18 FF 0A 00 03 00 14 0A 06 0F 1F 40 2E 00 00 BF BF 0B E9 01 3C 46 00 00 00 11");
     let d = FindDocument::decode_answer(&answer).unwrap();
     assert_eq!(d.doc_type, FoundDocument::RECEIPT);
     assert!(!d.ofd_ticket_received);
     assert_eq!(
         d.date_time,
-        DateTime { year: 2020, month: 10, day: 6, hour: 15, minute: 31, second: 0 }
+        DateTime {
+            year: 2020,
+            month: 10,
+            day: 6,
+            hour: 15,
+            minute: 31,
+            second: 0
+        }
     );
     assert_eq!(d.fd_number, 11840);
     assert_eq!(d.fiscal_sign, 3_909_861_311);
-    assert_eq!(d.details, DocumentDetails::Receipt { operation: 1, total: 17_980 });
+    assert_eq!(
+        d.details,
+        DocumentDetails::Receipt {
+            operation: 1,
+            total: 17_980
+        }
+    );
     assert_eq!(FindDocument::encode_answer(&d), answer);
 }
 
@@ -447,15 +599,27 @@ fn shift_params_answer_12_9() {
     let a = ShiftParams::decode_answer(&answer).unwrap();
     assert_eq!(
         a,
-        ShiftParamsAnswer { shift_open: true, shift_number: 42, receipt_number: 7 }
+        ShiftParamsAnswer {
+            shift_open: true,
+            shift_number: 42,
+            receipt_number: 7
+        }
     );
     assert_eq!(ShiftParams::encode_answer(&a), answer);
 }
 
 #[test]
 fn open_shift_accepts_len_2_and_3() {
-    assert_eq!(OpenShift::decode_answer(&[0xE0, 0x00]).unwrap().operator, None);
-    assert_eq!(OpenShift::decode_answer(&[0xE0, 0x00, 0x1E]).unwrap().operator, Some(30));
+    assert_eq!(
+        OpenShift::decode_answer(&[0xE0, 0x00]).unwrap().operator,
+        None
+    );
+    assert_eq!(
+        OpenShift::decode_answer(&[0xE0, 0x00, 0x1E])
+            .unwrap()
+            .operator,
+        Some(30)
+    );
     assert_eq!(
         OpenShift::decode_answer(&[0xE0, 0x3C]),
         Err(AnswerError::Device(ErrorCode::SHIFT_OPEN))
