@@ -138,3 +138,42 @@ fn the_command_line_parses_as_the_end_to_end_tests_use_it() {
     assert_eq!(cli.args.noise_drop, 0.1);
     assert!(Cli::try_parse_from(["emulator", "--link-layer", "carrier-pigeon"]).is_err());
 }
+
+#[test]
+fn device_faults_and_line_faults_follow_control_lines() {
+    let emu = Emulator::new(EmulatorConfig::default()).unwrap();
+    assert_eq!(emu.control_line("paper out-after 3"), "ok");
+    assert_eq!(emu.control_line("clock-offset 1500"), "ok");
+    assert_eq!(emu.control_line("print-time 5"), "ok");
+    assert_eq!(emu.control_line("delay 40"), "ok");
+    assert_eq!(emu.control_line("ff-after-ack on"), "ok");
+    emu.with_device(|d| {
+        let f = d.faults();
+        assert_eq!(f.paper, PaperState::OutAfterLines(3));
+        assert_eq!(f.clock_offset, chrono::Duration::minutes(1500));
+        assert_eq!(f.print_time_per_line, chrono::Duration::milliseconds(5));
+    });
+    let line = emu.line_faults();
+    assert_eq!(line.answer_delay, Duration::from_millis(40));
+    assert!(line.ff_after_ack);
+    assert_eq!(emu.control_line("power-cycle"), "ok");
+    assert_eq!(emu.counters().power_cycles, 1);
+    assert!(emu
+        .control_line("paper sideways")
+        .starts_with("error: usage"));
+}
+
+#[test]
+fn the_handle_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Emulator>();
+    let emu = Emulator::new(EmulatorConfig::default()).unwrap();
+    let other = emu.clone();
+    std::thread::spawn(move || other.set_cover_open(true))
+        .join()
+        .unwrap();
+    assert!(
+        emu.with_device(|d| d.faults().cover_open),
+        "clones are the same register"
+    );
+}
