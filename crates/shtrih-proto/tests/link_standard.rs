@@ -281,6 +281,28 @@ fn rndis_ff_bytes_are_skipped_while_a_control_byte_is_expected() {
 }
 
 #[test]
+fn answer_after_a_lost_ack_is_read_without_resending() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    // The device's ACK is lost on the line; its answer arrives intact.
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+    assert_eq!(w.link.stats().frames_sent, 1);
+}
+
+#[test]
+fn replay_after_a_lost_enq_ack_is_drained() {
+    let mut w = Wire::new();
+    let stale = [0x8D, 0x00, 0x01];
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&framed(&stale));
+    assert_eq!(w.sent(), vec![ACK, ENQ]);
+    assert_eq!(w.events(), vec![LinkEvent::Discarded(stale.to_vec())]);
+}
+
+#[test]
 fn answer_split_across_reads_is_assembled() {
     let mut w = Wire::new();
     w.synced_and_sent(&STATUS);

@@ -272,6 +272,12 @@ impl HostLink {
                     self.silent_enqs = 0;
                     self.start_reading(now, true);
                 }
+                STX => {
+                    // The ACK was lost but the replay follows it.
+                    self.silent_enqs = 0;
+                    self.start_reading(now, true);
+                    self.on_answer_byte(byte, now, true);
+                }
                 _ => self.stats.garbage_bytes += 1,
             },
             HostState::AwaitAck { .. } => match byte {
@@ -285,6 +291,7 @@ impl HostLink {
                     self.stats.naks_received += 1;
                     self.resend_or_refuse(now);
                 }
+                STX => self.read_unannounced_answer(now),
                 _ => self.stats.garbage_bytes += 1,
             },
             HostState::Recover { .. } => match byte {
@@ -306,9 +313,21 @@ impl HostLink {
                         self.resend_or_refuse(now);
                     }
                 }
+                STX => {
+                    self.silent_enqs = 0;
+                    self.read_unannounced_answer(now);
+                }
                 _ => self.stats.garbage_bytes += 1,
             },
         }
+    }
+
+    /// An STX where ACK was expected: the ACK was lost and the answer follows it. Only an
+    /// intact answer proves acceptance (a lone STX may be noise), so `accepted` stays as it
+    /// is: if the frame turns out damaged, the ENQ that follows settles it by §2.7 as usual.
+    fn read_unannounced_answer(&mut self, now: Instant) {
+        self.start_reading(now, false);
+        self.on_answer_byte(STX, now, false);
     }
 
     fn resend_or_refuse(&mut self, now: Instant) {
