@@ -211,3 +211,32 @@ fn sync_forgets_the_number() {
     w.start(&STATUS);
     assert_eq!(w.sent(), vec![frame2::ping()]);
 }
+
+#[test]
+fn after_a_dead_link_the_next_command_pings_for_the_number() {
+    let mut w = Wire::with(LinkConfig {
+        recover_window: Duration::from_secs(2),
+        ..LinkConfig::default()
+    });
+    w.synced(&STATUS, 4);
+    while w.link.poll_timeout().is_some() {
+        w.expire();
+        let _ = w.sent();
+    }
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::LinkDead {
+            accepted: false
+        })]
+    );
+    // Packet 5 did run before the line died; the device now says so.
+    let cash_in = [0x50, 0x1E, 0x00, 0x00, 0x00, 0x10, 0x27, 0x00, 0x00, 0x00];
+    w.start(&cash_in);
+    assert_eq!(w.sent(), vec![frame2::ping()]);
+    w.recv(&packet(5, &STATUS_ANSWER));
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Discarded(STATUS_ANSWER.to_vec())]
+    );
+    assert_eq!(w.sent(), vec![packet(6, &cash_in)]);
+}

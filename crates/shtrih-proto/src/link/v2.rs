@@ -113,6 +113,11 @@ impl HostLink2 {
     }
 
     fn finish(&mut self, event: LinkEvent) {
+        if !matches!(event, LinkEvent::Answer(_)) {
+            // The request may have run without us seeing its number: reusing the number we
+            // believe is next would be answered with the old command's retained answer.
+            self.last_num = None;
+        }
         self.state = Host2State::Idle;
         self.rx.clear();
         self.events.push_back(event);
@@ -145,7 +150,6 @@ impl HostLink2 {
                 } else {
                     // The device's numbering moved under us: it restarted, and ours may or
                     // may not have run before that.
-                    self.last_num = None;
                     self.finish(LinkEvent::Unknown(UnknownOutcome::DeviceRestarted {
                         sent,
                         got,
