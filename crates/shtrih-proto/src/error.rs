@@ -27,7 +27,8 @@ pub enum ErrorClass {
     Mode,
     /// Device still printing the previous command's output.
     Busy,
-    /// Link between host and device, or between KKT and FN.
+    /// Link between host and device; no device code has it (KKT↔FN exchange faults are `Fn`),
+    /// kept so callers can classify link failures alongside device errors.
     Link,
     /// Wrong password.
     Password,

@@ -421,6 +421,11 @@ fn fn_short_error_form_ff_err() {
         FnStatus::decode_answer(&[0xFF, 0x4F]),
         Err(AnswerError::Device(ErrorCode::WRONG_PASSWORD))
     );
+    // An answer of another FN command (e.g. a stale FF02 answer) is not a refusal.
+    assert!(matches!(
+        FnStatus::decode_answer(&[0xFF, 0x02, 0x00, 0x39]),
+        Err(AnswerError::Malformed(_))
+    ));
     // `FF 01` alone carries no error byte: malformed, never a claimed refusal.
     assert!(matches!(
         FnStatus::decode_answer(&[0xFF, 0x01]),

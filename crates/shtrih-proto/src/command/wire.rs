@@ -8,10 +8,10 @@ use crate::error::ErrorCode;
 /// Returns the data after `code | error` of a successful answer.
 ///
 /// Error forms (§3): `code err` for one-byte codes, `FF xx err` for FN commands, and defensively
-/// `FF err` when the second byte is not the expected sub-code (as the vendor driver does). A
-/// two-byte `FF xx` whose second byte *is* the sub-code has no error byte at all: it is reported
-/// as malformed rather than guessed to be an error, because "refused" would claim the command
-/// did not run.
+/// the two-byte `FF err` when the second byte is not the expected sub-code (as the vendor driver
+/// does). Anything else that does not match is malformed rather than guessed to be an error,
+/// because "refused" claims the command did not run: a two-byte `FF xx` whose second byte *is*
+/// the sub-code, and a longer answer carrying another FF command's sub-code (a stale answer).
 pub(crate) fn answer_data<'a>(
     msg: &'a [u8],
     code: &[u8],
@@ -30,8 +30,8 @@ pub(crate) fn answer_data<'a>(
             [] => Err(malformed("empty answer")),
             [c, ..] if *c != 0xFF => Err(malformed(&format!("answer code {c:#04x}"))),
             [_] => Err(malformed("answer without sub-code")),
-            [_, s, ..] if *s != sub && *s != 0 => Err(AnswerError::Device(ErrorCode(*s))),
-            [_, s, ..] if *s != sub => Err(malformed("answer sub-code 0x00")),
+            [_, s] if *s != sub && *s != 0 => Err(AnswerError::Device(ErrorCode(*s))),
+            [_, s, ..] if *s != sub => Err(malformed(&format!("answer sub-code {s:#04x}"))),
             [_, _] => Err(malformed("answer without error byte")),
             [_, _, 0, data @ ..] => Ok(data),
             [_, _, err, ..] => Err(AnswerError::Device(ErrorCode(*err))),
