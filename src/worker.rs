@@ -270,6 +270,8 @@ impl Worker {
                 }
             }
             Ok(Verdict::NeedsOperator(reason)) => Step::Halt(format!("operation {}: {reason}", op.id)),
+            // Only asked for receipts and cash movements, which never settle as a shift report.
+            Ok(Verdict::ShiftDone(_)) => Step::Halt(format!("operation {}: the register reported a shift report for a receipt", op.id)),
             Err(e) => self.driver_trouble(e),
         }
     }
