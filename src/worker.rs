@@ -309,10 +309,15 @@ impl Worker {
     /// Keeps `op` waiting with `reason` (written only when the reason changes) and backs off.
     async fn wait_with(&mut self, op: &Operation, reason: Reason) -> Step {
         self.set_state(RegisterState::NotReady { code: reason.code.clone(), message: reason.message.clone() });
-        let same = matches!(&op.state, OpState::Waiting { reason: r, .. } if r.code == reason.code);
+        let current = self.store.get(&op.id).ok().flatten().map(|o| o.state);
+        let (same, since) = match &current {
+            Some(OpState::Waiting { reason: r, since }) => (r.code == reason.code, *since),
+            _ => (false, Utc::now()),
+        };
         if !same {
             tracing::info!(operation = %op.id, register = %self.settings.id, reason = %reason.message, "waiting");
-            if let Err(e) = self.store.transition(&op.id, OpState::Waiting { reason, since: Utc::now() }, "register not ready").await {
+            // The deadline runs from the first wait of this episode, whatever the reason now.
+            if let Err(e) = self.store.transition(&op.id, OpState::Waiting { reason, since }, "register not ready").await {
                 return self.store_trouble(e);
             }
         }
@@ -329,18 +334,18 @@ impl Worker {
         let _ = self.wait_with(&op, reason).await;
     }
 
+    /// Fails `op` with its waiting reason once it has waited longer than the deadline. The
+    /// clock starts when the operation first had to wait in this episode (a re-posted failed
+    /// operation starts afresh), not when it was created.
     async fn fail_if_past_deadline(&mut self, op: &Operation) -> Option<Step> {
-        let age = (Utc::now() - op.created_at).to_std().unwrap_or_default();
-        if age < self.deadline {
+        let fresh = self.store.get(&op.id).ok().flatten()?;
+        let OpState::Waiting { reason, since } = &fresh.state else { return None };
+        let waited = (Utc::now() - *since).to_std().unwrap_or_default();
+        if waited < self.deadline {
             return None;
         }
-        let fresh = self.store.get(&op.id).ok().flatten();
-        let reason = match fresh.as_ref().map(|o| &o.state) {
-            Some(OpState::Waiting { reason, .. }) => reason.clone(),
-            Some(OpState::Queued) | None => Reason { code: "DEADLINE".into(), message: "Истекло время ожидания ККТ.".into(), device_error: None },
-            Some(_) => return None,
-        };
-        Some(self.fail(op, reason).await)
+        let reason = reason.clone();
+        Some(self.fail(&fresh, reason).await)
     }
 
     /// Brings the register to "ready for a document"; `Some(reason)` when it cannot be.

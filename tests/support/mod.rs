@@ -194,7 +194,7 @@ impl Gateway {
         let mut cmd = Command::new(bin());
         cmd.arg("serve").arg("--config").arg(config).env("RUST_LOG", "info");
         let proc = Proc::spawn("gateway", cmd, &dir.join("gateway.log"));
-        let addr = proc.wait_line("listening on ");
+        let addr = proc.wait_line("listening on http://");
         Gateway { proc, base: addr, config: config.to_path_buf(), dir: dir.to_path_buf() }
     }
 
