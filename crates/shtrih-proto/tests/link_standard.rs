@@ -266,6 +266,22 @@ fn replayed_answer_of_the_unconsumed_command_is_taken_not_resent() {
 }
 
 #[test]
+fn unreadable_reply_to_the_frame_then_enq_nak_is_unknown_not_resent() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    // A damaged byte where ACK was expected: maybe an ACK, maybe noise.
+    w.recv(&[0x07]);
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[NAK]);
+    assert!(w.sent().is_empty(), "not resent");
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::AnswerLost)]
+    );
+}
+
+#[test]
 fn rndis_ff_bytes_are_skipped_while_a_control_byte_is_expected() {
     let mut w = Wire::new();
     w.start(&STATUS);

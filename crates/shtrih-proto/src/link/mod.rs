@@ -95,8 +95,8 @@ pub enum LinkFailure {
 /// Why the outcome of a command is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum UnknownOutcome {
-    /// The frame was accepted but the device no longer holds an answer (ENQ→NAK, §2.7 row 6):
-    /// it restarted.
+    /// The frame was accepted (or an unreadable reply may have been its ACK) but the device no
+    /// longer holds an answer (ENQ→NAK, §2.7 row 6): it restarted.
     #[error("the device accepted the command, then lost its answer (restart?)")]
     AnswerLost,
     /// The device stopped answering after it may have accepted the frame.

@@ -70,6 +70,9 @@ pub struct HostLink {
     answer_timeout: Duration,
     /// The device has acknowledged the frame (ACK, or ENQ→ACK after silence).
     accepted: bool,
+    /// Something other than ACK/NAK came back after the frame: perhaps a damaged ACK or
+    /// answer, so a later ENQ→NAK no longer proves the frame was refused.
+    maybe_accepted: bool,
     /// Enquiries in a row without any reply.
     silent_enqs: u32,
     /// Stale answers drained in this exchange.
@@ -101,6 +104,7 @@ impl HostLink {
             frame: Vec::new(),
             answer_timeout: Duration::ZERO,
             accepted: false,
+            maybe_accepted: false,
             silent_enqs: 0,
             drains: 0,
             sends: 0,
@@ -292,7 +296,10 @@ impl HostLink {
                     self.resend_or_refuse(now);
                 }
                 STX => self.read_unannounced_answer(now),
-                _ => self.stats.garbage_bytes += 1,
+                _ => {
+                    self.stats.garbage_bytes += 1;
+                    self.maybe_accepted = true;
+                }
             },
             HostState::Recover { .. } => match byte {
                 ACK => {
@@ -305,8 +312,10 @@ impl HostLink {
                 NAK => {
                     self.stats.naks_received += 1;
                     self.silent_enqs = 0;
-                    if self.accepted {
+                    if self.accepted || self.maybe_accepted {
                         // §2.7 row 6: the retained answer vanished: the device restarted.
+                        // Also when the reply to the frame was unreadable: it may have been an
+                        // ACK from a device that restarted since, so resending is not safe.
                         self.finish(LinkEvent::Unknown(UnknownOutcome::AnswerLost));
                     } else {
                         // §2.7 row 3: the frame never reached the device.
@@ -359,6 +368,7 @@ impl LinkLayer for HostLink {
         self.frame = frame;
         self.answer_timeout = answer_timeout;
         self.accepted = false;
+        self.maybe_accepted = false;
         self.silent_enqs = 0;
         self.drains = 0;
         self.sends = 0;

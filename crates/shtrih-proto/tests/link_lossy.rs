@@ -1,0 +1,255 @@
+//! Exactly-once under a hostile line: both host links run a series of distinct commands
+//! against a minimal device model (§2.5 for the standard layer, §2.9 with the numbering rule
+//! agreed with the emulator for protocol 2.0) while chunks are dropped or corrupted (and, on
+//! the standard layer, the device power-cycles between commands, losing its retained answer). No command may execute twice; an `Answer`
+//! means executed once, `NotExecuted` means never executed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use shtrih_proto::frame::{self, Decoded, ACK, ENQ, NAK};
+use shtrih_proto::frame2::{self, Decoded2};
+use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkEvent, LinkLayer};
+
+/// What the line does to one chunk (one write of either side).
+#[derive(Debug, Clone, Copy)]
+enum Fate {
+    Deliver,
+    Drop,
+    Corrupt(usize, u8),
+    /// The device loses power before the chunk arrives (standard layer only).
+    PowerCycle,
+}
+
+fn fate(power_cycles: bool) -> impl Strategy<Value = Fate> {
+    let cycle_weight = if power_cycles { 1 } else { 0 };
+    prop_oneof![
+        30 => Just(Fate::Deliver),
+        3 => Just(Fate::Drop),
+        3 => (any::<usize>(), 1u8..=255).prop_map(|(i, x)| Fate::Corrupt(i, x)),
+        cycle_weight => Just(Fate::PowerCycle),
+    ]
+}
+
+/// Executions per command id, and the answer each one produces.
+#[derive(Default)]
+struct Ledger {
+    executed: HashMap<u16, u32>,
+}
+
+impl Ledger {
+    fn execute(&mut self, msg: &[u8]) -> Vec<u8> {
+        let id = u16::from_le_bytes([msg[1], msg[2]]);
+        *self.executed.entry(id).or_default() += 1;
+        vec![msg[0], 0x00, msg[1], msg[2]]
+    }
+}
+
+/// The §2.5 device, fed whole chunks.
+enum Device1 {
+    WaitFirstEnq,
+    Idle,
+    WaitAck(Vec<u8>),
+    Hold(Vec<u8>),
+}
+
+impl Device1 {
+    fn receive(&mut self, chunk: &[u8], ledger: &mut Ledger) -> Vec<Vec<u8>> {
+        match std::mem::replace(self, Device1::Idle) {
+            Device1::WaitFirstEnq if chunk == [ENQ] => vec![vec![NAK]],
+            Device1::WaitFirstEnq => {
+                *self = Device1::WaitFirstEnq;
+                vec![]
+            }
+            Device1::Idle => match frame::decode(chunk) {
+                Decoded::Frame { msg, consumed } if consumed == chunk.len() && msg.len() == 3 => {
+                    let answer = frame::encode(&ledger.execute(&msg)).unwrap();
+                    *self = Device1::WaitAck(answer.clone());
+                    vec![vec![ACK], answer]
+                }
+                _ => vec![vec![NAK]],
+            },
+            Device1::WaitAck(answer) if chunk == [ACK] => {
+                let _ = answer;
+                vec![]
+            }
+            Device1::WaitAck(answer) => {
+                *self = Device1::Hold(answer);
+                vec![]
+            }
+            Device1::Hold(answer) if chunk == [ENQ] => {
+                *self = Device1::WaitAck(answer.clone());
+                vec![vec![ACK], answer]
+            }
+            Device1::Hold(answer) => {
+                *self = Device1::Hold(answer);
+                vec![]
+            }
+        }
+    }
+
+    /// Time passes with no byte from the host: an unacknowledged answer is put on hold.
+    fn idle_time(&mut self) {
+        if let Device1::WaitAck(answer) = self {
+            *self = Device1::Hold(std::mem::take(answer));
+        }
+    }
+}
+
+/// The §2.9 device: executes NUM = last + 1, otherwise replays.
+struct Device2 {
+    last: u16,
+    retained: Option<Vec<u8>>,
+}
+
+impl Device2 {
+    fn receive(&mut self, chunk: &[u8], ledger: &mut Ledger) -> Vec<Vec<u8>> {
+        let Decoded2::Packet {
+            num,
+            data,
+            consumed,
+        } = frame2::decode(chunk)
+        else {
+            return vec![];
+        };
+        if consumed != chunk.len() {
+            return vec![];
+        }
+        if num == Some(self.last.wrapping_add(1)) && data.len() == 3 {
+            self.last = self.last.wrapping_add(1);
+            self.retained = Some(ledger.execute(&data));
+        }
+        let data = self.retained.clone().unwrap_or_default();
+        vec![frame2::encode(self.last, &data).unwrap()]
+    }
+}
+
+fn apply(fate: Fate, chunk: &[u8]) -> Option<Vec<u8>> {
+    match fate {
+        Fate::Deliver | Fate::PowerCycle => Some(chunk.to_vec()),
+        Fate::Drop => None,
+        Fate::Corrupt(i, x) => {
+            let mut c = chunk.to_vec();
+            let at = i % c.len();
+            c[at] ^= x;
+            // A lone control byte turned into another one (ACK into NAK…) is a lie no link
+            // algorithm can see through (§2.6 trusts ENQ→NAK); model it as noise instead.
+            if let [b @ (ACK | NAK | ENQ | frame::STX)] = c.as_mut_slice() {
+                *b = 0x00;
+            }
+            Some(c)
+        }
+    }
+}
+
+/// Runs `commands` commands through `link` against `device`; checks the ledger after each.
+fn exercise<L: LinkLayer>(
+    link: &mut L,
+    mut device: impl FnMut(&[u8], &mut Ledger, bool) -> Vec<Vec<u8>>,
+    mut device_idle: impl FnMut(),
+    fates: &[Fate],
+    commands: u16,
+) {
+    let mut ledger = Ledger::default();
+    let mut now = Instant::now();
+    let mut next_fate = fates.iter().copied().cycle();
+    for id in 0..commands {
+        let [lo, hi] = id.to_le_bytes();
+        let msg = vec![0x50, lo, hi];
+        link.start(msg.clone(), Duration::from_secs(1), now)
+            .unwrap();
+        let mut outcome = None;
+        let mut first_chunk = true;
+        for _ in 0..10_000 {
+            let mut quiet = true;
+            while let Some(chunk) = link.poll_transmit() {
+                quiet = false;
+                let fate = next_fate.next().unwrap_or(Fate::Deliver);
+                let Some(chunk) = apply(fate, &chunk) else {
+                    continue;
+                };
+                // A restart between the frame and its ACK is undetectable when the line is
+                // silent (§2.7 row 3, "unless the device rebooted"): restarts only happen
+                // before an exchange's first byte.
+                let power_cycle = matches!(fate, Fate::PowerCycle) && first_chunk;
+                first_chunk = false;
+                for reply in device(&chunk, &mut ledger, power_cycle) {
+                    let fate = next_fate.next().unwrap_or(Fate::Deliver);
+                    if let Some(reply) = apply(fate, &reply) {
+                        now += Duration::from_millis(1);
+                        link.handle_input(&reply, now);
+                    }
+                }
+            }
+            while let Some(event) = link.poll_event() {
+                if event.is_final() {
+                    outcome = Some(event);
+                }
+            }
+            if outcome.is_some() {
+                break;
+            }
+            if quiet {
+                let deadline = link.poll_timeout().expect("a deadline while busy");
+                now = now.max(deadline);
+                device_idle();
+                link.handle_timeout(now);
+            }
+        }
+        let runs = ledger.executed.get(&id).copied().unwrap_or(0);
+        match outcome.expect("the exchange ended") {
+            LinkEvent::Answer(answer) => {
+                assert_eq!(runs, 1, "answered command {id} ran {runs} times");
+                assert_eq!(answer, vec![0x50, 0x00, lo, hi], "answer of command {id}");
+            }
+            LinkEvent::NotExecuted(why) => assert_eq!(runs, 0, "{why:?} but ran {runs} times"),
+            LinkEvent::Unknown(_) => assert!(runs <= 1, "command {id} ran {runs} times"),
+            LinkEvent::Discarded(_) => unreachable!("not final"),
+        }
+    }
+}
+
+fn fast_config() -> LinkConfig {
+    LinkConfig {
+        recover_window: Duration::from_secs(3),
+        ..LinkConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn standard_link_never_executes_a_command_twice(fates in prop::collection::vec(fate(true), 1..60)) {
+        let device = std::cell::RefCell::new(Device1::Idle);
+        let mut link = HostLink::new(fast_config());
+        exercise(
+            &mut link,
+            |chunk, ledger, power_cycle| {
+                let mut device = device.borrow_mut();
+                if power_cycle {
+                    *device = Device1::WaitFirstEnq;
+                }
+                device.receive(chunk, ledger)
+            },
+            || device.borrow_mut().idle_time(),
+            &fates,
+            12,
+        );
+    }
+
+    #[test]
+    fn link2_never_executes_a_command_twice(fates in prop::collection::vec(fate(false), 1..60)) {
+        let mut device = Device2 { last: 0, retained: None };
+        let mut link = HostLink2::new(fast_config());
+        exercise(
+            &mut link,
+            |chunk, ledger, _| device.receive(chunk, ledger),
+            || {},
+            &fates,
+            12,
+        );
+    }
+}
