@@ -6,6 +6,11 @@
 //! number arrives. Device rule agreed with the emulator: after power-on the last executed
 //! number is 0 and no answer is held; a request whose number is not last + 1 gets the retained
 //! answer, or an empty type II packet carrying the last number.
+//!
+//! Limit of that rule: a device that forgets its number on power-off would run a request
+//! numbered 1 a second time if it restarted after executing it and the host resent it. Any
+//! other number is safe: the restarted device answers with number 0 and the host reports an
+//! unknown outcome.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
