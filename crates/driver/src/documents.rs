@@ -11,9 +11,11 @@ use fiscal_model::{
     CashMovement, CashMovementKind, CashResult, FiscalResult, Receipt, TaxGroupMap,
 };
 
-use crate::error::{NotReadyReason, RegisterError, UnknownOutcome};
+use crate::error::{LinkError, NotReadyReason, RegisterError, UnknownOutcome};
 use crate::readiness::Readiness;
-use crate::register::{Cashier, Effect, Register, ShiftReport, T_FISCAL, T_SHIFT};
+use crate::register::{
+    bad_answer, Cashier, Effect, Register, ShiftReport, T_FISCAL, T_SHIFT, T_STATUS,
+};
 use crate::wire::{put_uint, Reader};
 
 /// FF46 payment method, tag 1214: 4 = full payment (§8.4).
@@ -147,6 +149,21 @@ impl Register {
         for msg in items {
             self.receipt_step("FF46 operation", msg).await?;
         }
+        // The standard layer's LRC misses two equal bit flips in one frame (§2.2): before
+        // the FN makes the document, the register's own subtotal must equal ours.
+        let subtotal = self.subtotal().await?;
+        if subtotal != receipt.total.0 {
+            if let Err(cancel) = self.cancel_receipt().await {
+                tracing::warn!(%cancel, "could not cancel a receipt with a wrong subtotal");
+            }
+            return Err(RegisterError::Link(LinkError::NotExecuted {
+                command: "89 subtotal",
+                reason: format!(
+                    "the register counted {subtotal} kopecks instead of {}: an item was damaged on the line; receipt cancelled",
+                    receipt.total.0
+                ),
+            }));
+        }
         if !tags.is_empty() {
             let mut msg = self.with_password(&[0xFF, 0x0C], self.options.sysadmin_password);
             msg.extend_from_slice(&tags);
@@ -226,6 +243,25 @@ impl Register {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// 0x89: the open receipt's subtotal in kopecks. A failure inside an open receipt is
+    /// handled like any receipt step (the receipt is cancelled where possible).
+    async fn subtotal(&mut self) -> Result<u64, RegisterError> {
+        const NAME: &str = "89 subtotal";
+        let msg = self.with_password(&[0x89], self.options.operator_password);
+        let data = match self.command(NAME, msg, Effect::Read, T_STATUS).await {
+            Ok(data) => data,
+            Err(e) => {
+                if let Err(cancel) = self.cancel_receipt().await {
+                    tracing::warn!(%cancel, "could not cancel the receipt after {NAME} failed");
+                }
+                return Err(e);
+            }
+        };
+        let mut r = Reader::new(&data, NAME);
+        let _operator = r.byte("operator").map_err(|e| bad_answer(NAME, e))?;
+        r.uint(5, "subtotal").map_err(|e| bad_answer(NAME, e))
     }
 
     /// Cash in (0x50) or cash out (0x51) (§7.7). No FN document: the result carries the

@@ -24,6 +24,9 @@ use crate::register::{Register, ShiftReport};
 const DOC_OPEN_SHIFT: u8 = 2;
 const DOC_RECEIPT: u8 = 3;
 const DOC_CLOSE_SHIFT: u8 = 5;
+/// FF01 "document open in the FN" codes of the shift reports (§7.8).
+const FN_OPEN_SHIFT_BEGUN: u8 = 0x02;
+const FN_CLOSE_SHIFT_BEGUN: u8 = 0x08;
 
 /// The register's counters right before the first non-idempotent command of an operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,14 +148,16 @@ impl Register {
                         before.fn_last_fd
                     )));
                 }
-                self.nothing_fiscal(receipt_open, fn_status.document_open)
+                self.nothing_fiscal(receipt_open, fn_status.document_open, None)
                     .await
             }
             Intent::Cash(movement) => self.settle_cash(before, *movement).await,
             Intent::OpenShift | Intent::CloseShift => {
-                let (want_open, want_type) = match intent {
-                    Intent::OpenShift => (true, DOC_OPEN_SHIFT),
-                    _ => (false, DOC_CLOSE_SHIFT),
+                // FF01 codes of the report FF41/FF42 began (§7.8): ours if the final command
+                // never ran.
+                let (want_open, want_type, begun) = match intent {
+                    Intent::OpenShift => (true, DOC_OPEN_SHIFT, FN_OPEN_SHIFT_BEGUN),
+                    _ => (false, DOC_CLOSE_SHIFT, FN_CLOSE_SHIFT_BEGUN),
                 };
                 if fd == before.fn_last_fd.wrapping_add(1) {
                     let doc = self.find_document(fd).await?;
@@ -178,24 +183,26 @@ impl Register {
                         before.fn_last_fd
                     )));
                 }
-                self.nothing_fiscal(receipt_open, fn_status.document_open)
+                self.nothing_fiscal(receipt_open, fn_status.document_open, Some(begun))
                     .await
             }
         }
     }
 
     /// FD unchanged: cancel a receipt left open; an FN document open outside mode 8 is a
-    /// state only a person can sort out (§10.3 step 6).
+    /// state only a person can sort out (§10.3 step 6), unless it is the shift report the
+    /// lost operation itself began (`ours`), which the redo begins again.
     async fn nothing_fiscal(
         &mut self,
         receipt_open: bool,
         fn_document_open: u8,
+        ours: Option<u8>,
     ) -> Result<Verdict, RegisterError> {
         if receipt_open {
             self.cancel_receipt().await?;
             return Ok(Verdict::NotDone);
         }
-        if fn_document_open != 0 {
+        if fn_document_open != 0 && Some(fn_document_open) != ours {
             return Ok(Verdict::NeedsOperator(format!(
                 "В ФН открыт документ (код {fn_document_open:#04x}), а в ККТ чек не открыт."
             )));

@@ -17,7 +17,7 @@ use crate::transport::{self, Baud, LinkKind, Transport};
 use crate::wire::{put_uint, Reader};
 
 /// Answer timeout of status and FN queries (§2.4: 3 s).
-const T_STATUS: Duration = Duration::from_secs(3);
+pub(crate) const T_STATUS: Duration = Duration::from_secs(3);
 /// Answer timeout of a document-forming command (§2.4 recommendation: 30 s).
 pub(crate) const T_FISCAL: Duration = Duration::from_secs(30);
 /// Answer timeout of opening and closing a shift (§2.4: 0xE0 up to 120 s, 0x41 65 s).
