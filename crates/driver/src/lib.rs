@@ -24,6 +24,8 @@ mod register;
 mod transport;
 mod wire;
 
+pub mod bench;
+
 pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, UnknownOutcome};
 pub use options::RegisterOptions;
 pub use pump::WireStats;
