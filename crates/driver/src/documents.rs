@@ -233,7 +233,12 @@ impl Register {
         name: &'static str,
         msg: Vec<u8>,
     ) -> Result<Vec<u8>, RegisterError> {
-        match self.command(name, msg, Effect::Write, T_FISCAL).await {
+        let effect = if name.starts_with("FF45") {
+            Effect::Commit
+        } else {
+            Effect::Write
+        };
+        match self.command(name, msg, effect, T_FISCAL).await {
             Ok(data) => Ok(data),
             Err(e @ (RegisterError::Refused(_) | RegisterError::Link(_))) => {
                 if let Err(cancel) = self.cancel_receipt().await {
@@ -273,7 +278,7 @@ impl Register {
         };
         let mut msg = self.with_password(&[code], self.options.operator_password);
         put_uint(&mut msg, movement.amount.0, 5);
-        let answer = match self.command(name, msg, Effect::Write, T_FISCAL).await {
+        let answer = match self.command(name, msg, Effect::Commit, T_FISCAL).await {
             Ok(data) => data,
             Err(e) => return Err(self.first_step(e).await),
         };
@@ -349,7 +354,7 @@ impl Register {
         self.command("FF0C shift tags", tags, Effect::Write, T_FISCAL)
             .await?;
         let msg = self.with_password(code, password);
-        self.command(name, msg, Effect::Write, T_SHIFT).await?;
+        self.command(name, msg, Effect::Commit, T_SHIFT).await?;
         let report = self
             .last_report()
             .await

@@ -16,15 +16,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::transport::{ByteStream, LinkKind};
-use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkEvent, LinkLayer};
+use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkEvent, LinkFailure, LinkLayer};
 
 /// What the link layer concluded about one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Exchange {
     /// The answer message (code + error + data).
     Answer(Vec<u8>),
-    /// Proven not executed (§2.7).
+    /// Proven not executed (§2.7): the frame never reached the device.
     NotExecuted(String),
+    /// The link layer judged every send of the frame refused (NAK, or silence then
+    /// ENQ→NAK). The frame did reach the device; see `Effect::Commit` for why that matters.
+    Refused(String),
     /// May have executed.
     Unknown(String),
 }
@@ -128,6 +131,9 @@ impl PumpTask {
             }
             match self.link.poll_event() {
                 Some(LinkEvent::Answer(answer)) => return Exchange::Answer(answer),
+                Some(LinkEvent::NotExecuted(failure @ LinkFailure::Refused { .. })) => {
+                    return Exchange::Refused(failure.to_string())
+                }
                 Some(LinkEvent::NotExecuted(failure)) => {
                     return Exchange::NotExecuted(failure.to_string())
                 }

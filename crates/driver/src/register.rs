@@ -93,6 +93,12 @@ pub(crate) enum Effect {
     Read,
     /// Anything else: never repeated once it may have run.
     Write,
+    /// A write that makes a fiscal document or moves money (FF45, 0x50, 0x51, 0xE0, 0x41).
+    /// Even "every send was refused" is not taken as proof here: on a noisy standard line
+    /// a storm of NAKs (the device NAKs each byte of a frame whose STX was lost, §2.5) can
+    /// be read as refusals of a frame the device did accept. A duplicate document costs far
+    /// more than a reconcile, so such an outcome is `Unknown`.
+    Commit,
 }
 
 /// One connected register. Every method takes `&mut self`: one command at a time (§2.6).
@@ -306,7 +312,7 @@ impl Register {
         let code = msg.get(..code_len).map(<[u8]>::to_vec).unwrap_or_default();
         let attempts = match effect {
             Effect::Read => READ_ATTEMPTS,
-            Effect::Write => 1,
+            Effect::Write | Effect::Commit => 1,
         };
         let mut last = RegisterError::Link(LinkError::NotExecuted {
             command: name,
@@ -326,12 +332,22 @@ impl Register {
                     // An answer to another command: for a write this one's fate is unknown.
                     Err(reason) => match effect {
                         Effect::Read => bad_answer(name, reason),
-                        Effect::Write => RegisterError::Unknown(UnknownOutcome {
+                        Effect::Write | Effect::Commit => RegisterError::Unknown(UnknownOutcome {
                             command: name,
                             detail: reason,
                         }),
                     },
                 },
+                Exchange::Refused(detail) if effect == Effect::Commit => {
+                    return Err(RegisterError::Unknown(UnknownOutcome {
+                        command: name,
+                        detail,
+                    }))
+                }
+                Exchange::Refused(reason) => RegisterError::Link(LinkError::NotExecuted {
+                    command: name,
+                    reason,
+                }),
                 Exchange::NotExecuted(reason) => RegisterError::Link(LinkError::NotExecuted {
                     command: name,
                     reason,
@@ -341,7 +357,7 @@ impl Register {
                         command: name,
                         reason: detail,
                     }),
-                    Effect::Write => {
+                    Effect::Write | Effect::Commit => {
                         return Err(RegisterError::Unknown(UnknownOutcome {
                             command: name,
                             detail,
@@ -349,7 +365,7 @@ impl Register {
                     }
                 },
             };
-            if effect == Effect::Write {
+            if effect != Effect::Read {
                 break;
             }
         }

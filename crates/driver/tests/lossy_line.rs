@@ -56,7 +56,10 @@ async fn fiscalize_once(r: &mut Register, receipt: &Receipt, seen: &mut Seen) ->
         };
         match r.fiscalize(receipt, &TaxGroupMap::default(), None).await {
             Ok(fiscal) => return fiscal,
-            Err(RegisterError::Unknown(_)) => {
+            Err(RegisterError::Unknown(u)) => {
+                if std::env::var_os("LOSSY_PROGRESS").is_some() {
+                    eprintln!("unknown: {u}");
+                }
                 seen.unknown += 1;
                 loop {
                     match r.reconcile(&snapshot, &intent).await {
@@ -71,7 +74,12 @@ async fn fiscalize_once(r: &mut Register, receipt: &Receipt, seen: &mut Seen) ->
                     }
                 }
             }
-            Err(RegisterError::Link(_) | RegisterError::NotReady(_)) => seen.link_errors += 1,
+            Err(e @ (RegisterError::Link(_) | RegisterError::NotReady(_))) => {
+                if std::env::var_os("LOSSY_PROGRESS").is_some() {
+                    eprintln!("link: {e}");
+                }
+                seen.link_errors += 1
+            }
             // A frame damaged so that its LRC still matched (§2.2) can be refused: nothing
             // was fiscalized, the receipt was cancelled.
             Err(RegisterError::Refused(_)) => seen.refused += 1,
@@ -92,12 +100,13 @@ async fn lossy(link: LinkLayerChoice, device: LinkChoice, receipts: u64) {
     })
     .unwrap();
     let mut options = fast_options(link);
-    options.link_config.t_ctrl = Duration::from_millis(40);
-    options.link_config.t_byte = Duration::from_millis(20);
+    options.link_config.t_ctrl = Duration::from_millis(15);
+    options.link_config.t_byte = Duration::from_millis(10);
+    options.answer_timeout_cap = Some(Duration::from_millis(60));
     options.link_config.n_send = 100;
     options.link_config.n_enq = 100;
     options.link_config.n_reread = 100;
-    options.link_config.recover_window = Duration::from_secs(5);
+    options.link_config.recover_window = Duration::from_secs(2);
     let mut r = Register::connect(
         driver::Transport::Stream(Box::new(emu.in_memory())),
         options,
@@ -108,10 +117,14 @@ async fn lossy(link: LinkLayerChoice, device: LinkChoice, receipts: u64) {
     emu.set_line_faults(LineFaults::with_noise(0.01, 0.01));
 
     let mut seen = Seen::default();
+    let started = std::time::Instant::now();
     let mut fds = Vec::new();
     for i in 0..receipts {
         let fiscal = fiscalize_once(&mut r, &receipt(i), &mut seen).await;
         fds.push(fiscal.fd_number);
+        if std::env::var_os("LOSSY_PROGRESS").is_some() && i % 10 == 0 {
+            eprintln!("{i} {:?} {seen:?}", started.elapsed());
+        }
     }
     emu.set_line_faults(LineFaults::default());
 
@@ -137,10 +150,28 @@ async fn lossy(link: LinkLayerChoice, device: LinkChoice, receipts: u64) {
 
 #[tokio::test]
 async fn five_hundred_receipts_over_a_lossy_standard_line() {
-    lossy(LinkLayerChoice::Standard, LinkChoice::Standard, 500).await;
+    lossy(
+        LinkLayerChoice::Standard,
+        LinkChoice::Standard,
+        receipts_from_env(500),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn receipts_over_a_lossy_protocol_v2_line() {
-    lossy(LinkLayerChoice::V2, LinkChoice::Auto, 100).await;
+    lossy(
+        LinkLayerChoice::V2,
+        LinkChoice::Auto,
+        receipts_from_env(100),
+    )
+    .await;
+}
+
+/// `LOSSY_RECEIPTS` overrides the count (for a quick look); the default is the contract's.
+fn receipts_from_env(default: u64) -> u64 {
+    std::env::var("LOSSY_RECEIPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
