@@ -6,17 +6,18 @@
 //! Before that point a refusal that says why the register cannot work becomes `NotReady`;
 //! after it, a lost answer or an unreadable result is `Unknown`, settled by `reconcile`.
 
-use chrono::NaiveDateTime;
 use fiscal_model::{
     CashMovement, CashMovementKind, CashResult, FiscalResult, Receipt, TaxGroupMap,
 };
+use shtrih_proto::command::{
+    AttachTlv, BeginShiftClosing, BeginShiftOpening, CashIn, CashOut, CloseReceiptV2, Command,
+    OpenReceipt, OpenShift, OperationKind, OperationV2, ReceiptType, Subtotal, XReport, ZReport,
+};
+use shtrih_proto::tlv::Tlv;
 
 use crate::error::{LinkError, NotReadyReason, RegisterError, UnknownOutcome};
 use crate::readiness::Readiness;
-use crate::register::{
-    bad_answer, Cashier, Effect, Register, ShiftReport, T_FISCAL, T_SHIFT, T_STATUS,
-};
-use crate::wire::{put_uint, Reader};
+use crate::register::{naive, Cashier, Register, ShiftReport};
 
 /// FF46 payment method, tag 1214: 4 = full payment (§8.4).
 const PAYMENT_METHOD_FULL: u8 = 4;
@@ -24,14 +25,6 @@ const PAYMENT_METHOD_FULL: u8 = 4;
 const PAYMENT_SUBJECT_GOODS: u8 = 1;
 /// FF46 department: 1, as the vendor's examples (§12.4).
 const DEPARTMENT: u8 = 1;
-/// Longest item name in bytes (FF46 offset 32, §7.6.2).
-const MAX_NAME_BYTES: usize = 128;
-/// Longest TLV block one FF0C carries in the standard layer (§7.6.3: N ≤ 249).
-const MAX_TLV_BYTES: usize = 249;
-/// FFD tags used here.
-const TAG_BUYER_CONTACT: u16 = 1008;
-const TAG_CASHIER_NAME: u16 = 1021;
-const TAG_CASHIER_INN: u16 = 1203;
 
 /// Error bytes that mean "the register is not in a state to start a document", with the
 /// reason a cashier understands (§5, §9.2). Only used for the first command of an operation:
@@ -59,19 +52,22 @@ fn after_commit(command: &'static str, e: RegisterError) -> RegisterError {
     }
 }
 
-/// TLVs (§3: tag and length UInt16 LE); strings in CP866 as the FN keeps them (§3, UNCONFIRMED).
-fn tlv(out: &mut Vec<u8>, tag: u16, text: &str) {
-    let (bytes, _, _) = encoding_rs::IBM866.encode(text);
-    let len = bytes.len().min(usize::from(u16::MAX));
-    put_uint(out, u64::from(tag), 2);
-    put_uint(out, len as u64, 2);
-    out.extend_from_slice(&bytes[..len]);
+/// Tags 1021 and 1203 (§7.6.3).
+fn cashier_tlvs(cashier: &Cashier) -> Vec<Tlv> {
+    let mut tlvs = vec![Tlv::cashier_name(&cashier.name)];
+    if let Some(inn) = cashier.inn.as_deref().filter(|i| !i.is_empty()) {
+        tlvs.push(Tlv::cashier_inn(inn));
+    }
+    tlvs
 }
 
-fn cashier_tlvs(out: &mut Vec<u8>, cashier: &Cashier) {
-    tlv(out, TAG_CASHIER_NAME, &cashier.name);
-    if let Some(inn) = cashier.inn.as_deref().filter(|i| !i.is_empty()) {
-        tlv(out, TAG_CASHIER_INN, inn);
+/// The 0x8D receipt type of a receipt (§8.1).
+fn open_type(receipt: &Receipt) -> ReceiptType {
+    match receipt.receipt_type {
+        fiscal_model::ReceiptType::Sale => ReceiptType::Sale,
+        fiscal_model::ReceiptType::SaleReturn => ReceiptType::SaleReturn,
+        fiscal_model::ReceiptType::Purchase => ReceiptType::Purchase,
+        fiscal_model::ReceiptType::PurchaseReturn => ReceiptType::PurchaseReturn,
     }
 }
 
@@ -91,16 +87,18 @@ impl Register {
         }
     }
 
-    /// Makes a receipt (§9.3): 8D, FF46 per item, FF0C tags, FF45; then reads the shift and
-    /// receipt numbers (FF40) and the date (FF45 extended answer or FF0A), and waits for the
-    /// print. `not_printed` is set when the paper ran out after the FN closed the document.
+    /// Makes a receipt (§9.3): 8D, FF46 per item, 0x89 subtotal check, FF0C tags, FF45;
+    /// then reads the shift and receipt numbers (FF40) and the date (FF45 extended answer or
+    /// FF0A), and waits for the print. `not_printed` is set when the paper ran out after the
+    /// FN closed the document.
     pub async fn fiscalize(
         &mut self,
         receipt: &Receipt,
         taxes: &TaxGroupMap,
         cashier: Option<&Cashier>,
     ) -> Result<FiscalResult, RegisterError> {
-        let operator = self.options.operator_password;
+        let password = self.operator();
+        let kind: OperationKind = open_type(receipt).operation_kind();
         // Everything that can be refused by us is checked before the first byte is sent.
         let mut items = Vec::with_capacity(receipt.items.len());
         for item in &receipt.items {
@@ -115,43 +113,58 @@ impl Register {
                     "Сумма позиции слишком велика.".into(),
                 ))
             })?;
-            let mut msg = self.with_password(&[0xFF, 0x46], operator);
-            msg.push(receipt.receipt_type.tag_1054());
-            put_uint(&mut msg, item.quantity.0, 6);
-            put_uint(&mut msg, item.price.0, 5);
-            put_uint(&mut msg, sum.0, 5);
-            msg.extend_from_slice(&[0xFF; 5]); // tax amount: left to the register (§7.6.2)
-            msg.push(group.number());
-            msg.push(DEPARTMENT);
-            msg.push(PAYMENT_METHOD_FULL);
-            msg.push(PAYMENT_SUBJECT_GOODS);
-            let (name, _, _) = encoding_rs::WINDOWS_1251.encode(&item.name);
-            msg.extend_from_slice(&name[..name.len().min(MAX_NAME_BYTES)]);
-            items.push(msg);
+            items.push(OperationV2 {
+                password,
+                kind,
+                quantity: item.quantity.0,
+                price: item.price.0,
+                // Sent, not left to the register, so its rounding cannot differ from ours.
+                sum: Some(sum.0),
+                tax: None,
+                tax_group: group.number(),
+                department: DEPARTMENT,
+                payment_method: PAYMENT_METHOD_FULL,
+                payment_subject: PAYMENT_SUBJECT_GOODS,
+                name: item.name.clone(),
+            });
         }
         let mut tags = Vec::new();
         if let Some(buyer) = &receipt.buyer {
-            tlv(&mut tags, TAG_BUYER_CONTACT, buyer.value());
+            tags.push(Tlv::buyer_contact(buyer.value()));
         }
         if let Some(c) = cashier {
-            cashier_tlvs(&mut tags, c);
+            tags.extend(cashier_tlvs(c));
         }
-        tags.truncate(MAX_TLV_BYTES);
+        let tags = AttachTlv {
+            password: self.sysadmin(),
+            tlvs: tags,
+        };
+        let mut payments = [0u64; 16];
+        payments[0] = receipt.cash.0;
+        payments[1] = receipt.cashless.0;
+        let close = CloseReceiptV2 {
+            password,
+            payments,
+            rounding: 0,
+            // Computed by the register (table 1.14 = 0).
+            taxes: [0; 6],
+            tax_system: receipt.taxation.shtrih_bit(),
+            text: String::new(),
+        };
 
-        let mut open = self.with_password(&[0x8D], operator);
-        open.push(receipt.receipt_type.open_receipt_code());
-        if let Err(e) = self
-            .command("8D open receipt", open, Effect::Write, T_FISCAL)
-            .await
-        {
+        let open = OpenReceipt {
+            password,
+            receipt_type: open_type(receipt),
+        };
+        if let Err(e) = self.run(&open).await {
             return Err(self.first_step(e).await);
         }
-        for msg in items {
-            self.receipt_step("FF46 operation", msg).await?;
+        for item in &items {
+            self.receipt_step(item).await?;
         }
         // The standard layer's LRC misses two equal bit flips in one frame (§2.2): before
         // the FN makes the document, the register's own subtotal must equal ours.
-        let subtotal = self.subtotal().await?;
+        let subtotal = self.receipt_step(&Subtotal { password }).await?.subtotal;
         if subtotal != receipt.total.0 {
             if let Err(cancel) = self.cancel_receipt().await {
                 tracing::warn!(%cancel, "could not cancel a receipt with a wrong subtotal");
@@ -164,59 +177,31 @@ impl Register {
                 ),
             }));
         }
-        if !tags.is_empty() {
-            let mut msg = self.with_password(&[0xFF, 0x0C], self.options.sysadmin_password);
-            msg.extend_from_slice(&tags);
-            self.receipt_step("FF0C receipt tags", msg).await?;
+        if !tags.tlvs.is_empty() {
+            self.receipt_step(&tags).await?;
         }
-        let mut close = self.with_password(&[0xFF, 0x45], operator);
-        put_uint(&mut close, receipt.cash.0, 5);
-        put_uint(&mut close, receipt.cashless.0, 5);
-        close.extend_from_slice(&[0; 5 * 14]); // payment types 3..16
-        close.push(0); // rounding
-        close.extend_from_slice(&[0; 5 * 6]); // taxes: computed by the register (table 1.14 = 0)
-        close.push(receipt.taxation.shtrih_bit());
-        let answer = self.receipt_step("FF45 close receipt", close).await?;
-
-        const CLOSE: &str = "FF45 close receipt";
-        let mut r = Reader::new(&answer, CLOSE);
-        let parsed = (|| -> Result<(u32, u32, Option<NaiveDateTime>), String> {
-            let _change = r.uint(5, "change")?;
-            let fd = r.uint(4, "FD number")? as u32;
-            let fp = r.uint(4, "fiscal sign")? as u32;
-            let at = if r.remaining() >= 5 {
-                r.fn_date_time("date and time")?
-            } else {
-                None
-            };
-            Ok((fd, fp, at))
-        })();
-        let (fd_number, fiscal_sign, at) = parsed.map_err(|detail| {
-            RegisterError::Unknown(UnknownOutcome {
-                command: CLOSE,
-                detail,
-            })
-        })?;
+        let closed = self.receipt_step(&close).await?;
+        let name = close.name();
         let (shift_number, receipt_number) = self
             .shift_numbers()
             .await
-            .map_err(|e| after_commit(CLOSE, e))?;
-        let date_time = match at {
+            .map_err(|e| after_commit(name, e))?;
+        let date_time = match closed.date_time.and_then(naive) {
             Some(at) => at,
             None => {
-                self.find_document(fd_number)
+                self.find_document(closed.fd_number)
                     .await
-                    .map_err(|e| after_commit(CLOSE, e))?
+                    .map_err(|e| after_commit(name, e))?
                     .date_time
             }
         };
         let status = self
             .wait_printed()
             .await
-            .map_err(|e| after_commit(CLOSE, e))?;
+            .map_err(|e| after_commit(name, e))?;
         Ok(FiscalResult {
-            fd_number,
-            fiscal_sign,
+            fd_number: closed.fd_number,
+            fiscal_sign: closed.fiscal_sign,
             receipt_number_in_shift: receipt_number,
             shift_number,
             fn_number: self.identity.fn_number.clone(),
@@ -228,21 +213,12 @@ impl Register {
 
     /// A command inside an open receipt: on a refusal or a proven non-execution the receipt
     /// is cancelled (best effort) so the register is ready again and no FD was made.
-    async fn receipt_step(
-        &mut self,
-        name: &'static str,
-        msg: Vec<u8>,
-    ) -> Result<Vec<u8>, RegisterError> {
-        let effect = if name.starts_with("FF45") {
-            Effect::Commit
-        } else {
-            Effect::Write
-        };
-        match self.command(name, msg, effect, T_FISCAL).await {
-            Ok(data) => Ok(data),
+    async fn receipt_step<C: Command>(&mut self, cmd: &C) -> Result<C::Answer, RegisterError> {
+        match self.run(cmd).await {
+            Ok(answer) => Ok(answer),
             Err(e @ (RegisterError::Refused(_) | RegisterError::Link(_))) => {
                 if let Err(cancel) = self.cancel_receipt().await {
-                    tracing::warn!(%cancel, "could not cancel the receipt after {name} failed");
+                    tracing::warn!(%cancel, "could not cancel the receipt after {} failed", cmd.name());
                 }
                 Err(e)
             }
@@ -250,53 +226,31 @@ impl Register {
         }
     }
 
-    /// 0x89: the open receipt's subtotal in kopecks. A failure inside an open receipt is
-    /// handled like any receipt step (the receipt is cancelled where possible).
-    async fn subtotal(&mut self) -> Result<u64, RegisterError> {
-        const NAME: &str = "89 subtotal";
-        let msg = self.with_password(&[0x89], self.options.operator_password);
-        let data = match self.command(NAME, msg, Effect::Read, T_STATUS).await {
-            Ok(data) => data,
-            Err(e) => {
-                if let Err(cancel) = self.cancel_receipt().await {
-                    tracing::warn!(%cancel, "could not cancel the receipt after {NAME} failed");
-                }
-                return Err(e);
-            }
-        };
-        let mut r = Reader::new(&data, NAME);
-        let _operator = r.byte("operator").map_err(|e| bad_answer(NAME, e))?;
-        r.uint(5, "subtotal").map_err(|e| bad_answer(NAME, e))
-    }
-
     /// Cash in (0x50) or cash out (0x51) (§7.7). No FN document: the result carries the
     /// register's own document number.
     pub async fn cash(&mut self, movement: CashMovement) -> Result<CashResult, RegisterError> {
-        let (code, name) = match movement.kind {
-            CashMovementKind::In => (0x50, "50 cash in"),
-            CashMovementKind::Out => (0x51, "51 cash out"),
+        let password = self.operator();
+        let amount = movement.amount.0;
+        let (answer, name) = match movement.kind {
+            CashMovementKind::In => {
+                let cmd = CashIn { password, amount };
+                (self.run(&cmd).await, cmd.name())
+            }
+            CashMovementKind::Out => {
+                let cmd = CashOut { password, amount };
+                (self.run(&cmd).await, cmd.name())
+            }
         };
-        let mut msg = self.with_password(&[code], self.options.operator_password);
-        put_uint(&mut msg, movement.amount.0, 5);
-        let answer = match self.command(name, msg, Effect::Commit, T_FISCAL).await {
-            Ok(data) => data,
+        let answer = match answer {
+            Ok(answer) => answer,
             Err(e) => return Err(self.first_step(e).await),
         };
-        let document_number = Reader::new(&answer, name)
-            .bytes(3, "operator and document number")
-            .map(|b| u32::from(u16::from_le_bytes([b[1], b[2]])))
-            .map_err(|detail| {
-                RegisterError::Unknown(UnknownOutcome {
-                    command: name,
-                    detail,
-                })
-            })?;
         let clock = self.clock().await.map_err(|e| after_commit(name, e))?;
         self.wait_printed()
             .await
             .map_err(|e| after_commit(name, e))?;
         Ok(CashResult {
-            document_number,
+            document_number: u32::from(answer.document_number),
             shift_number: clock.shift_number,
             fn_number: self.identity.fn_number.clone(),
             rnm: self.identity.rnm.clone(),
@@ -307,54 +261,49 @@ impl Register {
     /// Opens a shift (§7.5, §9.2): FF41, FF0C cashier tags, 0xE0; the report's numbers come
     /// from FF01 and FF0A.
     pub async fn open_shift(&mut self, cashier: &Cashier) -> Result<ShiftReport, RegisterError> {
-        self.shift_report(
-            [0xFF, 0x41],
-            cashier,
-            "E0 open shift",
-            &[0xE0],
-            self.options.operator_password,
-        )
-        .await
+        let begin = BeginShiftOpening {
+            password: self.sysadmin(),
+        };
+        if let Err(e) = self.run(&begin).await {
+            return Err(self.first_step(e).await);
+        }
+        self.run(&AttachTlv {
+            password: self.sysadmin(),
+            tlvs: cashier_tlvs(cashier),
+        })
+        .await?;
+        let open = OpenShift {
+            password: self.operator(),
+        };
+        self.run(&open).await?;
+        self.after_shift_report(open.name()).await
     }
 
     /// Closes the shift with a Z report (§7.5): FF42, FF0C cashier tags, 0x41.
     pub async fn z_report(&mut self, cashier: &Cashier) -> Result<ShiftReport, RegisterError> {
-        self.shift_report(
-            [0xFF, 0x42],
-            cashier,
-            "41 Z report",
-            &[0x41],
-            self.options.admin_password,
-        )
-        .await
-    }
-
-    /// FF41/FF42 begins the report so the cashier's tags can be attached (FF0C), then the
-    /// command that makes the FD; its numbers are read back from the FN.
-    async fn shift_report(
-        &mut self,
-        begin: [u8; 2],
-        cashier: &Cashier,
-        name: &'static str,
-        code: &[u8],
-        password: u32,
-    ) -> Result<ShiftReport, RegisterError> {
-        let sysadmin = self.options.sysadmin_password;
-        let begin_name = if begin[1] == 0x41 {
-            "FF41 begin shift opening"
-        } else {
-            "FF42 begin shift closing"
+        let begin = BeginShiftClosing {
+            password: self.sysadmin(),
         };
-        let msg = self.with_password(&begin, sysadmin);
-        if let Err(e) = self.command(begin_name, msg, Effect::Write, T_FISCAL).await {
+        if let Err(e) = self.run(&begin).await {
             return Err(self.first_step(e).await);
         }
-        let mut tags = self.with_password(&[0xFF, 0x0C], sysadmin);
-        cashier_tlvs(&mut tags, cashier);
-        self.command("FF0C shift tags", tags, Effect::Write, T_FISCAL)
-            .await?;
-        let msg = self.with_password(code, password);
-        self.command(name, msg, Effect::Commit, T_SHIFT).await?;
+        self.run(&AttachTlv {
+            password: self.sysadmin(),
+            tlvs: cashier_tlvs(cashier),
+        })
+        .await?;
+        let close = ZReport {
+            password: self.admin(),
+        };
+        self.run(&close).await?;
+        self.after_shift_report(close.name()).await
+    }
+
+    /// The report's numbers, read back from the FN, once the print is done.
+    async fn after_shift_report(
+        &mut self,
+        name: &'static str,
+    ) -> Result<ShiftReport, RegisterError> {
         let report = self
             .last_report()
             .await
@@ -367,12 +316,15 @@ impl Register {
 
     /// Prints an X report (0x40): shift totals, no FD.
     pub async fn x_report(&mut self) -> Result<(), RegisterError> {
-        const X: &str = "40 X report";
-        let msg = self.with_password(&[0x40], self.options.admin_password);
-        if let Err(e) = self.command(X, msg, Effect::Write, T_SHIFT).await {
+        let report = XReport {
+            password: self.admin(),
+        };
+        if let Err(e) = self.run(&report).await {
             return Err(self.first_step(e).await);
         }
-        self.wait_printed().await.map_err(|e| after_commit(X, e))?;
+        self.wait_printed()
+            .await
+            .map_err(|e| after_commit(report.name(), e))?;
         Ok(())
     }
 

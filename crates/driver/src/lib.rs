@@ -22,14 +22,14 @@ mod readiness;
 mod reconcile;
 mod register;
 mod transport;
-mod wire;
 
 pub mod bench;
 
 pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, UnknownOutcome};
 pub use options::RegisterOptions;
 pub use pump::WireStats;
+pub use queries::FnStatus;
 pub use readiness::{readiness, Readiness, RegisterStatus};
 pub use reconcile::{Intent, Snapshot, Verdict};
-pub use register::{Cashier, FnStatus, Identity, Register, ShiftReport};
+pub use register::{Cashier, Identity, Register, ShiftReport};
 pub use transport::{Baud, ByteStream, LinkLayerChoice, Transport, AUTO_BAUD_ORDER};

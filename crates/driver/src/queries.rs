@@ -1,12 +1,19 @@
-//! Read-only queries used to fill in results and to settle lost outcomes: the FN archive
-//! (FF0A), the shift counters (FF40), the register's clock and through number (0x11), and
-//! its money and operation registers (0x1A, 0x1B; §7.9). All are pure reads (§10.1).
+//! Status and read-only queries, and the small printer commands: short status with the
+//! readiness judgement (0x10), FN status (FF01), the FN archive (FF0A), shift counters (FF40),
+//! the clock and through number (0x11), money and operation registers (0x1A, 0x1B; §7.9),
+//! waiting for the printer, 0xB0 and 0x88. All the queries are pure reads (§10.1).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use shtrih_proto::command::{
+    CancelReceipt, Command, ContinuePrinting, DocumentDetails, FindDocument,
+    FnStatus as FnStatusQuery, FullStatus, MoneyRegister, OperationRegister, ShiftParams,
+    ShortStatus,
+};
 
 use crate::error::RegisterError;
-use crate::register::{bad_answer, Register};
-use crate::wire::{put_uint, Reader};
+use crate::readiness::RegisterStatus;
+use crate::register::{bad_answer, naive, Register};
 
 /// Operation register 152: the KKT through document number (§7.9).
 pub(crate) const REG_THROUGH_NUMBER: u8 = 152;
@@ -18,6 +25,25 @@ pub(crate) const REG_CASH_OUT_COUNT: u8 = 154;
 pub(crate) const REG_CASH_IN_TOTAL: u8 = 242;
 /// Money register 243: cash-out total in the shift (§7.9).
 pub(crate) const REG_CASH_OUT_TOTAL: u8 = 243;
+
+/// The FN's own state (FF01, §7.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FnStatus {
+    /// Life phase bits (0x03 = configured and in fiscal mode).
+    pub life_phase: u8,
+    /// Document open in the FN (0 none, 4 receipt …; §8.2).
+    pub document_open: u8,
+    /// Whether the FN has a shift open.
+    pub shift_open: bool,
+    /// Warning bits (replacement due, memory full, OFD timeout).
+    pub warnings: u8,
+    /// Date and time of the last FD.
+    pub last_fd_time: Option<NaiveDateTime>,
+    /// FN serial number.
+    pub fn_number: String,
+    /// Number of the last FD.
+    pub last_fd: u32,
+}
 
 /// One document of the FN archive (FF0A, §7.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,116 +73,158 @@ pub(crate) struct Clock {
 }
 
 impl Register {
+    /// Short status 0x10 (§6.1) with the readiness judgement.
+    pub async fn status(&mut self) -> Result<RegisterStatus, RegisterError> {
+        let answer = self
+            .run(&ShortStatus {
+                password: self.operator(),
+            })
+            .await?;
+        Ok(RegisterStatus::new(
+            answer.mode.to_byte(),
+            answer.submode.to_byte(),
+            answer.flags.0,
+            answer.operations,
+        ))
+    }
+
+    /// FN status FF01 (§7.8).
+    pub async fn fn_status(&mut self) -> Result<FnStatus, RegisterError> {
+        let answer = self
+            .run(&FnStatusQuery {
+                password: self.sysadmin(),
+            })
+            .await?;
+        Ok(FnStatus {
+            life_phase: answer.life_phase,
+            document_open: answer.document_open,
+            shift_open: answer.shift_open,
+            warnings: answer.warnings,
+            last_fd_time: naive(answer.last_document_time),
+            fn_number: answer.serial.trim().to_string(),
+            last_fd: answer.last_fd_number,
+        })
+    }
+
+    /// Polls 0x10 until the printer is idle (§9.2: submode leaves 4/5), at a growing interval
+    /// from `print_poll_first` to `print_poll_max` rather than the vendor's fixed 3 s pause;
+    /// gives up waiting after `print_wait_limit`. Returns the last status either way.
+    pub async fn wait_printed(&mut self) -> Result<RegisterStatus, RegisterError> {
+        let started = tokio::time::Instant::now();
+        let mut interval = self.options.print_poll_first;
+        loop {
+            let status = self.status().await?;
+            if !status.printing() || started.elapsed() >= self.options.print_wait_limit {
+                return Ok(status);
+            }
+            tokio::time::sleep(interval).await;
+            interval = (interval * 2).min(self.options.print_poll_max);
+        }
+    }
+
+    /// 0xB0 continue printing after paper was loaded (submode 3), then waits for the print.
+    pub async fn continue_printing(&mut self) -> Result<(), RegisterError> {
+        self.run(&ContinuePrinting {
+            password: self.operator(),
+        })
+        .await?;
+        self.wait_printed().await?;
+        Ok(())
+    }
+
+    /// 0x88 cancels the open receipt (no FD is made).
+    pub async fn cancel_receipt(&mut self) -> Result<(), RegisterError> {
+        self.run(&CancelReceipt {
+            password: self.operator(),
+        })
+        .await?;
+        Ok(())
+    }
+
     /// FF0A: the FN archive's document `fd`.
     pub(crate) async fn find_document(
         &mut self,
         fd: u32,
     ) -> Result<ArchiveDocument, RegisterError> {
-        const NAME: &str = "FF0A find document";
-        let mut msg = self.with_password(&[0xFF, 0x0A], self.options.sysadmin_password);
-        put_uint(&mut msg, u64::from(fd), 4);
-        let data = self.query(NAME, msg).await?;
-        let mut r = Reader::new(&data, NAME);
-        let parse = |r: &mut Reader<'_>| -> Result<ArchiveDocument, String> {
-            let doc_type = r.byte("document type")?;
-            let _ticket = r.byte("OFD ticket")?;
-            let date_time = r
-                .fn_date_time("date and time")?
-                .ok_or_else(|| "impossible date".to_string())?;
-            let fd_number = r.uint(4, "FD number")? as u32;
-            let fiscal_sign = r.uint(4, "fiscal sign")? as u32;
-            let (receipt, shift_number) = match doc_type {
-                3 | 4 | 31 | 41 => {
-                    let op = r.byte("operation type")?;
-                    let total = r.uint(5, "total")?;
-                    (Some((op, total)), None)
-                }
-                2 | 5 => (None, Some(r.uint(2, "shift number")? as u32)),
-                _ => (None, None),
-            };
-            Ok(ArchiveDocument {
-                doc_type,
-                date_time,
-                fd_number,
-                fiscal_sign,
-                receipt,
-                shift_number,
-            })
+        let find = FindDocument {
+            password: self.sysadmin(),
+            fd_number: fd,
         };
-        parse(&mut r).map_err(|e| bad_answer(NAME, e))
+        let found = self.run(&find).await?;
+        let date_time = naive(found.date_time).ok_or_else(|| {
+            bad_answer(
+                find.name(),
+                format!("impossible date {:?}", found.date_time),
+            )
+        })?;
+        let (receipt, shift_number) = match found.details {
+            DocumentDetails::Receipt { operation, total } => (Some((operation, total)), None),
+            DocumentDetails::Shift { shift_number } => (None, Some(u32::from(shift_number))),
+            _ => (None, None),
+        };
+        Ok(ArchiveDocument {
+            doc_type: found.doc_type,
+            date_time,
+            fd_number: found.fd_number,
+            fiscal_sign: found.fiscal_sign,
+            receipt,
+            shift_number,
+        })
     }
 
     /// FF40: (shift number, receipt number in the shift).
     pub(crate) async fn shift_numbers(&mut self) -> Result<(u32, u32), RegisterError> {
-        const NAME: &str = "FF40 shift parameters";
-        let msg = self.with_password(&[0xFF, 0x40], self.options.sysadmin_password);
-        let data = self.query(NAME, msg).await?;
-        let mut r = Reader::new(&data, NAME);
-        let parse = |r: &mut Reader<'_>| -> Result<(u32, u32), String> {
-            let _open = r.byte("shift state")?;
-            let shift = r.uint(2, "shift number")? as u32;
-            let receipt = r.uint(2, "receipt number")? as u32;
-            Ok((shift, receipt))
-        };
-        parse(&mut r).map_err(|e| bad_answer(NAME, e))
+        let answer = self
+            .run(&ShiftParams {
+                password: self.sysadmin(),
+            })
+            .await?;
+        Ok((
+            u32::from(answer.shift_number),
+            u32::from(answer.receipt_number),
+        ))
     }
 
     /// 0x11 full status: clock, shift number, through number, mode (§6.2).
     pub(crate) async fn clock(&mut self) -> Result<Clock, RegisterError> {
-        const NAME: &str = "11 full status";
-        let msg = self.with_password(&[0x11], self.options.operator_password);
-        let data = self.query(NAME, msg).await?;
-        let mut r = Reader::new(&data, NAME);
-        let parse = |r: &mut Reader<'_>| -> Result<Clock, String> {
-            let _ = r.bytes(9, "operator, firmware, hall number")?;
-            let through_number = r.uint(2, "through number")? as u32;
-            let _flags = r.uint(2, "flags")?;
-            let mode = r.byte("mode")?;
-            let _ = r.bytes(9, "submode, port, legacy fields")?;
-            let d = r.bytes(3, "date")?;
-            let t = r.bytes(3, "time")?;
-            let _ = r.bytes(5, "legacy flags, serial")?;
-            let last_closed = r.uint(2, "last closed shift")? as u32;
-            let now =
-                NaiveDate::from_ymd_opt(2000 + i32::from(d[2]), u32::from(d[1]), u32::from(d[0]))
-                    .and_then(|day| {
-                        day.and_hms_opt(u32::from(t[0]), u32::from(t[1]), u32::from(t[2]))
-                    })
-                    .ok_or_else(|| format!("impossible date {d:02X?} {t:02X?}"))?;
-            // §6.2 gives the last *closed* shift; with a shift open (modes 2, 3, 8) the current
-            // one is the next.
-            let open = matches!(mode & 0x0F, 2 | 3 | 8);
-            Ok(Clock {
-                now,
-                shift_number: last_closed + u32::from(open),
-                through_number,
-                mode,
+        let full = self
+            .run(&FullStatus {
+                password: self.operator(),
             })
-        };
-        parse(&mut r).map_err(|e| bad_answer(NAME, e))
+            .await?;
+        let now = naive(full.date_time).ok_or_else(|| {
+            bad_answer(
+                "11 full status",
+                format!("impossible date {:?}", full.date_time),
+            )
+        })?;
+        let mode = full.mode.to_byte();
+        // §6.2 gives the last *closed* shift; with a shift open (modes 2, 3, 8) the current
+        // one is the next.
+        let open = matches!(mode & 0x0F, 2 | 3 | 8);
+        Ok(Clock {
+            now,
+            shift_number: u32::from(full.last_closed_shift) + u32::from(open),
+            through_number: u32::from(full.document_number),
+            mode,
+        })
     }
 
     /// 0x1B operation register `number` (2 bytes).
     pub(crate) async fn operation_register(&mut self, number: u8) -> Result<u32, RegisterError> {
-        const NAME: &str = "1B operation register";
-        let mut msg = self.with_password(&[0x1B], self.options.operator_password);
-        msg.push(number);
-        let data = self.query(NAME, msg).await?;
-        let mut r = Reader::new(&data, NAME);
-        let _operator = r.byte("operator").map_err(|e| bad_answer(NAME, e))?;
-        r.uint(2, "value")
-            .map(|v| v as u32)
-            .map_err(|e| bad_answer(NAME, e))
+        let read = OperationRegister {
+            password: self.operator(),
+            number,
+        };
+        Ok(self.run(&read).await?.value as u32)
     }
 
     /// 0x1A money register `number` (6 bytes, kopecks).
     pub(crate) async fn money_register(&mut self, number: u8) -> Result<u64, RegisterError> {
-        const NAME: &str = "1A money register";
-        let mut msg = self.with_password(&[0x1A], self.options.operator_password);
-        msg.push(number);
-        let data = self.query(NAME, msg).await?;
-        let mut r = Reader::new(&data, NAME);
-        let _operator = r.byte("operator").map_err(|e| bad_answer(NAME, e))?;
-        r.uint(6, "value").map_err(|e| bad_answer(NAME, e))
+        let read = MoneyRegister {
+            password: self.operator(),
+            number,
+        };
+        Ok(self.run(&read).await?.value)
     }
 }
