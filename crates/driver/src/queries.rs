@@ -6,9 +6,9 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use shtrih_proto::command::{
-    CancelReceipt, Command, ContinuePrinting, DocumentDetails, FindDocument,
-    FnStatus as FnStatusQuery, FullStatus, MoneyRegister, OperationRegister, ShiftParams,
-    ShortStatus,
+    CancelReceipt, Command, ConfirmDate, ContinuePrinting, Date, DocumentDetails, FindDocument,
+    FnStatus as FnStatusQuery, FullStatus, MoneyRegister, OperationRegister, SetDate, SetTime,
+    ShiftParams, ShortStatus, Time,
 };
 
 use crate::error::RegisterError;
@@ -139,6 +139,32 @@ impl Register {
         })
         .await?;
         Ok(())
+    }
+
+    /// Sets the register's clock (0x22 date, 0x23 confirmation, 0x21 time; §7.2). Only with
+    /// the shift closed (mode 4): the FN refuses documents whose time jumps (FN 0x07, 0x17).
+    pub async fn set_clock(&mut self, at: NaiveDateTime) -> Result<(), RegisterError> {
+        use chrono::{Datelike, Timelike};
+        let date = Date {
+            year: u16::try_from(at.year()).unwrap_or(2000),
+            month: at.month() as u8,
+            day: at.day() as u8,
+        };
+        let password = self.sysadmin();
+        self.run(&SetDate { password, date }).await?;
+        self.run(&ConfirmDate { password, date }).await?;
+        let time = Time {
+            hour: at.hour() as u8,
+            minute: at.minute() as u8,
+            second: at.second() as u8,
+        };
+        self.run(&SetTime { password, time }).await?;
+        Ok(())
+    }
+
+    /// The register's clock (0x11).
+    pub async fn clock_now(&mut self) -> Result<NaiveDateTime, RegisterError> {
+        Ok(self.clock().await?.now)
     }
 
     /// FF0A: the FN archive's document `fd`.

@@ -223,3 +223,43 @@ async fn standard_is_detected_on_a_standard_only_register() {
     assert!(!r.is_protocol_v2());
     assert!(r.status().await.is_ok());
 }
+
+#[tokio::test]
+async fn the_clock_is_set_with_the_shift_closed() {
+    let emu = emulator(LinkChoice::Standard);
+    let mut r = connect(&emu, STD).await;
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+        .and_then(|d| d.and_hms_opt(12, 34, 56))
+        .unwrap();
+    r.set_clock(at).await.unwrap();
+    let now = r.clock_now().await.unwrap();
+    assert!((now - at).num_seconds().abs() < 5, "{now} vs {at}");
+    r.open_shift(&cashier()).await.unwrap();
+    assert!(matches!(
+        r.set_clock(at).await,
+        Err(RegisterError::Refused(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_dropped_call_does_not_leave_the_line_mid_exchange() {
+    let emu = emulator(LinkChoice::Standard);
+    let mut r = connect(&emu, STD).await;
+    // Dropped right after the command was handed to the link: the exchange still finishes.
+    for _ in 0..5 {
+        let call = r.status();
+        tokio::pin!(call);
+        let finished = tokio::select! {
+            biased;
+            _ = &mut call => true,
+            () = std::future::ready(()) => false,
+        };
+        assert!(
+            !finished,
+            "the status call was still under way when dropped"
+        );
+    }
+    let shift = r.open_shift(&cashier()).await.unwrap();
+    assert_eq!(shift.shift_number, 1);
+    assert_eq!(r.status().await.unwrap().readiness, Readiness::Ready);
+}
