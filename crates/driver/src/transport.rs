@@ -21,6 +21,9 @@ pub const AUTO_BAUD_ORDER: [u32; 10] = [
     115_200, 4800, 9600, 19_200, 38_400, 57_600, 2400, 230_400, 460_800, 921_600,
 ];
 
+/// ENQs tried at one speed before concluding the device is not there.
+const PROBE_ENQUIRIES: usize = 3;
+
 /// Serial speed: fixed, or found by probing with ENQ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Baud {
@@ -132,17 +135,23 @@ pub(crate) async fn probe_link<S: ByteStream + ?Sized>(
         // A standard-layer device NAKs each byte of the ping (§2.5 IDLE); let them all arrive.
         drain_quiet(stream, Duration::from_millis(30)).await?;
     }
-    write(stream, &[frame::ENQ]).await?;
-    let reply = read_for(stream, wait, |buf| !buf.is_empty()).await?;
-    match reply.first() {
-        Some(&frame::NAK) => Ok(Some(LinkKind::Standard)),
-        Some(&frame::ACK) => {
-            // It holds an answer from before; the link layer's first ENQ will drain it (§9.1).
-            drain_quiet(stream, Duration::from_millis(30)).await?;
-            Ok(Some(LinkKind::Standard))
+    // A device still waiting for the previous host's ACK takes the first ENQ as "not
+    // acknowledged" and answers nothing (§2.5 WAIT_ACK → HOLD); the next ENQ gets its reply.
+    for _ in 0..PROBE_ENQUIRIES {
+        write(stream, &[frame::ENQ]).await?;
+        let reply = read_for(stream, wait, |buf| !buf.is_empty()).await?;
+        match reply.first() {
+            Some(&frame::NAK) => return Ok(Some(LinkKind::Standard)),
+            Some(&frame::ACK) => {
+                // It holds an answer from before; the link layer's first ENQ drains it (§9.1).
+                drain_quiet(stream, Duration::from_millis(30)).await?;
+                return Ok(Some(LinkKind::Standard));
+            }
+            // Silence, or noise: let the line settle and ask again.
+            _ => drain_quiet(stream, Duration::from_millis(10)).await?,
         }
-        _ => Ok(None),
     }
+    Ok(None)
 }
 
 /// Finds the serial speed: at each speed of [`AUTO_BAUD_ORDER`], the device must answer the

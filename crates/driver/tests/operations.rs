@@ -263,3 +263,26 @@ async fn a_dropped_call_does_not_leave_the_line_mid_exchange() {
     assert_eq!(shift.shift_number, 1);
     assert_eq!(r.status().await.unwrap().readiness, Readiness::Ready);
 }
+
+#[tokio::test]
+async fn connect_drains_an_answer_left_by_a_previous_session() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let emu = emulator(LinkChoice::Standard);
+    // A previous host: ENQ, a short status frame, then it reads the answer and never ACKs.
+    let mut old = emu.in_memory();
+    old.write_all(&[shtrih_proto::frame::ENQ]).await.unwrap();
+    let mut byte = [0u8; 1];
+    old.read_exact(&mut byte).await.unwrap();
+    assert_eq!(byte[0], shtrih_proto::frame::NAK);
+    let frame = shtrih_proto::frame::encode(&[0x10, 30, 0, 0, 0]).unwrap();
+    old.write_all(&frame).await.unwrap();
+    let mut reply = [0u8; 20];
+    old.read_exact(&mut reply).await.unwrap(); // ACK + the 19-byte answer frame
+    assert_eq!(reply[0], shtrih_proto::frame::ACK);
+    drop(old);
+
+    let mut r = connect(&emu, STD).await;
+    let shift = r.open_shift(&cashier()).await.unwrap();
+    assert_eq!(shift.fd_number, 2);
+    assert_eq!(r.status().await.unwrap().readiness, Readiness::Ready);
+}
