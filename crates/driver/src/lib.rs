@@ -3,6 +3,13 @@
 //! [`Register`], the API the rest of the product uses: status, shift, receipts, cash, and
 //! [`Register::reconcile`], which settles an operation whose outcome was lost (§10).
 //!
+//! Outcomes are typed ([`RegisterError`]): refused by the register, not executed (the link
+//! proved it), or unknown. A command that makes an FN document or moves money (FF45, 0x50,
+//! 0x51, 0xE0, 0x41) is never reported as "not executed" once its frame reached the device,
+//! even when the link layer counted only refusals: that case is unknown and goes to
+//! `reconcile`. Inside a receipt, the register's subtotal (0x89) is compared with the
+//! receipt's total before FF45, so an item damaged on the line cannot reach the FN.
+//!
 //! What it does not do: it keeps no queue and no durable state (the caller records the
 //! [`Snapshot`] before a non-idempotent command), it never re-sends a command that may have
 //! executed, and it knows nothing of HTTP or JSON.

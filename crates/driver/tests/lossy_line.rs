@@ -82,7 +82,12 @@ async fn fiscalize_once(r: &mut Register, receipt: &Receipt, seen: &mut Seen) ->
             }
             // A frame damaged so that its LRC still matched (§2.2) can be refused: nothing
             // was fiscalized, the receipt was cancelled.
-            Err(RegisterError::Refused(_)) => seen.refused += 1,
+            Err(RegisterError::Refused(d)) => {
+                if std::env::var_os("LOSSY_PROGRESS").is_some() {
+                    eprintln!("refused: {d}");
+                }
+                seen.refused += 1
+            }
         }
     }
     panic!("receipt {} never got through: {seen:?}", receipt.total);
