@@ -114,7 +114,12 @@ pub struct ShiftPolicy {
 
 impl Default for ShiftPolicy {
     fn default() -> Self {
-        ShiftPolicy { open_on_demand: true, close_before_24h: true, close_margin: Duration::from_secs(10 * 60), daily_z_at: None }
+        ShiftPolicy {
+            open_on_demand: true,
+            close_before_24h: true,
+            close_margin: Duration::from_secs(10 * 60),
+            daily_z_at: None,
+        }
     }
 }
 
@@ -140,7 +145,10 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError { path: path.into(), message: message.into() }
+    ConfigError {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 // ---- the file format -------------------------------------------------------------------
@@ -221,9 +229,16 @@ struct RawRegister {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
 enum RawTransport {
-    Serial { path: PathBuf, baud: Option<RawBaud> },
-    Tcp { address: String },
-    Emulator { state_file: Option<PathBuf> },
+    Serial {
+        path: PathBuf,
+        baud: Option<RawBaud>,
+    },
+    Tcp {
+        address: String,
+    },
+    Emulator {
+        state_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -243,21 +258,37 @@ struct RawShift {
 }
 
 /// Baud rates of protocol notes §1.1.
-pub const BAUD_RATES: [u32; 10] = [2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
+pub const BAUD_RATES: [u32; 10] = [
+    2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
+];
 
 impl Config {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
         Config::parse(&text, std::env::var(SECRET_ENV).ok())
     }
 
     /// Parses configuration text; `secret_override` replaces `auth.hs256_secret`.
     pub fn parse(text: &str, secret_override: Option<String>) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| err("", e.to_string().trim_end().to_string()))?;
-        let listen_text = raw.server.listen.unwrap_or_else(|| "127.0.0.1:5897".to_string());
-        let listen: SocketAddr = listen_text.parse().map_err(|_| err("server.listen", format!("expected IP:PORT such as 127.0.0.1:5897, got {listen_text:?}")))?;
-        let body_limit = raw.server.body_limit_kib.unwrap_or(256).saturating_mul(1024);
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| err("", e.to_string().trim_end().to_string()))?;
+        let listen_text = raw
+            .server
+            .listen
+            .unwrap_or_else(|| "127.0.0.1:5897".to_string());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            err(
+                "server.listen",
+                format!("expected IP:PORT such as 127.0.0.1:5897, got {listen_text:?}"),
+            )
+        })?;
+        let body_limit = raw
+            .server
+            .body_limit_kib
+            .unwrap_or(256)
+            .saturating_mul(1024);
         if body_limit == 0 {
             return Err(err("server.body_limit_kib", "must be at least 1"));
         }
@@ -265,10 +296,17 @@ impl Config {
 
         let mut public_keys_pem = Vec::new();
         for (i, file) in raw.auth.public_key_files.iter().enumerate() {
-            let pem = std::fs::read_to_string(file).map_err(|e| err(format!("auth.public_key_files[{i}]"), format!("cannot read {}: {e}", file.display())))?;
+            let pem = std::fs::read_to_string(file).map_err(|e| {
+                err(
+                    format!("auth.public_key_files[{i}]"),
+                    format!("cannot read {}: {e}", file.display()),
+                )
+            })?;
             public_keys_pem.push((file.clone(), pem));
         }
-        let hs256_secret = secret_override.or(raw.auth.hs256_secret).filter(|s| !s.is_empty());
+        let hs256_secret = secret_override
+            .or(raw.auth.hs256_secret)
+            .filter(|s| !s.is_empty());
         if let Some(secret) = &hs256_secret {
             if secret.len() < 32 {
                 return Err(err("auth.hs256_secret", "must be at least 32 characters"));
@@ -279,11 +317,20 @@ impl Config {
         }
 
         let data_dir = raw.storage.data_dir;
-        let retention = Duration::from_secs(raw.storage.retention_days.unwrap_or(30).saturating_mul(86_400));
-        let operation_deadline = Duration::from_secs(raw.operations.deadline_seconds.unwrap_or(600));
+        let retention = Duration::from_secs(
+            raw.storage
+                .retention_days
+                .unwrap_or(30)
+                .saturating_mul(86_400),
+        );
+        let operation_deadline =
+            Duration::from_secs(raw.operations.deadline_seconds.unwrap_or(600));
 
         if raw.registers.is_empty() {
-            return Err(err("registers", "at least one [[registers]] entry is required"));
+            return Err(err(
+                "registers",
+                "at least one [[registers]] entry is required",
+            ));
         }
         let mut registers = Vec::new();
         for (i, r) in raw.registers.into_iter().enumerate() {
@@ -291,47 +338,94 @@ impl Config {
         }
         for (i, r) in registers.iter().enumerate() {
             if registers[..i].iter().any(|o| o.id == r.id) {
-                return Err(err(format!("registers[{i}].id"), format!("{} is used twice", r.id)));
+                return Err(err(
+                    format!("registers[{i}].id"),
+                    format!("{} is used twice", r.id),
+                ));
             }
         }
         let defaults = registers.iter().filter(|r| r.default).count();
         if defaults > 1 {
-            return Err(err("registers", "only one register may have default = true"));
+            return Err(err(
+                "registers",
+                "only one register may have default = true",
+            ));
         }
         if defaults == 0 && registers.len() == 1 {
             if let Some(only) = registers.first_mut() {
                 only.default = true;
             }
         }
-        Ok(Config { listen, body_limit, max_wait, auth: AuthSettings { hs256_secret, public_keys_pem }, data_dir, retention, operation_deadline, registers, log_json: raw.logging.json })
+        Ok(Config {
+            listen,
+            body_limit,
+            max_wait,
+            auth: AuthSettings {
+                hs256_secret,
+                public_keys_pem,
+            },
+            data_dir,
+            retention,
+            operation_deadline,
+            registers,
+            log_json: raw.logging.json,
+        })
     }
 }
 
 /// Lower-cased GUID, or an error naming the key.
 pub fn guid(path: &str, value: &str) -> Result<String, ConfigError> {
-    uuid_like(value).ok_or_else(|| err(path, format!("expected a GUID such as da2bb850-63ef-47e4-8b45-7b5b841eaa9b, got {value:?}")))
+    uuid_like(value).ok_or_else(|| {
+        err(
+            path,
+            format!("expected a GUID such as da2bb850-63ef-47e4-8b45-7b5b841eaa9b, got {value:?}"),
+        )
+    })
 }
 
 fn uuid_like(value: &str) -> Option<String> {
     let v = value.trim().to_ascii_lowercase();
     let groups: Vec<&str> = v.split('-').collect();
     let lens = [8, 4, 4, 4, 12];
-    (groups.len() == 5 && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))).then_some(v)
+    (groups.len() == 5
+        && groups
+            .iter()
+            .zip(lens)
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit())))
+    .then_some(v)
 }
 
 fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSettings, ConfigError> {
     let p = |k: &str| format!("registers[{i}].{k}");
     let id = guid(&p("id"), &r.id)?;
-    let group_id = r.group_id.filter(|s| !s.is_empty()).map(|g| guid(&p("group_id"), &g)).transpose()?;
-    let juridical_person_id = r.juridical_person_id.filter(|s| !s.is_empty()).map(|g| guid(&p("juridical_person_id"), &g)).transpose()?;
+    let group_id = r
+        .group_id
+        .filter(|s| !s.is_empty())
+        .map(|g| guid(&p("group_id"), &g))
+        .transpose()?;
+    let juridical_person_id = r
+        .juridical_person_id
+        .filter(|s| !s.is_empty())
+        .map(|g| guid(&p("juridical_person_id"), &g))
+        .transpose()?;
     let transport = match r.transport {
         RawTransport::Serial { path, baud } => {
             let baud = match baud {
                 None => None,
                 Some(RawBaud::Word(w)) if w == "auto" => None,
-                Some(RawBaud::Word(w)) => return Err(err(p("transport.baud"), format!("expected \"auto\" or one of {BAUD_RATES:?}, got {w:?}"))),
+                Some(RawBaud::Word(w)) => {
+                    return Err(err(
+                        p("transport.baud"),
+                        format!("expected \"auto\" or one of {BAUD_RATES:?}, got {w:?}"),
+                    ))
+                }
                 Some(RawBaud::Number(n)) if BAUD_RATES.contains(&n) => Some(n),
-                Some(RawBaud::Number(n)) => return Err(err(p("transport.baud"), format!("expected \"auto\" or one of {BAUD_RATES:?}, got {n}"))),
+                Some(RawBaud::Number(n)) => {
+                    return Err(err(
+                        p("transport.baud"),
+                        format!("expected \"auto\" or one of {BAUD_RATES:?}, got {n}"),
+                    ))
+                }
             };
             TransportSettings::Serial { path, baud }
         }
@@ -341,12 +435,17 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
             }
             TransportSettings::Tcp { address }
         }
-        RawTransport::Emulator { state_file } => TransportSettings::Emulator { state_file: state_file.unwrap_or_else(|| data_dir.join(format!("emulator-{id}.json"))) },
+        RawTransport::Emulator { state_file } => TransportSettings::Emulator {
+            state_file: state_file.unwrap_or_else(|| data_dir.join(format!("emulator-{id}.json"))),
+        },
     };
     let password = |key: &str, v: Option<u32>, default: u32| -> Result<u32, ConfigError> {
         let v = v.unwrap_or(default);
         if v == 0 || v > 99_999_999 {
-            return Err(err(p(key), format!("expected a register password 1..99999999, got {v}")));
+            return Err(err(
+                p(key),
+                format!("expected a register password 1..99999999, got {v}"),
+            ));
         }
         Ok(v)
     };
@@ -354,7 +453,12 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
     let admin_password = password("admin_password", r.admin_password, 30)?;
     let utc_offset = match r.utc_offset {
         None => local_offset(),
-        Some(s) => parse_offset(&s).ok_or_else(|| err(p("utc_offset"), format!("expected an offset such as \"+03:00\", got {s:?}")))?,
+        Some(s) => parse_offset(&s).ok_or_else(|| {
+            err(
+                p("utc_offset"),
+                format!("expected an offset such as \"+03:00\", got {s:?}"),
+            )
+        })?,
     };
     let taxes = match r.taxes {
         None => TaxGroupMap::default(),
@@ -362,9 +466,17 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
             let mut map = TaxGroupMap::empty();
             for (code, group) in table {
                 let key = p(&format!("taxes.\"{code}\""));
-                let code_num: i64 = code.parse().map_err(|_| err(&key, "expected an API VAT code 1..14 as the key"))?;
-                let rate = VatRate::from_api_code(code_num, &key).map_err(|e| err(&key, e.to_string()))?;
-                let group = TaxGroup::new(group).ok_or_else(|| err(&key, format!("expected a tax group 1..6 (row of table 6), got {group}")))?;
+                let code_num: i64 = code
+                    .parse()
+                    .map_err(|_| err(&key, "expected an API VAT code 1..14 as the key"))?;
+                let rate =
+                    VatRate::from_api_code(code_num, &key).map_err(|e| err(&key, e.to_string()))?;
+                let group = TaxGroup::new(group).ok_or_else(|| {
+                    err(
+                        &key,
+                        format!("expected a tax group 1..6 (row of table 6), got {group}"),
+                    )
+                })?;
                 map.set(rate, group);
             }
             map
@@ -377,18 +489,31 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
     let cashier_inn = r.cashier_inn.filter(|s| !s.is_empty());
     if let Some(inn) = &cashier_inn {
         if inn.len() != 12 || !inn.chars().all(|c| c.is_ascii_digit()) {
-            return Err(err(p("cashier_inn"), format!("expected 12 digits, got {inn:?}")));
+            return Err(err(
+                p("cashier_inn"),
+                format!("expected 12 digits, got {inn:?}"),
+            ));
         }
     }
     let defaults = ShiftPolicy::default();
     let daily_z_at = match r.shift.daily_z_at {
         None => None,
-        Some(s) => Some(NaiveTime::parse_from_str(&s, "%H:%M").map_err(|_| err(p("shift.daily_z_at"), format!("expected HH:MM, got {s:?}")))?),
+        Some(s) => Some(
+            NaiveTime::parse_from_str(&s, "%H:%M")
+                .map_err(|_| err(p("shift.daily_z_at"), format!("expected HH:MM, got {s:?}")))?,
+        ),
     };
     let shift = ShiftPolicy {
         open_on_demand: r.shift.open_on_demand.unwrap_or(defaults.open_on_demand),
-        close_before_24h: r.shift.close_before_24h.unwrap_or(defaults.close_before_24h),
-        close_margin: r.shift.close_margin_minutes.map(|m| Duration::from_secs(m * 60)).unwrap_or(defaults.close_margin),
+        close_before_24h: r
+            .shift
+            .close_before_24h
+            .unwrap_or(defaults.close_before_24h),
+        close_margin: r
+            .shift
+            .close_margin_minutes
+            .map(|m| Duration::from_secs(m * 60))
+            .unwrap_or(defaults.close_margin),
         daily_z_at,
     };
     Ok(RegisterSettings {
@@ -445,7 +570,13 @@ mod tests {
         let r = &c.registers[0];
         assert_eq!(r.id, "da2bb850-63ef-47e4-8b45-7b5b841eaa9b");
         assert!(r.default, "a single register is the default");
-        assert_eq!(r.transport, TransportSettings::Serial { path: "/dev/ttyACM0".into(), baud: None });
+        assert_eq!(
+            r.transport,
+            TransportSettings::Serial {
+                path: "/dev/ttyACM0".into(),
+                baud: None
+            }
+        );
         assert_eq!((r.operator_password, r.admin_password), (1, 30));
         assert_eq!(r.taxes, TaxGroupMap::default());
         assert!(r.shift.open_on_demand && r.shift.close_before_24h);
@@ -457,11 +588,23 @@ mod tests {
         assert_eq!(e.path, "registers[0].transport.baud");
         let e = Config::parse(&minimal("[registers.taxes]\n\"3\" = 9\n"), None).unwrap_err();
         assert_eq!(e.path, "registers[0].taxes.\"3\"");
-        let e = Config::parse(&minimal("[registers.shift]\ndaily_z_at = \"25:99\"\n"), None).unwrap_err();
+        let e = Config::parse(
+            &minimal("[registers.shift]\ndaily_z_at = \"25:99\"\n"),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "registers[0].shift.daily_z_at");
-        let e = Config::parse(&minimal("").replace("DA2BB850-63EF-47E4-8B45-7B5B841EAA9B", "cashbox-1"), None).unwrap_err();
+        let e = Config::parse(
+            &minimal("").replace("DA2BB850-63EF-47E4-8B45-7B5B841EAA9B", "cashbox-1"),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "registers[0].id");
-        let e = Config::parse(&minimal("").replace(&format!("hs256_secret = \"{SECRET}\""), ""), None).unwrap_err();
+        let e = Config::parse(
+            &minimal("").replace(&format!("hs256_secret = \"{SECRET}\""), ""),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "auth");
         let e = Config::parse(&minimal("colour = 1\n"), None).unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
@@ -471,7 +614,10 @@ mod tests {
     fn the_secret_comes_from_the_environment_when_given() {
         let text = minimal("").replace(&format!("hs256_secret = \"{SECRET}\""), "");
         let c = Config::parse(&text, Some("x".repeat(40))).unwrap();
-        assert_eq!(c.auth.hs256_secret.as_deref(), Some("x".repeat(40).as_str()));
+        assert_eq!(
+            c.auth.hs256_secret.as_deref(),
+            Some("x".repeat(40).as_str())
+        );
     }
 
     #[test]

@@ -22,14 +22,17 @@ impl Connector {
     /// For a configured register; `emulator` is the in-process virtual register when the
     /// transport is `emulator`.
     pub fn new(settings: &RegisterSettings, emulator: Option<emulator::Emulator>) -> Connector {
-        let mut options = RegisterOptions::default();
-        options.link = match settings.link_layer {
+        let link = match settings.link_layer {
             LinkLayerSetting::Auto => LinkLayerChoice::Auto,
             LinkLayerSetting::Standard => LinkLayerChoice::Standard,
             LinkLayerSetting::V2 => LinkLayerChoice::V2,
         };
-        options.operator_password = settings.operator_password;
-        options.admin_password = settings.admin_password;
+        let mut options = RegisterOptions {
+            link,
+            operator_password: settings.operator_password,
+            admin_password: settings.admin_password,
+            ..RegisterOptions::default()
+        };
         if matches!(settings.transport, TransportSettings::Tcp { .. }) {
             // §2.4: a TCP link wants a more generous control-byte timeout than a serial one.
             options.link_config.t_ctrl = Duration::from_secs(2);
@@ -45,13 +48,20 @@ impl Connector {
     pub async fn connect(&self) -> Result<Register, RegisterError> {
         let transport = match &self.target {
             Target::Emulator(e) => Transport::Stream(Box::new(e.in_memory())),
-            Target::Device(TransportSettings::Serial { path, baud }) => Transport::Serial { path: path.clone(), baud: match baud {
-                Some(b) => driver::Baud::Fixed(*b),
-                None => driver::Baud::Auto,
-            } },
-            Target::Device(TransportSettings::Tcp { address }) => Transport::Tcp { addr: address.clone() },
+            Target::Device(TransportSettings::Serial { path, baud }) => Transport::Serial {
+                path: path.clone(),
+                baud: match baud {
+                    Some(b) => driver::Baud::Fixed(*b),
+                    None => driver::Baud::Auto,
+                },
+            },
+            Target::Device(TransportSettings::Tcp { address }) => Transport::Tcp {
+                addr: address.clone(),
+            },
             Target::Device(TransportSettings::Emulator { .. }) => {
-                return Err(RegisterError::Link(driver::LinkError::Unavailable("the emulator transport needs an emulator instance".into())));
+                return Err(RegisterError::Link(driver::LinkError::Unavailable(
+                    "the emulator transport needs an emulator instance".into(),
+                )));
             }
         };
         Register::connect(transport, self.options.clone()).await

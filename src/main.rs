@@ -15,7 +15,11 @@ mod shift;
 mod worker;
 
 #[derive(Parser)]
-#[command(name = "fiscal-gateway", version, about = "Smart Cashier API v1.0 in front of a Shtrih-M fiscal register")]
+#[command(
+    name = "fiscal-gateway",
+    version,
+    about = "Smart Cashier API v1.0 in front of a Shtrih-M fiscal register"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,7 +49,10 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("fiscal-gateway: cannot start the async runtime: {e}");
@@ -56,9 +63,16 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Emulator(args) => emulator::cli::run(args).await.map_err(anyhow::Error::from),
-            Command::Config { command: ConfigCommand::Check { file } } => match config::Config::load(&file) {
+            Command::Config {
+                command: ConfigCommand::Check { file },
+            } => match config::Config::load(&file) {
                 Ok(c) => {
-                    println!("{}: ok ({} register(s), listening on {})", file.display(), c.registers.len(), c.listen);
+                    println!(
+                        "{}: ok ({} register(s), listening on {})",
+                        file.display(),
+                        c.registers.len(),
+                        c.listen
+                    );
                     Ok(())
                 }
                 Err(e) => Err(anyhow::anyhow!("{}: {e}", file.display())),

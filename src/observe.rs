@@ -35,7 +35,10 @@ pub mod names {
 pub fn install_recorder() -> Option<PrometheusHandle> {
     let buckets = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0];
     PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Full(names::FISCALIZATION_SECONDS.to_string()), &buckets)
+        .set_buckets_for_metric(
+            Matcher::Full(names::FISCALIZATION_SECONDS.to_string()),
+            &buckets,
+        )
         .ok()?
         .install_recorder()
         .ok()
@@ -54,13 +57,27 @@ pub struct Observed {
 
 /// `GET /metrics` and `GET /`.
 pub fn routes(observed: Observed) -> Router {
-    Router::new().route("/metrics", get(metrics)).route("/", get(status_page)).with_state(observed)
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/", get(status_page))
+        .with_state(observed)
 }
 
 async fn metrics(State(o): State<Observed>) -> Response {
-    let mut out = o.prometheus.as_ref().map(|h| h.render()).unwrap_or_default();
+    let mut out = o
+        .prometheus
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
     render_state_metrics(&o, &mut out);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
 }
 
 fn render_state_metrics(o: &Observed, out: &mut String) {
@@ -68,18 +85,45 @@ fn render_state_metrics(o: &Observed, out: &mut String) {
     if let Ok(depth) = o.store.depth() {
         for (register, states) in depth {
             for (state, n) in states {
-                let _ = writeln!(out, "fiscal_queue_depth{{register=\"{register}\",state=\"{state}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "fiscal_queue_depth{{register=\"{register}\",state=\"{state}\"}} {n}"
+                );
             }
         }
     }
     let now = Utc::now();
     let mut lines = [
-        ("fiscal_register_up", "1 when the register answers and can work.", String::new()),
-        ("fiscal_paper_out", "1 when the register reports no paper.", String::new()),
-        ("fiscal_cover_open", "1 when the register's cover is open.", String::new()),
-        ("fiscal_shift_age_seconds", "Age of the open shift.", String::new()),
-        ("fiscal_fn_days_left", "Days until the FN expires.", String::new()),
-        ("fiscal_ofd_unsent_documents", "Documents not yet sent to the OFD.", String::new()),
+        (
+            "fiscal_register_up",
+            "1 when the register answers and can work.",
+            String::new(),
+        ),
+        (
+            "fiscal_paper_out",
+            "1 when the register reports no paper.",
+            String::new(),
+        ),
+        (
+            "fiscal_cover_open",
+            "1 when the register's cover is open.",
+            String::new(),
+        ),
+        (
+            "fiscal_shift_age_seconds",
+            "Age of the open shift.",
+            String::new(),
+        ),
+        (
+            "fiscal_fn_days_left",
+            "Days until the FN expires.",
+            String::new(),
+        ),
+        (
+            "fiscal_ofd_unsent_documents",
+            "Documents not yet sent to the OFD.",
+            String::new(),
+        ),
     ];
     for h in o.registers.iter() {
         let h = h.lock();
@@ -88,14 +132,34 @@ fn render_state_metrics(o: &Observed, out: &mut String) {
             RegisterState::NotReady { code, .. } => code.as_str(),
             _ => "",
         };
-        let _ = writeln!(lines[0].2, "fiscal_register_up{label} {}", u8::from(h.state == RegisterState::Ready));
-        let _ = writeln!(lines[1].2, "fiscal_paper_out{label} {}", u8::from(code == "NO_PAPER"));
-        let _ = writeln!(lines[2].2, "fiscal_cover_open{label} {}", u8::from(code == "COVER_OPEN"));
+        let _ = writeln!(
+            lines[0].2,
+            "fiscal_register_up{label} {}",
+            u8::from(h.state == RegisterState::Ready)
+        );
+        let _ = writeln!(
+            lines[1].2,
+            "fiscal_paper_out{label} {}",
+            u8::from(code == "NO_PAPER")
+        );
+        let _ = writeln!(
+            lines[2].2,
+            "fiscal_cover_open{label} {}",
+            u8::from(code == "COVER_OPEN")
+        );
         if let Some(opened) = h.shift_opened_at_utc {
-            let _ = writeln!(lines[3].2, "fiscal_shift_age_seconds{label} {}", (now - opened).num_seconds().max(0));
+            let _ = writeln!(
+                lines[3].2,
+                "fiscal_shift_age_seconds{label} {}",
+                (now - opened).num_seconds().max(0)
+            );
         }
         if let Some(expiry) = h.fn_expiry {
-            let _ = writeln!(lines[4].2, "fiscal_fn_days_left{label} {}", (expiry - now.date_naive()).num_days());
+            let _ = writeln!(
+                lines[4].2,
+                "fiscal_fn_days_left{label} {}",
+                (expiry - now.date_naive()).num_days()
+            );
         }
         if let Some(unsent) = h.ofd_unsent {
             let _ = writeln!(lines[5].2, "fiscal_ofd_unsent_documents{label} {unsent}");
@@ -112,7 +176,10 @@ async fn status_page(State(o): State<Observed>) -> Html<String> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn render_page(o: &Observed) -> String {
@@ -126,21 +193,44 @@ fn render_page(o: &Observed) -> String {
             RegisterState::Connecting => ("warn", "Подключение…".to_string()),
             RegisterState::NotReady { message, code } => ("bad", format!("{} ({code})", message)),
             RegisterState::NoLink { message } => ("bad", format!("Нет связи: {message}")),
-            RegisterState::Halted { message } => ("bad", format!("Остановлена, нужен оператор: {message}")),
+            RegisterState::Halted { message } => {
+                ("bad", format!("Остановлена, нужен оператор: {message}"))
+            }
         };
-        let queued: u64 = depth.iter().filter(|(r, _)| r.to_string() == h.id).flat_map(|(_, s)| s.iter()).filter(|(k, _)| matches!(**k, "queued" | "waiting" | "sending" | "reconciling")).map(|(_, n)| *n).sum();
+        let queued: u64 = depth
+            .iter()
+            .filter(|(r, _)| r.to_string() == h.id)
+            .flat_map(|(_, s)| s.iter())
+            .filter(|(k, _)| matches!(**k, "queued" | "waiting" | "sending" | "reconciling"))
+            .map(|(_, n)| *n)
+            .sum();
         let shift = match h.shift_opened_at_utc {
             Some(t) => {
                 let age = (now - t).num_minutes();
-                format!("открыта {} ч {} мин назад (№ {})", age / 60, age % 60, h.shift_number.map(|n| n.to_string()).unwrap_or_else(|| "?".into()))
+                format!(
+                    "открыта {} ч {} мин назад (№ {})",
+                    age / 60,
+                    age % 60,
+                    h.shift_number
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "?".into())
+                )
             }
             None => "закрыта или неизвестна".into(),
         };
         let fn_line = match h.fn_expiry {
-            Some(d) => format!("{} (до {d}, осталось {} дн.)", h.fn_number.as_deref().unwrap_or("?"), (d - now.date_naive()).num_days()),
+            Some(d) => format!(
+                "{} (до {d}, осталось {} дн.)",
+                h.fn_number.as_deref().unwrap_or("?"),
+                (d - now.date_naive()).num_days()
+            ),
             None => h.fn_number.clone().unwrap_or_else(|| "?".into()),
         };
-        let last_error = h.last_error.as_ref().map(|(t, e)| format!("{} — {}", t.format("%Y-%m-%d %H:%M:%S UTC"), e)).unwrap_or_else(|| "—".into());
+        let last_error = h
+            .last_error
+            .as_ref()
+            .map(|(t, e)| format!("{} — {}", t.format("%Y-%m-%d %H:%M:%S UTC"), e))
+            .unwrap_or_else(|| "—".into());
         let _ = write!(
             body,
             r#"<section class="register" data-register="{id}">
@@ -165,7 +255,10 @@ fn render_page(o: &Observed) -> String {
             fn_line = esc(&fn_line),
             rnm = esc(h.rnm.as_deref().unwrap_or("?")),
             shift = esc(&shift),
-            ofd = h.ofd_unsent.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+            ofd = h
+                .ofd_unsent
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "?".into()),
             last_error = esc(&last_error),
         );
         for r in &h.recent {

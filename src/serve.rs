@@ -22,7 +22,12 @@ pub const DEV_CASHBOX_ID: &str = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b";
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// Configuration file (see config/fiscal-gateway.toml).
-    #[arg(long, value_name = "FILE", required_unless_present = "emulator", conflicts_with = "emulator")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "emulator",
+        conflicts_with = "emulator"
+    )]
     pub config: Option<PathBuf>,
     /// Run with one built-in virtual register, no configuration needed; prints a development token.
     #[arg(long)]
@@ -47,17 +52,35 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let (c, s) = emulator_config(args.data_dir.clone(), args.deadline)?;
         (c, Some(s))
     } else {
-        let path = args.config.clone().context("--config FILE or --emulator is required")?;
-        (Config::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?, None)
+        let path = args
+            .config
+            .clone()
+            .context("--config FILE or --emulator is required")?;
+        (
+            Config::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            None,
+        )
     };
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
     init_logging(config.log_json || args.log_json);
 
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
-    let store = queue::Store::open(&config.data_dir.join("operations"), queue::StoreConfig { retention: config.retention, ..Default::default() })
-        .with_context(|| format!("cannot open the operation store in {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let store = queue::Store::open(
+        &config.data_dir.join("operations"),
+        queue::StoreConfig {
+            retention: config.retention,
+            ..Default::default()
+        },
+    )
+    .with_context(|| {
+        format!(
+            "cannot open the operation store in {}",
+            config.data_dir.display()
+        )
+    })?;
     let store = Arc::new(store);
     let _retention = store.spawn_retention(Duration::from_secs(3600));
 
@@ -72,21 +95,38 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let connector = Connector::new(settings, emulator);
         let health = new_health(&settings.id);
         healths.push(health.clone());
-        let worker = Worker::new(settings.clone(), store.clone(), connector, config.operation_deadline, health, shutdown.child_token());
+        let worker = Worker::new(
+            settings.clone(),
+            store.clone(),
+            connector,
+            config.operation_deadline,
+            health,
+            shutdown.child_token(),
+        );
         workers.spawn(worker.run());
     }
 
     let state = gateway_http::AppState {
         store: store.clone(),
         registers: config.registers.iter().map(route).collect(),
-        default_register: config.registers.iter().find(|r| r.default).map(|r| r.id.clone()),
+        default_register: config
+            .registers
+            .iter()
+            .find(|r| r.default)
+            .map(|r| r.id.clone()),
         auth: auth_config(&config.auth)?,
         body_limit: config.body_limit,
         max_wait: config.max_wait,
     };
-    let observed = crate::observe::Observed { registers: Arc::new(healths.clone()), store: store.clone(), prometheus: crate::observe::install_recorder() };
+    let observed = crate::observe::Observed {
+        registers: Arc::new(healths.clone()),
+        store: store.clone(),
+        prometheus: crate::observe::install_recorder(),
+    };
     let router = gateway_http::app(state).merge(crate::observe::routes(observed));
-    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
     tracing::info!(address = %local, registers = config.registers.len(), "fiscal-gateway started");
@@ -103,9 +143,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         signal_token.cancel();
     });
     let server_token = shutdown.clone();
-    axum::serve(listener, router).with_graceful_shutdown(async move { server_token.cancelled().await }).await.context("HTTP server failed")?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { server_token.cancelled().await })
+        .await
+        .context("HTTP server failed")?;
     while workers.join_next().await.is_some() {}
-    store.sync().await.context("final sync of the operation store failed")?;
+    store
+        .sync()
+        .await
+        .context("final sync of the operation store failed")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -126,7 +172,9 @@ fn auth_config(auth: &AuthSettings) -> anyhow::Result<gateway_http::AuthConfig> 
         config = config.with_hs256(secret.as_bytes());
     }
     for (path, pem) in &auth.public_keys_pem {
-        config = config.with_public_key_pem(pem).map_err(|e| anyhow::anyhow!("auth.public_key_files: {}: {e}", path.display()))?;
+        config = config
+            .with_public_key_pem(pem)
+            .map_err(|e| anyhow::anyhow!("auth.public_key_files: {}: {e}", path.display()))?;
     }
     Ok(config)
 }
@@ -135,21 +183,36 @@ fn start_emulator(state_file: &Path) -> anyhow::Result<emulator::Emulator> {
     if let Some(dir) = state_file.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let config = emulator::EmulatorConfig { state_file: Some(state_file.to_path_buf()), ..Default::default() };
-    emulator::Emulator::new(config).with_context(|| format!("cannot start the virtual register with state {}", state_file.display()))
+    let config = emulator::EmulatorConfig {
+        state_file: Some(state_file.to_path_buf()),
+        ..Default::default()
+    };
+    emulator::Emulator::new(config).with_context(|| {
+        format!(
+            "cannot start the virtual register with state {}",
+            state_file.display()
+        )
+    })
 }
 
 /// The configuration of `serve --emulator`: one virtual register, data in the user's data
 /// directory, a development secret created once and kept there.
-fn emulator_config(data_dir: Option<PathBuf>, deadline: Option<u64>) -> anyhow::Result<(Config, String)> {
+fn emulator_config(
+    data_dir: Option<PathBuf>,
+    deadline: Option<u64>,
+) -> anyhow::Result<(Config, String)> {
     let data_dir = data_dir.unwrap_or_else(default_dev_dir);
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let secret_file = data_dir.join("dev-secret");
     let secret = match std::fs::read_to_string(&secret_file) {
         Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
         _ => {
-            let s: String = (0..48).map(|_| char::from(b'a' + rand::random::<u8>() % 26)).collect();
-            std::fs::write(&secret_file, &s).with_context(|| format!("cannot write {}", secret_file.display()))?;
+            let s: String = (0..48)
+                .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
+                .collect();
+            std::fs::write(&secret_file, &s)
+                .with_context(|| format!("cannot write {}", secret_file.display()))?;
             s
         }
     };
@@ -158,7 +221,9 @@ fn emulator_config(data_dir: Option<PathBuf>, deadline: Option<u64>) -> anyhow::
         group_id: None,
         juridical_person_id: None,
         default: true,
-        transport: TransportSettings::Emulator { state_file: data_dir.join("emulator.json") },
+        transport: TransportSettings::Emulator {
+            state_file: data_dir.join("emulator.json"),
+        },
         link_layer: crate::config::LinkLayerSetting::Standard,
         operator_password: 1,
         admin_password: 30,
@@ -172,7 +237,10 @@ fn emulator_config(data_dir: Option<PathBuf>, deadline: Option<u64>) -> anyhow::
         listen: SocketAddr::from(([127, 0, 0, 1], 5897)),
         body_limit: 256 * 1024,
         max_wait: Duration::from_secs(60),
-        auth: AuthSettings { hs256_secret: Some(secret.clone()), public_keys_pem: Vec::new() },
+        auth: AuthSettings {
+            hs256_secret: Some(secret.clone()),
+            public_keys_pem: Vec::new(),
+        },
         data_dir,
         retention: Duration::from_secs(30 * 86_400),
         operation_deadline: Duration::from_secs(deadline.unwrap_or(600)),
@@ -194,7 +262,10 @@ fn default_dev_dir() -> PathBuf {
 
 fn print_dev_help(addr: SocketAddr, secret: &str, data_dir: &Path) {
     let token = gateway_http::dev_token(secret.as_bytes());
-    println!("virtual register: cashboxId {DEV_CASHBOX_ID}, data in {}", data_dir.display());
+    println!(
+        "virtual register: cashboxId {DEV_CASHBOX_ID}, data in {}",
+        data_dir.display()
+    );
     println!("development token: {token}");
     println!("try:");
     println!("  curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\");
@@ -203,9 +274,16 @@ fn print_dev_help(addr: SocketAddr, secret: &str, data_dir: &Path) {
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 fn notify_ready() {

@@ -19,7 +19,10 @@ pub struct ShiftClock {
 impl ShiftClock {
     /// A clock that knows of no open shift.
     pub fn new(policy: ShiftPolicy) -> ShiftClock {
-        ShiftClock { policy, opened_at: None }
+        ShiftClock {
+            policy,
+            opened_at: None,
+        }
     }
 
     /// A shift was opened (or found open, with its opening time) at `at`.
@@ -32,15 +35,12 @@ impl ShiftClock {
         self.opened_at = None;
     }
 
-    /// When the open shift was opened, if known.
-    pub fn opened_at(&self) -> Option<NaiveDateTime> {
-        self.opened_at
-    }
-
     /// Is a Z report due now? Before the 24-hour limit (minus the margin) when configured, and
     /// at the daily time when the shift was opened before it.
     pub fn close_due(&self, now: NaiveDateTime) -> bool {
-        let Some(opened) = self.opened_at else { return false };
+        let Some(opened) = self.opened_at else {
+            return false;
+        };
         let age = (now - opened).to_std().unwrap_or_default();
         if self.policy.close_before_24h && age + self.policy.close_margin >= SHIFT_LIMIT {
             return true;
@@ -62,7 +62,10 @@ mod tests {
     use chrono::{NaiveDate, NaiveTime};
 
     fn t(day: u32, h: u32, m: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 11, day).unwrap().and_hms_opt(h, m, 0).unwrap()
+        NaiveDate::from_ymd_opt(2026, 11, day)
+            .unwrap()
+            .and_hms_opt(h, m, 0)
+            .unwrap()
     }
 
     #[test]
@@ -78,7 +81,11 @@ mod tests {
 
     #[test]
     fn daily_z_at_a_set_time() {
-        let policy = ShiftPolicy { close_before_24h: false, daily_z_at: NaiveTime::from_hms_opt(23, 55, 0), ..ShiftPolicy::default() };
+        let policy = ShiftPolicy {
+            close_before_24h: false,
+            daily_z_at: NaiveTime::from_hms_opt(23, 55, 0),
+            ..ShiftPolicy::default()
+        };
         let mut c = ShiftClock::new(policy);
         c.opened(t(1, 9, 0));
         assert!(!c.close_due(t(1, 23, 54)));
@@ -90,7 +97,10 @@ mod tests {
 
     #[test]
     fn without_auto_z_nothing_is_due() {
-        let policy = ShiftPolicy { close_before_24h: false, ..ShiftPolicy::default() };
+        let policy = ShiftPolicy {
+            close_before_24h: false,
+            ..ShiftPolicy::default()
+        };
         let mut c = ShiftClock::new(policy);
         c.opened(t(1, 9, 0));
         assert!(!c.close_due(t(3, 9, 0)));

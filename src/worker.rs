@@ -57,14 +57,33 @@ pub struct Worker {
 
 impl Worker {
     /// A worker for `settings`, not yet running.
-    pub fn new(settings: RegisterSettings, store: Arc<Store>, connector: Connector, deadline: Duration, health: Health, shutdown: CancellationToken) -> Worker {
+    pub fn new(
+        settings: RegisterSettings,
+        store: Arc<Store>,
+        connector: Connector,
+        deadline: Duration,
+        health: Health,
+        shutdown: CancellationToken,
+    ) -> Worker {
         let register_id = RegisterId::new(settings.id.clone());
         let shift = ShiftClock::new(settings.shift.clone());
-        Worker { settings, register_id, store, connector, deadline, health, shutdown, shift }
+        Worker {
+            settings,
+            register_id,
+            store,
+            connector,
+            deadline,
+            health,
+            shutdown,
+            shift,
+        }
     }
 
     fn cashier(&self) -> Cashier {
-        Cashier { name: self.settings.cashier_name.clone(), inn: self.settings.cashier_inn.clone() }
+        Cashier {
+            name: self.settings.cashier_name.clone(),
+            inn: self.settings.cashier_inn.clone(),
+        }
     }
 
     /// Runs until shutdown.
@@ -80,7 +99,9 @@ impl Worker {
                         Step::Again
                     }
                     Err(message) => {
-                        self.set_state(RegisterState::NoLink { message: message.clone() });
+                        self.set_state(RegisterState::NoLink {
+                            message: message.clone(),
+                        });
                         self.hold_waiting("NO_LINK", "Нет связи с ККТ.", None).await;
                         Step::Backoff
                     }
@@ -191,21 +212,45 @@ impl Worker {
             Err(e) => return Step::Halt(format!("cannot record snapshot: {e}")),
         };
         // Durable before the first non-idempotent command (invariant 2).
-        if let Err(e) = self.store.transition(&op.id, OpState::Sending { snapshot: snapshot_json.clone() }, "sending").await {
+        if let Err(e) = self
+            .store
+            .transition(
+                &op.id,
+                OpState::Sending {
+                    snapshot: snapshot_json.clone(),
+                },
+                "sending",
+            )
+            .await
+        {
             return self.store_trouble(e);
         }
         tracing::info!(operation = %op.id, register = %self.settings.id, "sent to the register");
         let started = std::time::Instant::now();
         let result = match &op.request.body {
-            OperationBody::Receipt(receipt) => r.fiscalize(receipt, &self.settings.taxes, Some(&self.cashier())).await.map(Completion::Receipt),
+            OperationBody::Receipt(receipt) => r
+                .fiscalize(receipt, &self.settings.taxes, Some(&self.cashier()))
+                .await
+                .map(Completion::Receipt),
             OperationBody::Cash(movement) => r.cash(*movement).await.map(Completion::Cash),
         };
-        metrics::histogram!(names::FISCALIZATION_SECONDS, "register" => self.settings.id.clone()).record(started.elapsed().as_secs_f64());
+        metrics::histogram!(names::FISCALIZATION_SECONDS, "register" => self.settings.id.clone())
+            .record(started.elapsed().as_secs_f64());
         match result {
             Ok(completion) => self.complete(&op, completion).await,
             Err(RegisterError::Unknown(unknown)) => {
                 tracing::warn!(operation = %op.id, register = %self.settings.id, detail = %unknown, "outcome unknown; settling from the register's state");
-                if let Err(e) = self.store.transition(&op.id, OpState::Reconciling { snapshot: snapshot_json }, &format!("unknown outcome: {unknown}")).await {
+                if let Err(e) = self
+                    .store
+                    .transition(
+                        &op.id,
+                        OpState::Reconciling {
+                            snapshot: snapshot_json,
+                        },
+                        &format!("unknown outcome: {unknown}"),
+                    )
+                    .await
+                {
                     return self.store_trouble(e);
                 }
                 // Settle on the next round (after a reconnect if the link is gone).
@@ -213,8 +258,23 @@ impl Worker {
             }
             Err(RegisterError::Link(e)) => {
                 // Proven not executed (§2.7): the operation waits for the link.
-                let reason = Reason { code: "NO_LINK".into(), message: "Нет связи с ККТ.".into(), device_error: None };
-                if let Err(e) = self.store.transition(&op.id, OpState::Waiting { reason, since: Utc::now() }, "link failed before the command was accepted").await {
+                let reason = Reason {
+                    code: "NO_LINK".into(),
+                    message: "Нет связи с ККТ.".into(),
+                    device_error: None,
+                };
+                if let Err(e) = self
+                    .store
+                    .transition(
+                        &op.id,
+                        OpState::Waiting {
+                            reason,
+                            since: Utc::now(),
+                        },
+                        "link failed before the command was accepted",
+                    )
+                    .await
+                {
                     return self.store_trouble(e);
                 }
                 Step::Reconnect(e.to_string())
@@ -224,13 +284,24 @@ impl Worker {
                 let code = refusal.code;
                 let info = code.info();
                 metrics::counter!(names::DEVICE_ERRORS, "register" => self.settings.id.clone(), "code" => info.code).increment(1);
-                self.health.lock().error(format!("{}: {} ({:#04x})", refusal.command, info.russian, code.0));
+                self.health.lock().error(format!(
+                    "{}: {} ({:#04x})",
+                    refusal.command, info.russian, code.0
+                ));
                 if refusal.is_transient() {
                     // Paper, cover, shift, busy: nothing was fiscalized; wait and try again.
-                    let reason = Reason { code: info.code.to_string(), message: info.russian.to_string(), device_error: Some(code.0) };
+                    let reason = Reason {
+                        code: info.code.to_string(),
+                        message: info.russian.to_string(),
+                        device_error: Some(code.0),
+                    };
                     self.wait_with(&op, reason).await
                 } else {
-                    let reason = Reason { code: info.code.to_string(), message: info.russian.to_string(), device_error: Some(code.0) };
+                    let reason = Reason {
+                        code: info.code.to_string(),
+                        message: info.russian.to_string(),
+                        device_error: Some(code.0),
+                    };
                     tracing::warn!(operation = %op.id, register = %self.settings.id, error = %info.russian, "register refused the operation");
                     self.fail(&op, reason).await
                 }
@@ -245,16 +316,34 @@ impl Worker {
             _ => return Step::Again,
         };
         if matches!(op.state, OpState::Sending { .. }) {
-            if let Err(e) = self.store.transition(&op.id, OpState::Reconciling { snapshot: snapshot_json.clone() }, "settling after restart").await {
+            if let Err(e) = self
+                .store
+                .transition(
+                    &op.id,
+                    OpState::Reconciling {
+                        snapshot: snapshot_json.clone(),
+                    },
+                    "settling after restart",
+                )
+                .await
+            {
                 return self.store_trouble(e);
             }
         }
         let snapshot = match serde_json::from_value(snapshot_json) {
             Ok(s) => s,
-            Err(e) => return Step::Halt(format!("operation {}: stored snapshot unreadable: {e}", op.id)),
+            Err(e) => {
+                return Step::Halt(format!(
+                    "operation {}: stored snapshot unreadable: {e}",
+                    op.id
+                ))
+            }
         };
         let intent = match &op.request.body {
-            OperationBody::Receipt(receipt) => Intent::Receipt { receipt_type: receipt.receipt_type, total: receipt.total },
+            OperationBody::Receipt(receipt) => Intent::Receipt {
+                receipt_type: receipt.receipt_type,
+                total: receipt.total,
+            },
             OperationBody::Cash(movement) => Intent::Cash(*movement),
         };
         match r.reconcile(&snapshot, &intent).await {
@@ -264,51 +353,96 @@ impl Worker {
             }
             Ok(Verdict::NotDone) => {
                 tracing::info!(operation = %op.id, register = %self.settings.id, "settled: not done; queued again");
-                match self.store.transition(&op.id, OpState::Queued, "settled: not done, queued again").await {
+                match self
+                    .store
+                    .transition(&op.id, OpState::Queued, "settled: not done, queued again")
+                    .await
+                {
                     Ok(_) => Step::Again,
                     Err(e) => self.store_trouble(e),
                 }
             }
-            Ok(Verdict::NeedsOperator(reason)) => Step::Halt(format!("operation {}: {reason}", op.id)),
+            Ok(Verdict::NeedsOperator(reason)) => {
+                Step::Halt(format!("operation {}: {reason}", op.id))
+            }
             // Only asked for receipts and cash movements, which never settle as a shift report.
-            Ok(Verdict::ShiftDone(_)) => Step::Halt(format!("operation {}: the register reported a shift report for a receipt", op.id)),
+            Ok(Verdict::ShiftDone(_)) => Step::Halt(format!(
+                "operation {}: the register reported a shift report for a receipt",
+                op.id
+            )),
             Err(e) => self.driver_trouble(e),
         }
     }
 
     async fn complete(&mut self, op: &Operation, completion: Completion) -> Step {
         let detail = match &completion {
-            Completion::Receipt(f) => format!("FD {} ФПД {}{}", f.fd_number, f.fiscal_sign, if f.not_printed { " (не допечатан)" } else { "" }),
+            Completion::Receipt(f) => format!(
+                "FD {} ФПД {}{}",
+                f.fd_number,
+                f.fiscal_sign,
+                if f.not_printed {
+                    " (не допечатан)"
+                } else {
+                    ""
+                }
+            ),
             Completion::Cash(c) => format!("документ {}", c.document_number),
         };
-        if let Err(e) = self.store.transition(&op.id, OpState::Done { completion }, &detail).await {
+        if let Err(e) = self
+            .store
+            .transition(&op.id, OpState::Done { completion }, &detail)
+            .await
+        {
             return self.store_trouble(e);
         }
         tracing::info!(operation = %op.id, register = %self.settings.id, %detail, "done");
         metrics::counter!(names::OPERATIONS, "register" => self.settings.id.clone(), "kind" => kind_name(&op.request.body), "result" => "done").increment(1);
-        self.health.lock().finished(RecentOperation { id: op.id.to_string(), kind: kind_name(&op.request.body).into(), outcome: "done".into(), detail, at: Utc::now() });
+        self.health.lock().finished(RecentOperation {
+            id: op.id.to_string(),
+            kind: kind_name(&op.request.body).into(),
+            outcome: "done".into(),
+            detail,
+            at: Utc::now(),
+        });
         Step::Again
     }
 
     async fn fail(&mut self, op: &Operation, reason: Reason) -> Step {
         let detail = format!("{} ({})", reason.message, reason.code);
-        if let Err(e) = self.store.transition(&op.id, OpState::Failed { reason }, &detail).await {
+        if let Err(e) = self
+            .store
+            .transition(&op.id, OpState::Failed { reason }, &detail)
+            .await
+        {
             return self.store_trouble(e);
         }
         tracing::warn!(operation = %op.id, register = %self.settings.id, %detail, "failed");
         metrics::counter!(names::OPERATIONS, "register" => self.settings.id.clone(), "kind" => kind_name(&op.request.body), "result" => "failed").increment(1);
-        self.health.lock().finished(RecentOperation { id: op.id.to_string(), kind: kind_name(&op.request.body).into(), outcome: "failed".into(), detail, at: Utc::now() });
+        self.health.lock().finished(RecentOperation {
+            id: op.id.to_string(),
+            kind: kind_name(&op.request.body).into(),
+            outcome: "failed".into(),
+            detail,
+            at: Utc::now(),
+        });
         Step::Again
     }
 
     async fn wait_for(&mut self, op: &Operation, reason: NotReadyReason) -> Step {
-        let reason = Reason { code: reason.code().to_string(), message: reason.russian().to_string(), device_error: None };
+        let reason = Reason {
+            code: reason.code().to_string(),
+            message: reason.russian().to_string(),
+            device_error: None,
+        };
         self.wait_with(op, reason).await
     }
 
     /// Keeps `op` waiting with `reason` (written only when the reason changes) and backs off.
     async fn wait_with(&mut self, op: &Operation, reason: Reason) -> Step {
-        self.set_state(RegisterState::NotReady { code: reason.code.clone(), message: reason.message.clone() });
+        self.set_state(RegisterState::NotReady {
+            code: reason.code.clone(),
+            message: reason.message.clone(),
+        });
         let current = self.store.get(&op.id).ok().flatten().map(|o| o.state);
         let (same, since) = match &current {
             Some(OpState::Waiting { reason: r, since }) => (r.code == reason.code, *since),
@@ -317,7 +451,15 @@ impl Worker {
         if !same {
             tracing::info!(operation = %op.id, register = %self.settings.id, reason = %reason.message, "waiting");
             // The deadline runs from the first wait of this episode, whatever the reason now.
-            if let Err(e) = self.store.transition(&op.id, OpState::Waiting { reason, since }, "register not ready").await {
+            if let Err(e) = self
+                .store
+                .transition(
+                    &op.id,
+                    OpState::Waiting { reason, since },
+                    "register not ready",
+                )
+                .await
+            {
                 return self.store_trouble(e);
             }
         }
@@ -329,8 +471,14 @@ impl Worker {
 
     /// While there is no link, the head operation shows why it waits, and fails after the deadline.
     async fn hold_waiting(&mut self, code: &str, message: &str, device_error: Option<u8>) {
-        let Ok(Some(op)) = self.store.next_for(&self.register_id) else { return };
-        let reason = Reason { code: code.into(), message: message.into(), device_error };
+        let Ok(Some(op)) = self.store.next_for(&self.register_id) else {
+            return;
+        };
+        let reason = Reason {
+            code: code.into(),
+            message: message.into(),
+            device_error,
+        };
         let _ = self.wait_with(&op, reason).await;
     }
 
@@ -339,7 +487,9 @@ impl Worker {
     /// operation starts afresh), not when it was created.
     async fn fail_if_past_deadline(&mut self, op: &Operation) -> Option<Step> {
         let fresh = self.store.get(&op.id).ok().flatten()?;
-        let OpState::Waiting { reason, since } = &fresh.state else { return None };
+        let OpState::Waiting { reason, since } = &fresh.state else {
+            return None;
+        };
         let waited = (Utc::now() - *since).to_std().unwrap_or_default();
         if waited < self.deadline {
             return None;
@@ -349,7 +499,10 @@ impl Worker {
     }
 
     /// Brings the register to "ready for a document"; `Some(reason)` when it cannot be.
-    async fn make_ready(&mut self, r: &mut Register) -> Result<Option<NotReadyReason>, RegisterError> {
+    async fn make_ready(
+        &mut self,
+        r: &mut Register,
+    ) -> Result<Option<NotReadyReason>, RegisterError> {
         for _ in 0..4 {
             let status = r.status().await?;
             let reason = match status.readiness {
@@ -360,7 +513,9 @@ impl Worker {
                 Readiness::NotReady(reason) => reason,
             };
             match reason {
-                NotReadyReason::ShiftClosed if self.settings.shift.open_on_demand => self.open_shift(r).await?,
+                NotReadyReason::ShiftClosed if self.settings.shift.open_on_demand => {
+                    self.open_shift(r).await?
+                }
                 NotReadyReason::ShiftExpired if self.settings.shift.close_before_24h => {
                     self.close_shift(r).await?;
                     if self.settings.shift.open_on_demand {
@@ -441,9 +596,22 @@ impl Worker {
             Readiness::NotReady(_) => return None,
         }
         for op in ops {
-            if let OpState::Done { completion: Completion::Receipt(mut fiscal) } = op.state.clone() {
+            if let OpState::Done {
+                completion: Completion::Receipt(mut fiscal),
+            } = op.state.clone()
+            {
                 fiscal.not_printed = false;
-                if let Err(e) = self.store.transition(&op.id, OpState::Done { completion: Completion::Receipt(fiscal) }, "printing finished").await {
+                if let Err(e) = self
+                    .store
+                    .transition(
+                        &op.id,
+                        OpState::Done {
+                            completion: Completion::Receipt(fiscal),
+                        },
+                        "printing finished",
+                    )
+                    .await
+                {
                     return Some(self.store_trouble(e));
                 }
                 tracing::info!(operation = %op.id, register = %self.settings.id, "receipt printed after paper was loaded");
@@ -457,12 +625,17 @@ impl Worker {
             RegisterError::Link(e) => Step::Reconnect(e.to_string()),
             RegisterError::Unknown(u) => Step::Reconnect(u.to_string()),
             RegisterError::NotReady(reason) => {
-                self.set_state(RegisterState::NotReady { code: reason.code().to_string(), message: reason.russian().to_string() });
+                self.set_state(RegisterState::NotReady {
+                    code: reason.code().to_string(),
+                    message: reason.russian().to_string(),
+                });
                 Step::Backoff
             }
             RegisterError::Refused(refusal) => {
                 let info = refusal.code.info();
-                self.health.lock().error(format!("{}: {}", refusal.command, info.russian));
+                self.health
+                    .lock()
+                    .error(format!("{}: {}", refusal.command, info.russian));
                 Step::Backoff
             }
         }
@@ -482,7 +655,9 @@ impl Worker {
     }
 
     fn register_now(&self) -> NaiveDateTime {
-        Utc::now().with_timezone(&self.settings.utc_offset).naive_local()
+        Utc::now()
+            .with_timezone(&self.settings.utc_offset)
+            .naive_local()
     }
 
     async fn pause(&self, d: Duration) {

@@ -19,7 +19,10 @@ use support::{receipt_with_total, write_config, Gateway, GatewayOptions, Pos, Re
 use tokio::sync::watch;
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// What the clients saw.
@@ -79,7 +82,11 @@ async fn sigkill_at_random_moments_loses_nothing_and_doubles_nothing() {
                             }
                             let mut rx = base_rx.clone();
                             // Wait for the next restart or retry soon (connection refused while down).
-                            let _ = tokio::time::timeout(std::time::Duration::from_millis(50), rx.changed()).await;
+                            let _ = tokio::time::timeout(
+                                std::time::Duration::from_millis(50),
+                                rx.changed(),
+                            )
+                            .await;
                         }
                     }
                 }
@@ -105,13 +112,16 @@ async fn sigkill_at_random_moments_loses_nothing_and_doubles_nothing() {
 
     // Settle: every acknowledged operation must reach status 2 with its own total.
     let pos = Pos::new(&gateway.base);
-    let ledger = ledger.lock();
+    let ledger = std::mem::take(&mut *ledger.lock());
     let mut lost = 0;
     let mut done_ids = BTreeMap::new();
     for (id, total) in &ledger.submitted {
-        let (code, body) = pos.status(id, 0).await;
+        let (code, _) = pos.status(id, 0).await;
         if code == 404 {
-            assert!(!ledger.acknowledged.contains(id), "{id} got a 200 but the gateway does not know it");
+            assert!(
+                !ledger.acknowledged.contains(id),
+                "{id} got a 200 but the gateway does not know it"
+            );
             continue;
         }
         let body = pos.settled(id).await;
@@ -120,7 +130,12 @@ async fn sigkill_at_random_moments_loses_nothing_and_doubles_nothing() {
             eprintln!("{id}: {body}");
             continue;
         }
-        done_ids.insert(body["fiscalParams"]["fiscalDocumentNumber"].as_u64().unwrap(), (*total, id.clone()));
+        done_ids.insert(
+            body["fiscalParams"]["fiscalDocumentNumber"]
+                .as_u64()
+                .unwrap(),
+            (*total, id.clone()),
+        );
     }
 
     let archive = register.archive();
@@ -129,11 +144,18 @@ async fn sigkill_at_random_moments_loses_nothing_and_doubles_nothing() {
         *by_total.entry(d["total"].as_u64().unwrap()).or_default() += 1;
         let fd = d["fd"].as_u64().unwrap();
         if let Some((total, id)) = done_ids.get(&fd) {
-            assert_eq!(d["total"].as_u64().unwrap(), *total, "{id}: FD {fd} carries another total");
+            assert_eq!(
+                d["total"].as_u64().unwrap(),
+                *total,
+                "{id}: FD {fd} carries another total"
+            );
         }
     }
     let duplicates: u32 = by_total.values().map(|n| n.saturating_sub(1)).sum();
-    let orphans = by_total.keys().filter(|t| !ledger.submitted.values().any(|s| s == *t)).count();
+    let orphans = by_total
+        .keys()
+        .filter(|t| !ledger.submitted.values().any(|s| s == *t))
+        .count();
     println!(
         "crash test: {rounds} kills, {} operations submitted, {} acknowledged, {} done, {} FN receipts; lost {lost}, duplicates {duplicates}, orphan documents {orphans}",
         ledger.submitted.len(),
@@ -144,6 +166,13 @@ async fn sigkill_at_random_moments_loses_nothing_and_doubles_nothing() {
     assert_eq!(lost, 0, "acknowledged operations lost");
     assert_eq!(duplicates, 0, "operations fiscalized twice");
     assert_eq!(orphans, 0, "FN documents nobody asked for");
-    assert_eq!(by_total.len(), done_ids.len(), "one FN receipt per done operation");
-    assert!(ledger.acknowledged.len() as u64 >= rounds, "the run did real work");
+    assert_eq!(
+        by_total.len(),
+        done_ids.len(),
+        "one FN receipt per done operation"
+    );
+    assert!(
+        ledger.acknowledged.len() as u64 >= rounds,
+        "the run did real work"
+    );
 }

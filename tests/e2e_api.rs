@@ -23,7 +23,12 @@ fn rig(options: GatewayOptions) -> Rig {
     let config = write_config(dir.path(), &register.tty, &options);
     let gateway = Gateway::start(dir.path(), &config);
     let pos = Pos::new(&gateway.base);
-    Rig { _dir: dir, register, gateway, pos }
+    Rig {
+        _dir: dir,
+        register,
+        gateway,
+        pos,
+    }
 }
 
 fn receipt_docs(archive: &[Value]) -> Vec<&Value> {
@@ -47,7 +52,10 @@ async fn seed_example_reaches_status_2_with_the_fn_archive_fiscal_data() {
     assert_eq!(receipts.len(), 1, "one receipt in the FN: {archive:?}");
     let doc = receipts[0];
     assert_eq!(fp["fiscalDocumentNumber"], doc["fd"]);
-    assert_eq!(fp["fiscalDocumentSign"], format!("{:010}", doc["fiscal_sign"].as_u64().unwrap()));
+    assert_eq!(
+        fp["fiscalDocumentSign"],
+        format!("{:010}", doc["fiscal_sign"].as_u64().unwrap())
+    );
     assert_eq!(fp["shiftNumber"], doc["shift_number"]);
     assert_eq!(fp["fiscalReceiptNumber"], doc["receipt_number_in_shift"]);
     assert_eq!(doc["total"], 27000);
@@ -57,26 +65,48 @@ async fn seed_example_reaches_status_2_with_the_fn_archive_fiscal_data() {
     // The shift was opened on demand: an FD of type 2 precedes the receipt.
     assert!(archive.iter().any(|d| d["doc_type"] == 2));
     // The paper tape shows what the customer got.
-    let tape = std::fs::read_to_string(format!("{}.tape.txt", rig.register.state.display())).unwrap_or_default();
+    let tape = std::fs::read_to_string(format!("{}.tape.txt", rig.register.state.display()))
+        .unwrap_or_default();
     assert!(tape.contains("Молоко коровье"), "tape: {tape}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deposit_and_withdraw_cash() {
     let rig = rig(GatewayOptions::default());
-    let (code, body) = rig.pos.post("depositCash", &json!({"cashboxId": CASHBOX, "amount": 500, "operationId": "in-1"})).await;
+    let (code, body) = rig
+        .pos
+        .post(
+            "depositCash",
+            &json!({"cashboxId": CASHBOX, "amount": 500, "operationId": "in-1"}),
+        )
+        .await;
     assert_eq!(code, 200, "{body}");
     let done = rig.pos.settled("in-1").await;
     assert_eq!(done["status"], 2, "{done}");
-    assert!(done["cashParams"]["documentNumber"].as_u64().unwrap() > 0, "{done}");
+    assert!(
+        done["cashParams"]["documentNumber"].as_u64().unwrap() > 0,
+        "{done}"
+    );
 
-    let (code, body) = rig.pos.post("withdrawCash", &json!({"cashboxId": CASHBOX, "amount": 200.5, "operationId": "out-1"})).await;
+    let (code, body) = rig
+        .pos
+        .post(
+            "withdrawCash",
+            &json!({"cashboxId": CASHBOX, "amount": 200.5, "operationId": "out-1"}),
+        )
+        .await;
     assert_eq!(code, 200, "{body}");
     let done = rig.pos.settled("out-1").await;
     assert_eq!(done["status"], 2, "{done}");
 
     // More than the drawer holds: the register refuses, the operation fails with the reason.
-    let (code, _) = rig.pos.post("withdrawCash", &json!({"cashboxId": CASHBOX, "amount": 100000, "operationId": "out-2"})).await;
+    let (code, _) = rig
+        .pos
+        .post(
+            "withdrawCash",
+            &json!({"cashboxId": CASHBOX, "amount": 100000, "operationId": "out-2"}),
+        )
+        .await;
     assert_eq!(code, 200);
     let failed = rig.pos.settled("out-2").await;
     assert_eq!(failed["status"], 3, "{failed}");
@@ -101,8 +131,15 @@ async fn replay_is_idempotent_and_a_changed_payload_is_422() {
     changed["buyerEmail"] = json!("someone-else@example.com");
     let (code, err) = rig.pos.post("formReceipt", &changed).await;
     assert_eq!(code, 422, "{err}");
-    assert!(err["errorMessage"].as_str().unwrap().contains("replay-1"), "{err}");
-    assert_eq!(receipt_docs(&rig.register.archive()).len(), 1, "no second document");
+    assert!(
+        err["errorMessage"].as_str().unwrap().contains("replay-1"),
+        "{err}"
+    );
+    assert_eq!(
+        receipt_docs(&rig.register.archive()).len(),
+        1,
+        "no second document"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -111,35 +148,69 @@ async fn auth_validation_and_routing_errors() {
     let url = format!("http://{}/v1.0/operations/formReceipt", rig.gateway.base);
     let http = &rig.pos.http;
     // 401: no token, a token signed with another secret.
-    let r = http.post(&url).json(&seed_receipt("a-1")).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .json(&seed_receipt("a-1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    let bad = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &json!({"sub": "x", "exp": chrono::Utc::now().timestamp() + 60}), &jsonwebtoken::EncodingKey::from_secret(b"another-secret-another-secret-another")).unwrap();
-    let r = http.post(&url).bearer_auth(bad).json(&seed_receipt("a-1")).send().await.unwrap();
+    let bad = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": "x", "exp": chrono::Utc::now().timestamp() + 60}),
+        &jsonwebtoken::EncodingKey::from_secret(b"another-secret-another-secret-another"),
+    )
+    .unwrap();
+    let r = http
+        .post(&url)
+        .bearer_auth(bad)
+        .json(&seed_receipt("a-1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     let body: Value = r.json().await.unwrap();
     assert!(body["errorMessage"].is_string(), "{body}");
     // 403: a token limited to another cashbox.
     let narrow = token(json!({"cashboxes": ["c0264f46-4bfd-4953-bfbe-2e3cd1e0a4ad"]}));
-    let r = http.post(&url).bearer_auth(narrow).json(&seed_receipt("a-1")).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .bearer_auth(narrow)
+        .json(&seed_receipt("a-1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // 400: totals that do not add up name the field.
     let mut wrong = seed_receipt("a-2");
     wrong["totalSum"] = json!(280);
     let (code, body) = rig.pos.post("formReceipt", &wrong).await;
     assert_eq!(code, 400, "{body}");
-    assert!(body["errorMessage"].as_str().unwrap().contains("totalSum"), "{body}");
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("totalSum"),
+        "{body}"
+    );
     // 400: ЕНВД was abolished.
     let mut envd = seed_receipt("a-3");
     envd["taxationSystem"] = json!(4);
     let (code, body) = rig.pos.post("formReceipt", &envd).await;
     assert_eq!(code, 400);
-    assert!(body["errorMessage"].as_str().unwrap().contains("taxationSystem"), "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("taxationSystem"),
+        "{body}"
+    );
     // 400: an unknown cashbox says which.
     let mut unknown = seed_receipt("a-4");
     unknown["cashboxId"] = json!("c0264f46-4bfd-4953-bfbe-2e3cd1e0a4ad");
     let (code, body) = rig.pos.post("formReceipt", &unknown).await;
     assert_eq!(code, 400);
-    assert!(body["errorMessage"].as_str().unwrap().contains("c0264f46"), "{body}");
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("c0264f46"),
+        "{body}"
+    );
     // 404 for an operation nobody submitted; nothing of the above was queued.
     for id in ["a-1", "a-2", "a-3", "a-4"] {
         let (code, _) = rig.pos.status(id, 0).await;
@@ -150,7 +221,10 @@ async fn auth_validation_and_routing_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cover_open_fails_the_operation_with_the_reason_after_the_deadline() {
-    let rig = rig(GatewayOptions { deadline_seconds: 2, ..Default::default() });
+    let rig = rig(GatewayOptions {
+        deadline_seconds: 2,
+        ..Default::default()
+    });
     // A first receipt so the shift is open and the register known to work.
     rig.pos.post("formReceipt", &seed_receipt("c-0")).await;
     assert_eq!(rig.pos.settled("c-0").await["status"], 2);

@@ -22,17 +22,35 @@ struct Rig {
 fn rig(deadline_seconds: u64) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let register = Register::start(dir.path(), &[]);
-    let config = write_config(dir.path(), &register.tty, &GatewayOptions { deadline_seconds, ..Default::default() });
+    let config = write_config(
+        dir.path(),
+        &register.tty,
+        &GatewayOptions {
+            deadline_seconds,
+            ..Default::default()
+        },
+    );
     let gateway = Gateway::start(dir.path(), &config);
     let pos = Pos::new(&gateway.base);
-    Rig { _dir: dir, register, _gateway: gateway, pos }
+    Rig {
+        _dir: dir,
+        register,
+        _gateway: gateway,
+        pos,
+    }
 }
 
 /// Count of FN documents per (type, total): every entry must be 1.
 fn assert_no_duplicates(archive: &[Value]) {
     let mut seen: BTreeMap<(u64, u64, u64), u32> = BTreeMap::new();
     for d in archive.iter().filter(|d| d["doc_type"] == 3) {
-        *seen.entry((3, d["operation"].as_u64().unwrap_or(0), d["total"].as_u64().unwrap())).or_default() += 1;
+        *seen
+            .entry((
+                3,
+                d["operation"].as_u64().unwrap_or(0),
+                d["total"].as_u64().unwrap(),
+            ))
+            .or_default() += 1;
     }
     let dup: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
     assert!(dup.is_empty(), "duplicate FN documents: {dup:?}");
@@ -48,22 +66,34 @@ const POINTS: [&str; 3] = ["before-execution", "after-commit", "mid-answer"];
 async fn power_cut_during_a_receipt_at_each_point() {
     let rig = rig(600);
     // Warm up so the shift is open.
-    rig.pos.post("formReceipt", &receipt_with_total("warm", 100)).await;
+    rig.pos
+        .post("formReceipt", &receipt_with_total("warm", 100))
+        .await;
     assert_eq!(rig.pos.settled("warm").await["status"], 2);
     let mut total = 1000;
     for command in ["8D", "FF46", "FF45"] {
         for point in POINTS {
             total += 1;
             let id = format!("cut-{command}-{point}");
-            rig.register.control(&format!("power-cut {point} {command}"));
-            let (code, body) = rig.pos.post("formReceipt", &receipt_with_total(&id, total)).await;
+            rig.register
+                .control(&format!("power-cut {point} {command}"));
+            let (code, body) = rig
+                .pos
+                .post("formReceipt", &receipt_with_total(&id, total))
+                .await;
             assert_eq!(code, 200, "{body}");
             let done = rig.pos.settled(&id).await;
             assert_eq!(done["status"], 2, "{id}: {done}");
             let archive = rig.register.archive();
-            let matching: Vec<_> = archive.iter().filter(|d| d["doc_type"] == 3 && d["total"] == total).collect();
+            let matching: Vec<_> = archive
+                .iter()
+                .filter(|d| d["doc_type"] == 3 && d["total"] == total)
+                .collect();
             assert_eq!(matching.len(), 1, "{id}: exactly one FN receipt");
-            assert_eq!(done["fiscalParams"]["fiscalDocumentNumber"], matching[0]["fd"], "{id}: the FD is the FN's");
+            assert_eq!(
+                done["fiscalParams"]["fiscalDocumentNumber"], matching[0]["fd"],
+                "{id}: the FD is the FN's"
+            );
         }
     }
     assert_no_duplicates(&rig.register.archive());
@@ -76,26 +106,45 @@ async fn power_cut_during_shift_opening_at_each_point() {
         let rig = rig(600);
         let id = format!("shift-{point}");
         rig.register.control(&format!("power-cut {point} E0"));
-        let (code, _) = rig.pos.post("formReceipt", &receipt_with_total(&id, 2000 + n as u64)).await;
+        let (code, _) = rig
+            .pos
+            .post("formReceipt", &receipt_with_total(&id, 2000 + n as u64))
+            .await;
         assert_eq!(code, 200);
         assert_eq!(rig.pos.settled(&id).await["status"], 2, "{id}");
         let archive = rig.register.archive();
-        assert_eq!(archive.iter().filter(|d| d["doc_type"] == 2).count(), 1, "{id}: one shift opening: {archive:?}");
-        assert_eq!(archive.iter().filter(|d| d["doc_type"] == 3).count(), 1, "{id}: one receipt");
+        assert_eq!(
+            archive.iter().filter(|d| d["doc_type"] == 2).count(),
+            1,
+            "{id}: one shift opening: {archive:?}"
+        );
+        assert_eq!(
+            archive.iter().filter(|d| d["doc_type"] == 3).count(),
+            1,
+            "{id}: one receipt"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn power_cut_during_cash_in_at_each_point() {
     let rig = rig(600);
-    rig.pos.post("formReceipt", &receipt_with_total("warm", 100)).await;
+    rig.pos
+        .post("formReceipt", &receipt_with_total("warm", 100))
+        .await;
     assert_eq!(rig.pos.settled("warm").await["status"], 2);
     let before = cash_in_count(&rig.register);
     for (n, point) in POINTS.iter().enumerate() {
         let id = format!("in-{point}");
         rig.register.control(&format!("power-cut {point} 50"));
         let amount = 100 + n as u64;
-        let (code, _) = rig.pos.post("depositCash", &json!({"cashboxId": CASHBOX, "amount": amount, "operationId": id})).await;
+        let (code, _) = rig
+            .pos
+            .post(
+                "depositCash",
+                &json!({"cashboxId": CASHBOX, "amount": amount, "operationId": id}),
+            )
+            .await;
         assert_eq!(code, 200);
         let done = rig.pos.settled(&id).await;
         assert_eq!(done["status"], 2, "{id}: {done}");
@@ -114,12 +163,17 @@ fn cash_in_count(register: &Register) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn cover_and_paper_before_during_and_after_fiscalization() {
     let rig = rig(600);
-    rig.pos.post("formReceipt", &receipt_with_total("p-0", 100)).await;
+    rig.pos
+        .post("formReceipt", &receipt_with_total("p-0", 100))
+        .await;
     assert_eq!(rig.pos.settled("p-0").await["status"], 2);
 
     // Before: the operation waits with the reason visible, then goes through when fixed.
     rig.register.control("paper out");
-    let (code, first) = rig.pos.post("formReceipt", &receipt_with_total("p-1", 101)).await;
+    let (code, first) = rig
+        .pos
+        .post("formReceipt", &receipt_with_total("p-1", 101))
+        .await;
     assert_eq!(code, 200);
     assert_eq!(first["status"], 1);
     let waiting = wait_for_reason(&rig.pos, "p-1", "NO_PAPER").await;
@@ -129,13 +183,17 @@ async fn cover_and_paper_before_during_and_after_fiscalization() {
 
     // During: paper runs out while the receipt prints, after the FN closed it.
     rig.register.control("paper out-after 3");
-    rig.pos.post("formReceipt", &receipt_with_total("p-2", 102)).await;
+    rig.pos
+        .post("formReceipt", &receipt_with_total("p-2", 102))
+        .await;
     let done = rig.pos.settled("p-2").await;
     assert_eq!(done["status"], 2, "{done}");
     assert_eq!(done["fiscalParams"]["notPrinted"], true, "{done}");
     rig.register.control("paper in");
     // The next operation runs after the worker resumed printing (0xB0).
-    rig.pos.post("formReceipt", &receipt_with_total("p-3", 103)).await;
+    rig.pos
+        .post("formReceipt", &receipt_with_total("p-3", 103))
+        .await;
     assert_eq!(rig.pos.settled("p-3").await["status"], 2);
     let (_, again) = rig.pos.status("p-2", 0).await;
     assert_eq!(again["fiscalParams"]["notPrinted"], false, "{again}");
@@ -148,7 +206,14 @@ async fn cover_and_paper_before_during_and_after_fiscalization() {
 
     let archive = rig.register.archive();
     for total in [100, 101, 102, 103] {
-        assert_eq!(archive.iter().filter(|d| d["doc_type"] == 3 && d["total"] == total).count(), 1, "total {total}");
+        assert_eq!(
+            archive
+                .iter()
+                .filter(|d| d["doc_type"] == 3 && d["total"] == total)
+                .count(),
+            1,
+            "total {total}"
+        );
     }
     assert_no_duplicates(&archive);
 }
@@ -161,7 +226,10 @@ async fn wait_for_reason(pos: &Pos, id: &str, code: &str) -> Value {
             assert_eq!(body["status"], 1, "{body}");
             return body;
         }
-        assert_eq!(body["status"], 1, "{id} left the queue before showing {code}: {body}");
+        assert_eq!(
+            body["status"], 1,
+            "{id} left the queue before showing {code}: {body}"
+        );
         tokio::task::yield_now().await;
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

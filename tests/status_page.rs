@@ -12,7 +12,12 @@ use support::{receipt_with_total, write_config, Gateway, GatewayOptions, Pos, Re
 
 fn chromium() -> String {
     for candidate in ["chromium", "chromium-browser", "google-chrome"] {
-        if Command::new(candidate).arg("--version").output().map(|o| o.status.success()).unwrap_or(false) {
+        if Command::new(candidate)
+            .arg("--version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+        {
             return candidate.to_string();
         }
     }
@@ -26,26 +31,63 @@ async fn status_page_in_headless_chromium_and_metrics() {
     let config = write_config(dir.path(), &register.tty, &GatewayOptions::default());
     let gateway = Gateway::start(dir.path(), &config);
     let pos = Pos::new(&gateway.base);
-    pos.post("formReceipt", &receipt_with_total("page-1", 4321)).await;
+    pos.post("formReceipt", &receipt_with_total("page-1", 4321))
+        .await;
     assert_eq!(pos.settled("page-1").await["status"], 2);
 
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(chromium())
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--dump-dom"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--dump-dom",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("http://{}/", gateway.base))
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(dom.contains(&format!("data-register=\"{CASHBOX}\"")), "{dom}");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dom.contains(&format!("data-register=\"{CASHBOX}\"")),
+        "{dom}"
+    );
     assert!(dom.contains("Готова"), "register state shown: {dom}");
     assert!(dom.contains("page-1"), "recent operation shown: {dom}");
     assert!(dom.contains("9999"), "FN number shown: {dom}");
 
-    let metrics = pos.http.get(format!("http://{}/metrics", gateway.base)).send().await.unwrap().text().await.unwrap();
-    for family in ["fiscal_queue_depth", "fiscal_operations_total", "fiscal_fiscalization_seconds", "fiscal_cover_open", "fiscal_paper_out", "fiscal_fn_days_left", "fiscal_shift_age_seconds"] {
-        assert!(metrics.contains(family), "{family} missing from /metrics:\n{metrics}");
+    let metrics = pos
+        .http
+        .get(format!("http://{}/metrics", gateway.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for family in [
+        "fiscal_queue_depth",
+        "fiscal_operations_total",
+        "fiscal_fiscalization_seconds",
+        "fiscal_cover_open",
+        "fiscal_paper_out",
+        "fiscal_fn_days_left",
+        "fiscal_shift_age_seconds",
+    ] {
+        assert!(
+            metrics.contains(family),
+            "{family} missing from /metrics:\n{metrics}"
+        );
     }
     assert!(metrics.contains("result=\"done\""), "{metrics}");
 }

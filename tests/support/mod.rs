@@ -40,8 +40,17 @@ pub struct Proc {
 
 impl Proc {
     fn spawn(name: &'static str, mut cmd: Command, stderr_log: &Path) -> Proc {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(stderr_log).unwrap();
-        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::from(log)).spawn().unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(stderr_log)
+            .unwrap();
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -52,7 +61,11 @@ impl Proc {
                 }
             }
         });
-        Proc { child, lines: rx, name }
+        Proc {
+            child,
+            lines: rx,
+            name,
+        }
     }
 
     /// Waits for a stdout line starting with `prefix` and returns the rest of it.
@@ -61,7 +74,9 @@ impl Proc {
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) if line.starts_with(prefix) => return line[prefix.len()..].trim().to_string(),
+                Ok(line) if line.starts_with(prefix) => {
+                    return line[prefix.len()..].trim().to_string()
+                }
                 Ok(_) => continue,
                 Err(e) => panic!("{}: no line starting with {prefix:?} ({e})", self.name),
             }
@@ -105,10 +120,23 @@ impl Register {
         let control = dir.join("register.sock");
         let state = dir.join("register-state.json");
         let mut cmd = Command::new(bin());
-        cmd.arg("emulator").arg("--pty").arg("--link").arg(&tty).arg("--state").arg(&state).arg("--control").arg(&control).args(extra);
+        cmd.arg("emulator")
+            .arg("--pty")
+            .arg("--link")
+            .arg(&tty)
+            .arg("--state")
+            .arg(&state)
+            .arg("--control")
+            .arg(&control)
+            .args(extra);
         let proc = Proc::spawn("emulator", cmd, &dir.join("emulator.log"));
         let _ = proc.wait_line("");
-        Register { proc, tty, control, state }
+        Register {
+            proc,
+            tty,
+            control,
+            state,
+        }
     }
 
     /// Sends one control command and returns the reply (everything up to the empty line or EOF).
@@ -125,7 +153,11 @@ impl Register {
 
     /// The FN archive as JSON documents.
     pub fn archive(&self) -> Vec<Value> {
-        self.control("archive").lines().filter(|l| l.trim_start().starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect()
+        self.control("archive")
+            .lines()
+            .filter(|l| l.trim_start().starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
@@ -137,7 +169,10 @@ pub struct GatewayOptions {
 
 impl Default for GatewayOptions {
     fn default() -> Self {
-        GatewayOptions { deadline_seconds: 600, extra_toml: String::new() }
+        GatewayOptions {
+            deadline_seconds: 600,
+            extra_toml: String::new(),
+        }
     }
 }
 
@@ -192,10 +227,18 @@ impl Gateway {
     /// Starts `fiscal-gateway serve --config` and waits until it listens.
     pub fn start(dir: &Path, config: &Path) -> Gateway {
         let mut cmd = Command::new(bin());
-        cmd.arg("serve").arg("--config").arg(config).env("RUST_LOG", "info");
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(config)
+            .env("RUST_LOG", "info");
         let proc = Proc::spawn("gateway", cmd, &dir.join("gateway.log"));
         let addr = proc.wait_line("listening on http://");
-        Gateway { proc, base: addr, config: config.to_path_buf(), dir: dir.to_path_buf() }
+        Gateway {
+            proc,
+            base: addr,
+            config: config.to_path_buf(),
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// Starts it again with the same configuration (after a kill).
@@ -218,7 +261,12 @@ pub fn token(extra: Value) -> String {
             c.insert(k.clone(), v.clone());
         }
     }
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes())).unwrap()
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
 }
 
 /// A POS-like HTTP client.
@@ -231,8 +279,15 @@ pub struct Pos {
 
 impl Pos {
     pub fn new(base: &str) -> Pos {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
-        Pos { http, base: base.to_string(), token: token(json!({})) }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap();
+        Pos {
+            http,
+            base: base.to_string(),
+            token: token(json!({})),
+        }
     }
 
     /// POSTs `body` to `/v1.0/operations/{op}`; returns status and JSON body.
@@ -241,7 +296,13 @@ impl Pos {
     }
 
     pub async fn try_post(&self, op: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
-        let r = self.http.post(format!("http://{}/v1.0/operations/{op}", self.base)).bearer_auth(&self.token).json(body).send().await?;
+        let r = self
+            .http
+            .post(format!("http://{}/v1.0/operations/{op}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await?;
         let status = r.status().as_u16();
         let body = r.json::<Value>().await.unwrap_or(Value::Null);
         Ok((status, body))
@@ -253,7 +314,13 @@ impl Pos {
     }
 
     pub async fn try_status(&self, id: &str, wait: u64) -> Result<(u16, Value), reqwest::Error> {
-        let r = self.http.get(format!("http://{}/v1.0/operations/checkStatus", self.base)).query(&[("operationId", id), ("wait", &wait.to_string())]).bearer_auth(&self.token).send().await?;
+        let r = self
+            .http
+            .get(format!("http://{}/v1.0/operations/checkStatus", self.base))
+            .query(&[("operationId", id), ("wait", &wait.to_string())])
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
         let status = r.status().as_u16();
         let body = r.json::<Value>().await.unwrap_or(Value::Null);
         Ok((status, body))
