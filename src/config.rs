@@ -72,6 +72,10 @@ pub struct RegisterSettings {
     pub cashier_name: String,
     /// Cashier INN (12 digits), optional.
     pub cashier_inn: Option<String>,
+    /// Longest wait for one answer before asking the register with ENQ whether it is still
+    /// working (§2.6 RECOVER); a register that says "busy" gets up to ten such waits, so slow
+    /// reports still finish, while a register that lost power is noticed quickly.
+    pub answer_timeout: Duration,
     /// Shift policy.
     pub shift: ShiftPolicy,
 }
@@ -222,6 +226,7 @@ struct RawRegister {
     taxes: Option<std::collections::BTreeMap<String, u8>>,
     cashier_name: Option<String>,
     cashier_inn: Option<String>,
+    answer_timeout_seconds: Option<u64>,
     #[serde(default)]
     shift: RawShift,
 }
@@ -256,6 +261,9 @@ struct RawShift {
     close_margin_minutes: Option<u64>,
     daily_z_at: Option<String>,
 }
+
+/// Default of `registers[].answer_timeout_seconds`.
+pub const DEFAULT_ANSWER_TIMEOUT_SECONDS: u64 = 5;
 
 /// Baud rates of protocol notes §1.1.
 pub const BAUD_RATES: [u32; 10] = [
@@ -486,6 +494,13 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
     if cashier_name.chars().count() > 64 {
         return Err(err(p("cashier_name"), "at most 64 characters"));
     }
+    let answer_timeout = Duration::from_secs(
+        r.answer_timeout_seconds
+            .unwrap_or(DEFAULT_ANSWER_TIMEOUT_SECONDS),
+    );
+    if answer_timeout.is_zero() {
+        return Err(err(p("answer_timeout_seconds"), "must be at least 1"));
+    }
     let cashier_inn = r.cashier_inn.filter(|s| !s.is_empty());
     if let Some(inn) = &cashier_inn {
         if inn.len() != 12 || !inn.chars().all(|c| c.is_ascii_digit()) {
@@ -529,6 +544,7 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
         taxes,
         cashier_name,
         cashier_inn,
+        answer_timeout,
         shift,
     })
 }

@@ -231,6 +231,7 @@ fn emulator_config(
         taxes: fiscal_model::TaxGroupMap::default(),
         cashier_name: "Кассир".to_string(),
         cashier_inn: None,
+        answer_timeout: Duration::from_secs(crate::config::DEFAULT_ANSWER_TIMEOUT_SECONDS),
         shift: ShiftPolicy::default(),
     };
     let config = Config {

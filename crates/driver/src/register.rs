@@ -178,6 +178,21 @@ impl Register {
         Password(self.options.sysadmin_password)
     }
 
+    /// Runs one read-only command (class [`CommandClass::Read`]) for tools such as `selftest`:
+    /// table reads, FN and OFD queries. Anything that could change the register is refused
+    /// here, so this door cannot produce a document.
+    pub async fn query<C: Command>(&mut self, cmd: &C) -> Result<C::Answer, RegisterError> {
+        if cmd.class() != CommandClass::Read {
+            return Err(RegisterError::NotReady(
+                crate::error::NotReadyReason::Other(format!(
+                    "{} is not a read-only command",
+                    cmd.name()
+                )),
+            ));
+        }
+        self.run(cmd).await
+    }
+
     /// Sends one command and decodes its answer.
     ///
     /// The outcomes follow §2.7: an answer with a non-zero error byte is `Refused`; a link
