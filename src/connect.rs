@@ -31,6 +31,7 @@ impl Connector {
             link,
             operator_password: settings.operator_password,
             admin_password: settings.admin_password,
+            answer_timeout_cap: Some(settings.answer_timeout),
             ..RegisterOptions::default()
         };
         if matches!(settings.transport, TransportSettings::Tcp { .. }) {

@@ -10,6 +10,7 @@ mod config;
 mod connect;
 mod health;
 mod observe;
+mod selftest;
 mod serve;
 mod shift;
 mod worker;
@@ -31,6 +32,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run a virtual Shtrih-M register on a pty or TCP port.
     Emulator(emulator::cli::EmulatorArgs),
+    /// Check a register for a technician: link, FN, shift, paper, cover, clock, OFD, taxes.
+    Selftest(selftest::SelftestArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -62,6 +65,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Selftest(args) => match selftest::run(args).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(anyhow::anyhow!("selftest found problems")),
+                Err(e) => Err(e),
+            },
             Command::Emulator(args) => emulator::cli::run(args).await.map_err(anyhow::Error::from),
             Command::Config {
                 command: ConfigCommand::Check { file },

@@ -116,23 +116,116 @@ pub struct ShiftFacts {
     pub opened_at: Option<NaiveDateTime>,
 }
 
-fn check(id: &'static str, title: &'static str, value: impl Into<String>, verdict: Verdict, advice: &str) -> Check {
-    Check { id, title, value: value.into(), verdict, advice: if verdict == Verdict::Ok { String::new() } else { advice.to_string() } }
+fn check(
+    id: &'static str,
+    title: &'static str,
+    value: impl Into<String>,
+    verdict: Verdict,
+    advice: &str,
+) -> Check {
+    Check {
+        id,
+        title,
+        value: value.into(),
+        verdict,
+        advice: if verdict == Verdict::Ok {
+            String::new()
+        } else {
+            advice.to_string()
+        },
+    }
 }
 
 /// Judges the facts. `today` is the PC's date in the register's zone.
 pub fn evaluate(f: &Facts, taxes: &TaxGroupMap, today: NaiveDate) -> Vec<Check> {
-    let mut out = vec![check("link", "Связь и скорость", f.link.clone(), Verdict::Ok, "")];
-    out.push(check("model", "Модель, прошивка, заводской №", format!("{} / {} / {}", f.model, f.firmware, f.kkt_serial), Verdict::Ok, ""));
+    let mut out = vec![check(
+        "link",
+        "Связь и скорость",
+        f.link.clone(),
+        Verdict::Ok,
+        "",
+    )];
+    out.push(check(
+        "model",
+        "Модель, прошивка, заводской №",
+        format!("{} / {} / {}", f.model, f.firmware, f.kkt_serial),
+        Verdict::Ok,
+        "",
+    ));
     out.push(fn_check(f, today));
     let ffd_ok = matches!(f.ffd_version.as_str(), "1.2" | "1.1" | "1.05");
-    out.push(check("ffd", "Версия ФФД", f.ffd_version.clone(), if f.ffd_version == "1.2" { Verdict::Ok } else if ffd_ok { Verdict::Warn } else { Verdict::Fail }, "Маркированные товары требуют ФФД 1.2: перерегистрируйте ККТ."));
-    let registered = !f.rnm.trim().trim_start_matches('0').is_empty() && !f.inn.trim().trim_start_matches('0').is_empty();
-    out.push(check("registration", "РНМ и ИНН", format!("РНМ {} / ИНН {}", f.rnm, f.inn), if registered { Verdict::Ok } else { Verdict::Fail }, "ККТ не зарегистрирована: зарегистрируйте её в ФНС и запишите РНМ и ИНН."));
+    out.push(check(
+        "ffd",
+        "Версия ФФД",
+        f.ffd_version.clone(),
+        if f.ffd_version == "1.2" {
+            Verdict::Ok
+        } else if ffd_ok {
+            Verdict::Warn
+        } else {
+            Verdict::Fail
+        },
+        "Маркированные товары требуют ФФД 1.2: перерегистрируйте ККТ.",
+    ));
+    let registered = !f.rnm.trim().trim_start_matches('0').is_empty()
+        && !f.inn.trim().trim_start_matches('0').is_empty();
+    out.push(check(
+        "registration",
+        "РНМ и ИНН",
+        format!("РНМ {} / ИНН {}", f.rnm, f.inn),
+        if registered {
+            Verdict::Ok
+        } else {
+            Verdict::Fail
+        },
+        "ККТ не зарегистрирована: зарегистрируйте её в ФНС и запишите РНМ и ИНН.",
+    ));
     out.push(shift_check(&f.shift, f.pc_clock));
-    out.push(check("paper", "Бумага", if f.paper_present { "есть" } else { "нет" }, if f.paper_present { Verdict::Ok } else { Verdict::Fail }, "Заправьте чековую ленту."));
-    out.push(check("cover", "Крышка", if f.cover_open { "открыта" } else { "закрыта" }, if f.cover_open { Verdict::Fail } else { Verdict::Ok }, "Закройте крышку принтера."));
-    out.push(check("lever", "Рычаг термоголовки", if f.lever_down { "опущен" } else { "поднят" }, if f.lever_down { Verdict::Ok } else { Verdict::Fail }, "Опустите рычаг термоголовки."));
+    out.push(check(
+        "paper",
+        "Бумага",
+        if f.paper_present {
+            "есть"
+        } else {
+            "нет"
+        },
+        if f.paper_present {
+            Verdict::Ok
+        } else {
+            Verdict::Fail
+        },
+        "Заправьте чековую ленту.",
+    ));
+    out.push(check(
+        "cover",
+        "Крышка",
+        if f.cover_open {
+            "открыта"
+        } else {
+            "закрыта"
+        },
+        if f.cover_open {
+            Verdict::Fail
+        } else {
+            Verdict::Ok
+        },
+        "Закройте крышку принтера.",
+    ));
+    out.push(check(
+        "lever",
+        "Рычаг термоголовки",
+        if f.lever_down {
+            "опущен"
+        } else {
+            "поднят"
+        },
+        if f.lever_down {
+            Verdict::Ok
+        } else {
+            Verdict::Fail
+        },
+        "Опустите рычаг термоголовки.",
+    ));
     out.push(clock_check(f.register_clock, f.pc_clock));
     out.push(ofd_check(f.ofd_unsent, f.ofd_oldest, f.pc_clock));
     out.push(tax_check(&f.tax_table, taxes));
@@ -142,15 +235,33 @@ pub fn evaluate(f: &Facts, taxes: &TaxGroupMap, today: NaiveDate) -> Vec<Check> 
 fn fn_check(f: &Facts, today: NaiveDate) -> Check {
     let days = f.fn_expiry.map(|d| (d - today).num_days());
     let value = match (f.fn_expiry, days) {
-        (Some(d), Some(n)) => format!("{} , {}, до {d} (осталось {n} дн.)", f.fn_number, f.fn_phase),
+        (Some(d), Some(n)) => format!("{}, {}, до {d} (осталось {n} дн.)", f.fn_number, f.fn_phase),
         _ => format!("{}, {}", f.fn_number, f.fn_phase),
     };
     if !f.fn_fiscal_mode {
-        return check("fn", "ФН: номер, фаза, срок", value, Verdict::Fail, "ФН не в фискальном режиме: нужна регистрация или замена ФН.");
+        return check(
+            "fn",
+            "ФН: номер, фаза, срок",
+            value,
+            Verdict::Fail,
+            "ФН не в фискальном режиме: нужна регистрация или замена ФН.",
+        );
     }
     match days {
-        Some(n) if n < 0 => check("fn", "ФН: номер, фаза, срок", value, Verdict::Fail, "Срок ФН истёк: замените ФН и перерегистрируйте ККТ."),
-        Some(n) if n < 30 => check("fn", "ФН: номер, фаза, срок", value, Verdict::Warn, "ФН скоро истечёт: закажите замену."),
+        Some(n) if n < 0 => check(
+            "fn",
+            "ФН: номер, фаза, срок",
+            value,
+            Verdict::Fail,
+            "Срок ФН истёк: замените ФН и перерегистрируйте ККТ.",
+        ),
+        Some(n) if n < 30 => check(
+            "fn",
+            "ФН: номер, фаза, срок",
+            value,
+            Verdict::Warn,
+            "ФН скоро истечёт: закажите замену.",
+        ),
         _ => check("fn", "ФН: номер, фаза, срок", value, Verdict::Ok, ""),
     }
 }
@@ -158,25 +269,63 @@ fn fn_check(f: &Facts, today: NaiveDate) -> Check {
 fn shift_check(s: &ShiftFacts, now: Option<NaiveDateTime>) -> Check {
     let number = s.number.map(|n| format!(" № {n}")).unwrap_or_default();
     if !s.open {
-        return check("shift", "Смена", format!("закрыта{number}"), Verdict::Ok, "");
+        return check(
+            "shift",
+            "Смена",
+            format!("закрыта{number}"),
+            Verdict::Ok,
+            "",
+        );
     }
     if s.expired {
-        return check("shift", "Смена", format!("открыта{number}, превысила 24 часа"), Verdict::Fail, "Снимите Z-отчёт (закройте смену): чеки не пробиваются.");
+        return check(
+            "shift",
+            "Смена",
+            format!("открыта{number}, превысила 24 часа"),
+            Verdict::Fail,
+            "Снимите Z-отчёт (закройте смену): чеки не пробиваются.",
+        );
     }
     match (s.opened_at, now) {
         (Some(at), Some(now)) => {
             let left = chrono::Duration::hours(24) - (now - at);
-            let value = format!("открыта{number}, до 24 ч осталось {} ч {} мин", left.num_hours(), left.num_minutes() % 60);
-            let verdict = if left < chrono::Duration::hours(1) { Verdict::Warn } else { Verdict::Ok };
-            check("shift", "Смена", value, verdict, "Смена скоро превысит 24 часа: закройте её.")
+            let value = format!(
+                "открыта{number}, до 24 ч осталось {} ч {} мин",
+                left.num_hours(),
+                left.num_minutes() % 60
+            );
+            let verdict = if left < chrono::Duration::hours(1) {
+                Verdict::Warn
+            } else {
+                Verdict::Ok
+            };
+            check(
+                "shift",
+                "Смена",
+                value,
+                verdict,
+                "Смена скоро превысит 24 часа: закройте её.",
+            )
         }
-        _ => check("shift", "Смена", format!("открыта{number}"), Verdict::Ok, ""),
+        _ => check(
+            "shift",
+            "Смена",
+            format!("открыта{number}"),
+            Verdict::Ok,
+            "",
+        ),
     }
 }
 
 fn clock_check(register: Option<NaiveDateTime>, pc: Option<NaiveDateTime>) -> Check {
     let (Some(r), Some(p)) = (register, pc) else {
-        return check("clock", "Часы ККТ и ПК", "не прочитаны", Verdict::Warn, "Не удалось сравнить часы.");
+        return check(
+            "clock",
+            "Часы ККТ и ПК",
+            "не прочитаны",
+            Verdict::Warn,
+            "Не удалось сравнить часы.",
+        );
     };
     let diff = (r - p).num_seconds();
     let value = format!("ККТ {r}, ПК {p}, разница {diff:+} с");
@@ -185,20 +334,60 @@ fn clock_check(register: Option<NaiveDateTime>, pc: Option<NaiveDateTime>) -> Ch
         61..=300 => Verdict::Warn,
         _ => Verdict::Fail,
     };
-    check("clock", "Часы ККТ и ПК", value, verdict, "Установите время ККТ по часам ПК (при закрытой смене).")
+    check(
+        "clock",
+        "Часы ККТ и ПК",
+        value,
+        verdict,
+        "Установите время ККТ по часам ПК (при закрытой смене).",
+    )
 }
 
-fn ofd_check(unsent: Option<u32>, oldest: Option<NaiveDateTime>, now: Option<NaiveDateTime>) -> Check {
+fn ofd_check(
+    unsent: Option<u32>,
+    oldest: Option<NaiveDateTime>,
+    now: Option<NaiveDateTime>,
+) -> Check {
     match (unsent, oldest, now) {
-        (Some(0), _, _) => check("ofd", "Документы, не отправленные в ОФД", "0", Verdict::Ok, ""),
+        (Some(0), _, _) => check(
+            "ofd",
+            "Документы, не отправленные в ОФД",
+            "0",
+            Verdict::Ok,
+            "",
+        ),
         (Some(n), Some(o), Some(now)) => {
             let age = (now - o).num_days();
             let value = format!("{n}, самый старый от {} ({age} дн.)", o.date());
-            let verdict = if age >= OFD_BLOCK_DAYS - 5 { Verdict::Fail } else if age >= 3 { Verdict::Warn } else { Verdict::Ok };
-            check("ofd", "Документы, не отправленные в ОФД", value, verdict, "Проверьте интернет и настройки ОФД: через 30 дней ФН заблокируется.")
+            let verdict = if age >= OFD_BLOCK_DAYS - 5 {
+                Verdict::Fail
+            } else if age >= 3 {
+                Verdict::Warn
+            } else {
+                Verdict::Ok
+            };
+            check(
+                "ofd",
+                "Документы, не отправленные в ОФД",
+                value,
+                verdict,
+                "Проверьте интернет и настройки ОФД: через 30 дней ФН заблокируется.",
+            )
         }
-        (Some(n), _, _) => check("ofd", "Документы, не отправленные в ОФД", n.to_string(), Verdict::Warn, "Проверьте связь с ОФД."),
-        (None, _, _) => check("ofd", "Документы, не отправленные в ОФД", "не прочитано", Verdict::Warn, "Не удалось прочитать статус обмена с ОФД."),
+        (Some(n), _, _) => check(
+            "ofd",
+            "Документы, не отправленные в ОФД",
+            n.to_string(),
+            Verdict::Warn,
+            "Проверьте связь с ОФД.",
+        ),
+        (None, _, _) => check(
+            "ofd",
+            "Документы, не отправленные в ОФД",
+            "не прочитано",
+            Verdict::Warn,
+            "Не удалось прочитать статус обмена с ОФД.",
+        ),
     }
 }
 
@@ -210,23 +399,59 @@ fn needed_rate(rate: VatRate) -> Option<u32> {
 
 fn tax_check(table: &[TaxRow], taxes: &TaxGroupMap) -> Check {
     if table.is_empty() {
-        return check("taxes", "Налоговые ставки (таблица 6)", "не прочитана", Verdict::Warn, "Не удалось прочитать таблицу налогов.");
+        return check(
+            "taxes",
+            "Налоговые ставки (таблица 6)",
+            "не прочитана",
+            Verdict::Warn,
+            "Не удалось прочитать таблицу налогов.",
+        );
     }
     let mut wrong = Vec::new();
     for (rate, group) in taxes.iter() {
-        let Some(need) = needed_rate(rate) else { continue };
+        let Some(need) = needed_rate(rate) else {
+            continue;
+        };
         match table.iter().find(|row| row.group == group.number()) {
             Some(row) if row.rate == need => {}
-            Some(row) => wrong.push(format!("группа {} = {}.{:02} % «{}», нужна {} ({})", row.group, row.rate / 100, row.rate % 100, row.name, rate.label(), need / 100)),
-            None => wrong.push(format!("группы {} нет в таблице, нужна {}", group.number(), rate.label())),
+            Some(row) => wrong.push(format!(
+                "группа {} = {}.{:02} % «{}», нужна {} ({})",
+                row.group,
+                row.rate / 100,
+                row.rate % 100,
+                row.name,
+                rate.label(),
+                need / 100
+            )),
+            None => wrong.push(format!(
+                "группы {} нет в таблице, нужна {}",
+                group.number(),
+                rate.label()
+            )),
         }
     }
-    let value = table.iter().map(|r| format!("{}: {}.{:02} %", r.group, r.rate / 100, r.rate % 100)).collect::<Vec<_>>().join(", ");
+    let value = table
+        .iter()
+        .map(|r| format!("{}: {}.{:02} %", r.group, r.rate / 100, r.rate % 100))
+        .collect::<Vec<_>>()
+        .join(", ");
     if wrong.is_empty() {
-        check("taxes", "Налоговые ставки (таблица 6)", value, Verdict::Ok, "")
+        check(
+            "taxes",
+            "Налоговые ставки (таблица 6)",
+            value,
+            Verdict::Ok,
+            "",
+        )
     } else {
         let advice = format!("Таблица налогов не совпадает с настройкой: {}. Исправьте таблицу 6 сервисной утилитой (с 2026 года основная ставка 22 %).", wrong.join("; "));
-        Check { id: "taxes", title: "Налоговые ставки (таблица 6)", value, verdict: Verdict::Fail, advice }
+        Check {
+            id: "taxes",
+            title: "Налоговые ставки (таблица 6)",
+            value,
+            verdict: Verdict::Fail,
+            advice,
+        }
     }
 }
 
@@ -251,13 +476,29 @@ impl Report {
     pub fn render(&self) -> String {
         let mut out = format!("Касса: {}\n", self.target);
         if let Some(e) = &self.error {
-            out.push_str(&format!("  ✗ Связь: {e}\n    → Проверьте кабель, питание ККТ и порт; для USB — права группы dialout.\n"));
+            let advice = if e.contains("exclusive") || e.contains("busy") {
+                "Порт занят другой программой: остановите службу (systemctl stop fiscal-gateway) или драйвер кассы."
+            } else {
+                "Проверьте кабель, питание ККТ и порт; для USB — права группы dialout."
+            };
+            out.push_str(&format!("  ✗ Связь: {e}\n    → {advice}\n"));
             return out;
         }
-        let width = self.checks.iter().map(|c| c.title.chars().count()).max().unwrap_or(0);
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.title.chars().count())
+            .max()
+            .unwrap_or(0);
         for c in &self.checks {
             let pad = width - c.title.chars().count();
-            out.push_str(&format!("  {} {}{}  {}\n", c.verdict.mark(), c.title, " ".repeat(pad), c.value));
+            out.push_str(&format!(
+                "  {} {}{}  {}\n",
+                c.verdict.mark(),
+                c.title,
+                " ".repeat(pad),
+                c.value
+            ));
             if !c.advice.is_empty() {
                 out.push_str(&format!("    → {}\n", c.advice));
             }
@@ -288,7 +529,12 @@ mod tests {
             ffd_version: "1.2".into(),
             rnm: "0000000001012345".into(),
             inn: "7700000000".into(),
-            shift: ShiftFacts { open: true, expired: false, number: Some(3), opened_at: Some(at("2026-11-23 08:00:00")) },
+            shift: ShiftFacts {
+                open: true,
+                expired: false,
+                number: Some(3),
+                opened_at: Some(at("2026-11-23 08:00:00")),
+            },
             paper_present: true,
             cover_open: false,
             lever_down: true,
@@ -297,12 +543,36 @@ mod tests {
             ofd_unsent: Some(0),
             ofd_oldest: None,
             tax_table: vec![
-                TaxRow { group: 1, rate: 2200, name: "НДС 22%".into() },
-                TaxRow { group: 2, rate: 1000, name: "НДС 10%".into() },
-                TaxRow { group: 3, rate: 0, name: "НДС 0%".into() },
-                TaxRow { group: 4, rate: 0, name: "БЕЗ НДС".into() },
-                TaxRow { group: 5, rate: 2200, name: "НДС 22/122".into() },
-                TaxRow { group: 6, rate: 1000, name: "НДС 10/110".into() },
+                TaxRow {
+                    group: 1,
+                    rate: 2200,
+                    name: "НДС 22%".into(),
+                },
+                TaxRow {
+                    group: 2,
+                    rate: 1000,
+                    name: "НДС 10%".into(),
+                },
+                TaxRow {
+                    group: 3,
+                    rate: 0,
+                    name: "НДС 0%".into(),
+                },
+                TaxRow {
+                    group: 4,
+                    rate: 0,
+                    name: "БЕЗ НДС".into(),
+                },
+                TaxRow {
+                    group: 5,
+                    rate: 2200,
+                    name: "НДС 22/122".into(),
+                },
+                TaxRow {
+                    group: 6,
+                    rate: 1000,
+                    name: "НДС 10/110".into(),
+                },
             ],
         }
     }
@@ -312,12 +582,20 @@ mod tests {
     }
 
     fn verdict(f: &Facts, id: &str) -> Verdict {
-        evaluate(f, &TaxGroupMap::default(), today()).into_iter().find(|c| c.id == id).unwrap().verdict
+        evaluate(f, &TaxGroupMap::default(), today())
+            .into_iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .verdict
     }
 
     #[test]
     fn a_healthy_register_passes() {
-        let report = Report { target: "t".into(), checks: evaluate(&healthy(), &TaxGroupMap::default(), today()), error: None };
+        let report = Report {
+            target: "t".into(),
+            checks: evaluate(&healthy(), &TaxGroupMap::default(), today()),
+            error: None,
+        };
         assert!(report.passed(), "{}", report.render());
         assert!(report.render().contains("✓ Бумага"));
     }
@@ -339,7 +617,11 @@ mod tests {
     #[test]
     fn a_register_still_on_20_percent_fails_the_tax_check() {
         let mut f = healthy();
-        f.tax_table[0] = TaxRow { group: 1, rate: 2000, name: "НДС 20%".into() };
+        f.tax_table[0] = TaxRow {
+            group: 1,
+            rate: 2000,
+            name: "НДС 20%".into(),
+        };
         assert_eq!(verdict(&f, "taxes"), Verdict::Fail);
     }
 

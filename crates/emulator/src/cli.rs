@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::signal::unix::{signal, SignalKind};
 
+use crate::device::DeviceConfig;
 use crate::faults::{LineFaults, Noise};
 use crate::handle::{Emulator, EmulatorConfig, EmulatorError};
 use crate::link::{LinkChoice, LinkTiming};
@@ -59,6 +60,13 @@ pub struct EmulatorArgs {
     /// Longest gap between bytes of one frame, in milliseconds (§2.4).
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub t_byte_ms: u64,
+    /// Tax table 6 rates in 1/100 % for groups 1..6, e.g. "2000,1000,0,0,2000,1000" for a
+    /// register not yet switched to the 2026 rates.
+    #[arg(long, value_name = "R1,..,R6", value_delimiter = ',')]
+    pub tax_rates: Vec<u16>,
+    /// The OFD is unreachable and the oldest unsent document is this many days old.
+    #[arg(long, value_name = "DAYS")]
+    pub ofd_unsent_days: Option<i64>,
 }
 
 impl EmulatorArgs {
@@ -81,8 +89,18 @@ impl EmulatorArgs {
                 ff_after_ack: self.ff_after_ack,
             },
             seed: self.seed,
+            device: self.device_config(),
             ..EmulatorConfig::default()
         }
+    }
+
+    fn device_config(&self) -> DeviceConfig {
+        let mut device = DeviceConfig::default();
+        for (row, rate) in device.tax_rates.iter_mut().zip(&self.tax_rates) {
+            row.0 = *rate;
+            row.1 = format!("НДС {}%", rate / 100);
+        }
+        device
     }
 }
 
@@ -146,6 +164,13 @@ pub async fn serve(
         }
         None => None,
     };
+    if let Some(days) = args.ofd_unsent_days {
+        let since = crate::handle::wall_clock() - chrono::Duration::days(days);
+        emulator.with_device_faults(|f| {
+            f.ofd_offline = true;
+            f.ofd_unsent_since = Some(since);
+        });
+    }
     announce(&addresses).map_err(io_error("stdout"))?;
 
     shutdown.await;

@@ -1,0 +1,332 @@
+//! `fiscal-gateway selftest`: what a technician runs at the register. It finds the speed and
+//! the link layer, reads everything that decides whether the register can work for years
+//! unattended, and prints a table of ✓ / ! / ✗ with one line of advice per problem (or a
+//! stable JSON document with `--json`). Exit code 0 only when nothing is ✗.
+//!
+//! It only reads (plus an optional non-fiscal test page): [`driver::Register::query`] refuses
+//! anything that could make a document.
+
+mod report;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveDateTime, Timelike, Utc};
+use driver::{Baud, LinkLayerChoice, Register, RegisterOptions, Transport};
+use fiscal_model::TaxGroupMap;
+use shtrih_proto::command::{DateTime, FindDocument, OfdExchangeStatus, Password, ReadTable};
+use shtrih_proto::status::Flags;
+
+pub use report::{Facts, Report, ShiftFacts, TaxRow};
+
+use crate::config::{Config, TransportSettings};
+
+/// Arguments of `selftest`.
+#[derive(clap::Args, Debug)]
+pub struct SelftestArgs {
+    /// Serial port of the register (e.g. /dev/ttyACM0); without it, every configured register.
+    #[arg(long, value_name = "PATH", conflicts_with = "tcp")]
+    pub port: Option<PathBuf>,
+    /// TCP address of the register (e.g. 192.168.137.111:7778).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub tcp: Option<String>,
+    /// Serial speed, or "auto" to find it.
+    #[arg(long, value_name = "N|auto", default_value = "auto")]
+    pub baud: String,
+    /// Print a non-fiscal test page.
+    #[arg(long)]
+    pub print_test_page: bool,
+    /// Output a JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Configuration whose registers are checked when no --port/--tcp is given.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/fiscal-gateway/fiscal-gateway.toml"
+    )]
+    pub config: PathBuf,
+    /// System administrator password (§4).
+    #[arg(long, default_value_t = 30)]
+    pub password: u32,
+}
+
+/// Runs the selftest; `Ok(true)` when nothing failed.
+pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
+    let mut targets = Vec::new();
+    if let Some(port) = &args.port {
+        let baud = parse_baud(&args.baud)?;
+        targets.push((
+            format!("{} ({})", port.display(), args.baud),
+            Target::Serial(port.clone(), baud),
+            TaxGroupMap::default(),
+        ));
+    } else if let Some(addr) = &args.tcp {
+        targets.push((
+            addr.clone(),
+            Target::Tcp(addr.clone()),
+            TaxGroupMap::default(),
+        ));
+    } else {
+        let config = Config::load(&args.config).map_err(|e| {
+            anyhow::anyhow!("{}: {e} (or give --port / --tcp)", args.config.display())
+        })?;
+        for r in &config.registers {
+            let target = match &r.transport {
+                TransportSettings::Serial { path, baud } => {
+                    Target::Serial(path.clone(), baud.map(Baud::Fixed).unwrap_or(Baud::Auto))
+                }
+                TransportSettings::Tcp { address } => Target::Tcp(address.clone()),
+                TransportSettings::Emulator { .. } => continue,
+            };
+            targets.push((r.id.clone(), target, r.taxes.clone()));
+        }
+    }
+    let mut reports = Vec::new();
+    for (name, target, taxes) in targets {
+        let report = check_one(&name, target, &taxes, &args).await;
+        if !args.json {
+            print!("{}", report.render());
+        }
+        reports.push(report);
+    }
+    let passed = reports.iter().all(Report::passed);
+    if args.json {
+        let doc = serde_json::json!({ "passed": passed, "registers": reports });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        println!(
+            "{}",
+            if passed {
+                "Итог: ✓ всё в порядке"
+            } else {
+                "Итог: ✗ есть проблемы (см. выше)"
+            }
+        );
+    }
+    Ok(passed)
+}
+
+fn parse_baud(text: &str) -> anyhow::Result<Baud> {
+    if text == "auto" {
+        return Ok(Baud::Auto);
+    }
+    let n: u32 = text
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--baud: expected a number or \"auto\", got {text:?}"))?;
+    if !crate::config::BAUD_RATES.contains(&n) {
+        anyhow::bail!(
+            "--baud: {n} is not a Shtrih-M speed ({:?})",
+            crate::config::BAUD_RATES
+        );
+    }
+    Ok(Baud::Fixed(n))
+}
+
+/// Where the register under test is.
+pub enum Target {
+    /// A serial port.
+    Serial(PathBuf, Baud),
+    /// TCP.
+    Tcp(String),
+}
+
+/// Connects, reads, judges.
+pub async fn check_one(
+    name: &str,
+    target: Target,
+    taxes: &TaxGroupMap,
+    args: &SelftestArgs,
+) -> Report {
+    let (transport, link) = match target {
+        Target::Serial(path, baud) => (
+            Transport::Serial {
+                path: path.clone(),
+                baud,
+            },
+            format!("последовательный порт {}", path.display()),
+        ),
+        Target::Tcp(addr) => (Transport::Tcp { addr: addr.clone() }, format!("TCP {addr}")),
+    };
+    let options = RegisterOptions {
+        link: LinkLayerChoice::Auto,
+        sysadmin_password: args.password,
+        admin_password: args.password,
+        answer_timeout_cap: Some(Duration::from_secs(5)),
+        ..RegisterOptions::default()
+    };
+    let spinner = (!args.json && std::io::stderr().is_terminal())
+        .then(|| tokio::spawn(spin(format!("Поиск скорости и протокола ({name})"))));
+    let connected = Register::connect(transport, options).await;
+    if let Some(s) = spinner {
+        s.abort();
+        eprint!("\r\x1b[2K");
+    }
+    let mut register = match connected {
+        Ok(r) => r,
+        Err(e) => {
+            return Report {
+                target: name.to_string(),
+                checks: Vec::new(),
+                error: Some(e.to_string()),
+            }
+        }
+    };
+    let layer = if register.is_protocol_v2() {
+        "протокол 2.0"
+    } else {
+        "стандартный протокол"
+    };
+    match read_facts(&mut register, format!("{link}, {layer}"), args).await {
+        Ok(facts) => {
+            let today = facts
+                .pc_clock
+                .map(|t| t.date())
+                .unwrap_or_else(|| Utc::now().date_naive());
+            Report {
+                target: name.to_string(),
+                checks: report::evaluate(&facts, taxes, today),
+                error: None,
+            }
+        }
+        Err(e) => Report {
+            target: name.to_string(),
+            checks: Vec::new(),
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+async fn spin(label: String) {
+    let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let mut i = 0;
+    loop {
+        eprint!("\r{} {label}…", frames[i % frames.len()]);
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn naive(t: DateTime) -> Option<NaiveDateTime> {
+    NaiveDate::from_ymd_opt(i32::from(t.year), u32::from(t.month), u32::from(t.day))?.and_hms_opt(
+        u32::from(t.hour),
+        u32::from(t.minute),
+        u32::from(t.second),
+    )
+}
+
+/// How many documents back the selftest looks for the shift opening (to tell hours left).
+const SHIFT_SEARCH: u32 = 200;
+
+async fn read_facts(
+    r: &mut Register,
+    link: String,
+    args: &SelftestArgs,
+) -> Result<Facts, driver::RegisterError> {
+    let password = Password(args.password);
+    let id = r.identity().await?;
+    let fn_status = r.fn_status().await?;
+    let status = r.status().await?;
+    let register_clock = r.clock_now().await.ok();
+    let pc_clock = chrono::Local::now().naive_local().with_nanosecond(0);
+    let flags = Flags(status.flags);
+    let mode = status.mode_number();
+    let open = fn_status.shift_open || matches!(mode, 2 | 3);
+    let mut shift = ShiftFacts {
+        open,
+        expired: mode == 3,
+        number: None,
+        opened_at: None,
+    };
+    if open {
+        let mut fd = fn_status.last_fd;
+        let stop = fd.saturating_sub(SHIFT_SEARCH);
+        while fd > stop {
+            if let Ok(doc) = r
+                .query(&FindDocument {
+                    password,
+                    fd_number: fd,
+                })
+                .await
+            {
+                if doc.doc_type == 2 {
+                    shift.opened_at = naive(doc.date_time);
+                    break;
+                }
+            }
+            fd -= 1;
+        }
+    }
+    let (ofd_unsent, ofd_oldest) = match r.query(&OfdExchangeStatus { password }).await {
+        Ok(a) => (
+            Some(u32::from(a.queue_len)),
+            if a.queue_len > 0 {
+                naive(a.first_date_time)
+            } else {
+                None
+            },
+        ),
+        Err(_) => (None, None),
+    };
+    let mut tax_table = Vec::new();
+    for group in 1..=6u16 {
+        let rate = r
+            .query(&ReadTable {
+                password,
+                table: 6,
+                row: group,
+                field: 1,
+            })
+            .await;
+        let name = r
+            .query(&ReadTable {
+                password,
+                table: 6,
+                row: group,
+                field: 2,
+            })
+            .await;
+        if let (Ok(rate), Ok(name)) = (rate, name) {
+            tax_table.push(TaxRow {
+                group: group as u8,
+                rate: rate.as_bin().unwrap_or(0) as u32,
+                name: name.as_text(),
+            });
+        }
+    }
+    if args.print_test_page {
+        r.x_report().await?;
+    }
+    let phase = fn_status.life_phase;
+    let fiscal = phase & 0x02 != 0 && phase & 0x04 == 0;
+    let fn_phase = match phase {
+        p if p & 0x08 != 0 => "архив закрыт".to_string(),
+        p if p & 0x04 != 0 => "постфискальный режим".to_string(),
+        p if p & 0x02 != 0 => "фискальный режим".to_string(),
+        p if p & 0x01 != 0 => "готов к регистрации".to_string(),
+        p => format!("фаза {p:#04x}"),
+    };
+    Ok(Facts {
+        link,
+        model: id.model,
+        firmware: id.firmware,
+        kkt_serial: id.kkt_serial,
+        fn_number: id.fn_number,
+        fn_phase,
+        fn_fiscal_mode: fiscal,
+        fn_expiry: id.fn_expiry,
+        ffd_version: id.ffd_version,
+        rnm: id.rnm,
+        inn: id.inn,
+        shift,
+        paper_present: flags.receipt_paper_present() && !matches!(status.submode, 1..=3),
+        cover_open: flags.cover_open(),
+        lever_down: flags.receipt_lever_down(),
+        register_clock,
+        pc_clock,
+        ofd_unsent,
+        ofd_oldest,
+        tax_table,
+    })
+}

@@ -1,0 +1,128 @@
+//! `fiscal-gateway selftest` against the virtual register on a pty, healthy and with each
+//! fault a technician meets: cover open, no paper, shift over 24 h, documents stuck on the
+//! way to the OFD, a tax table still on 20 %. Exit code 0 only when nothing is ✗.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::Value;
+use support::{bin, receipt_with_total, write_config, Gateway, GatewayOptions, Pos, Register};
+
+/// Runs `selftest --json` on the register's pty; returns the exit code and the checks by id.
+fn selftest(register: &Register) -> (i32, Value) {
+    let out = Command::new(bin())
+        .args(["selftest", "--json", "--baud", "auto", "--port"])
+        .arg(&register.tty)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let mut by_id = serde_json::Map::new();
+    for c in doc["registers"][0]["checks"].as_array().unwrap() {
+        by_id.insert(c["id"].as_str().unwrap().to_string(), c.clone());
+    }
+    assert_eq!(doc["passed"], out.status.success(), "{doc}");
+    (out.status.code().unwrap(), Value::Object(by_id))
+}
+
+fn verdict(checks: &Value, id: &str) -> String {
+    checks[id]["verdict"]
+        .as_str()
+        .unwrap_or("missing")
+        .to_string()
+}
+
+#[test]
+fn a_healthy_register_passes_and_each_fault_fails_with_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(dir.path(), &[]);
+    let (code, checks) = selftest(&register);
+    assert_eq!(code, 0, "{checks}");
+    for id in [
+        "link",
+        "fn",
+        "ffd",
+        "registration",
+        "shift",
+        "paper",
+        "cover",
+        "lever",
+        "clock",
+        "ofd",
+        "taxes",
+    ] {
+        assert_eq!(verdict(&checks, id), "ok", "{id}: {checks}");
+    }
+    assert!(checks["fn"]["value"].as_str().unwrap().contains("9999"));
+
+    register.control("cover open");
+    let (code, checks) = selftest(&register);
+    assert_eq!(code, 1);
+    assert_eq!(verdict(&checks, "cover"), "fail");
+    assert!(!checks["cover"]["advice"].as_str().unwrap().is_empty());
+    register.control("cover close");
+
+    register.control("paper out");
+    let (code, checks) = selftest(&register);
+    assert_eq!(code, 1);
+    assert_eq!(verdict(&checks, "paper"), "fail");
+    register.control("paper in");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_shift_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(dir.path(), &[]);
+    {
+        // Open a shift the way a shop does: through the gateway.
+        let config = write_config(dir.path(), &register.tty, &GatewayOptions::default());
+        let mut gateway = Gateway::start(dir.path(), &config);
+        let pos = Pos::new(&gateway.base);
+        pos.post("formReceipt", &receipt_with_total("s-1", 100))
+            .await;
+        assert_eq!(pos.settled("s-1").await["status"], 2);
+        assert_eq!(
+            gateway.proc.terminate(),
+            Some(0),
+            "clean shutdown on SIGTERM"
+        );
+    }
+    let (code, checks) = selftest(&register);
+    assert_eq!(code, 0, "{checks}");
+    assert!(
+        checks["shift"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("до 24 ч осталось"),
+        "{checks}"
+    );
+    register.control("clock-offset 1500");
+    let (code, checks) = selftest(&register);
+    assert_eq!(code, 1);
+    assert_eq!(verdict(&checks, "shift"), "fail", "{checks}");
+}
+
+#[test]
+fn unsent_documents_and_a_2025_tax_table_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(
+        dir.path(),
+        &[
+            "--ofd-unsent-days",
+            "27",
+            "--tax-rates",
+            "2000,1000,0,0,2000,1000",
+        ],
+    );
+    let (code, checks) = selftest(&register);
+    assert_eq!(code, 1);
+    assert_eq!(verdict(&checks, "taxes"), "fail", "{checks}");
+    assert!(
+        checks["taxes"]["advice"].as_str().unwrap().contains("22"),
+        "{checks}"
+    );
+    assert_eq!(verdict(&checks, "ofd"), "fail", "{checks}");
+}
