@@ -90,7 +90,6 @@ impl EmulatorArgs {
             },
             seed: self.seed,
             device: self.device_config(),
-            ..EmulatorConfig::default()
         }
     }
 
