@@ -296,7 +296,19 @@ async fn read_facts(
         }
     }
     if args.print_test_page {
-        r.x_report().await?;
+        let serial = format!("ЗН ККТ {}", id.kkt_serial);
+        let fn_line = format!("ФН {}", id.fn_number);
+        let when = Utc::now().with_timezone(&crate::config::local_offset());
+        let when = when.format("%d.%m.%Y %H:%M").to_string();
+        r.print_text(&[
+            "ТЕСТОВАЯ СТРАНИЦА",
+            "fiscal-gateway selftest",
+            &serial,
+            &fn_line,
+            &when,
+            "Не является фискальным документом",
+        ])
+        .await?;
     }
     let phase = fn_status.life_phase;
     let fiscal = phase & 0x02 != 0 && phase & 0x04 == 0;

@@ -9,9 +9,11 @@
 use fiscal_model::{
     CashMovement, CashMovementKind, CashResult, FiscalResult, Receipt, TaxGroupMap,
 };
+use shtrih_proto::command::print::PRINT_ON_RECEIPT;
 use shtrih_proto::command::{
-    AttachTlv, BeginShiftClosing, BeginShiftOpening, CashIn, CashOut, CloseReceiptV2, Command,
-    OpenReceipt, OpenShift, OperationKind, OperationV2, ReceiptType, Subtotal, XReport, ZReport,
+    AttachTlv, BeginShiftClosing, BeginShiftOpening, CashIn, CashOut, CloseReceiptV2, Command, Cut,
+    CutKind, OpenReceipt, OpenShift, OperationKind, OperationV2, PrintLine, ReceiptType, Subtotal,
+    XReport, ZReport,
 };
 use shtrih_proto::tlv::Tlv;
 
@@ -325,6 +327,31 @@ impl Register {
         self.wait_printed()
             .await
             .map_err(|e| after_commit(report.name(), e))?;
+        Ok(())
+    }
+
+    /// Prints plain text on the receipt tape (0x17 per line) and cuts (0x25): a non-fiscal
+    /// page, no FD. A line whose answer was lost is not printed again.
+    pub async fn print_text(&mut self, lines: &[&str]) -> Result<(), RegisterError> {
+        let password = self.operator();
+        for (i, line) in lines.iter().enumerate() {
+            let cmd = PrintLine {
+                password,
+                flags: PRINT_ON_RECEIPT,
+                text: (*line).to_owned(),
+            };
+            if let Err(e) = self.run(&cmd).await {
+                return Err(if i == 0 { self.first_step(e).await } else { e });
+            }
+        }
+        let cut = Cut {
+            password,
+            kind: CutKind::Partial,
+        };
+        self.run(&cut).await?;
+        self.wait_printed()
+            .await
+            .map_err(|e| after_commit(cut.name(), e))?;
         Ok(())
     }
 

@@ -1,0 +1,175 @@
+//! What the technician and the shop live with after installation: the test page, `config
+//! check` on the shipped example and on a mistake, the register unplugged and plugged back
+//! while operations wait, and JSON logs that tell each operation's life without secrets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::Value;
+use support::{
+    bin, receipt_with_total, seed_receipt, write_config, Gateway, GatewayOptions, Pos, Register,
+    SECRET,
+};
+
+#[test]
+fn the_test_page_prints_and_makes_no_fiscal_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(dir.path(), &[]);
+    let out = Command::new(bin())
+        .args([
+            "selftest",
+            "--print-test-page",
+            "--baud",
+            "115200",
+            "--port",
+        ])
+        .arg(&register.tty)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{table}");
+    assert!(table.contains('✓'), "{table}");
+    let tape = std::fs::read_to_string(format!("{}.tape.txt", register.state.display())).unwrap();
+    assert!(tape.contains("ТЕСТОВАЯ СТРАНИЦА"), "{tape}");
+    assert!(tape.contains("Не является фискальным документом"), "{tape}");
+    let archive = register.archive();
+    assert_eq!(archive.len(), 1, "only the registration: {archive:?}");
+}
+
+#[test]
+fn config_check_accepts_the_example_and_names_the_key_of_a_mistake() {
+    // The example as a technician installs it: the POS public key at the path it names.
+    let dir = tempfile::tempdir().unwrap();
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/gateway-http/tests/keys/ec-public.pem"
+    );
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/fiscal-gateway.toml"
+    ))
+    .unwrap()
+    .replace("/etc/fiscal-gateway/pos-public-key.pem", key);
+    assert!(
+        text.contains(key),
+        "the example names a POS public key file"
+    );
+    let example = dir.path().join("fiscal-gateway.toml");
+    std::fs::write(&example, &text).unwrap();
+    let out = Command::new(bin())
+        .args(["config", "check"])
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let text = text.replacen("baud = ", "baud = 12345 #", 1);
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, text).unwrap();
+    let out = Command::new(bin())
+        .args(["config", "check"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("registers[0].transport.baud"), "{stderr}");
+    assert!(stderr.contains("12345"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_register_unplugged_and_back_finishes_what_waited() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut register = Register::start(dir.path(), &[]);
+    let config = write_config(dir.path(), &register.tty, &GatewayOptions::default());
+    let gateway = Gateway::start(dir.path(), &config);
+    let pos = Pos::new(&gateway.base);
+    pos.post("formReceipt", &receipt_with_total("plug-1", 1111))
+        .await;
+    assert_eq!(pos.settled("plug-1").await["status"], 2);
+
+    // Unplugged: the device node disappears.
+    register.proc.kill();
+    let (code, _) = pos
+        .post("formReceipt", &receipt_with_total("plug-2", 2222))
+        .await;
+    assert_eq!(code, 200, "accepted while the register is away");
+    let (_, body) = pos.status("plug-2", 0).await;
+    assert_eq!(body["status"], 1, "{body}");
+
+    // Plugged back: the same node name, the same FN.
+    register = Register::start(dir.path(), &[]);
+    assert_eq!(pos.settled("plug-2").await["status"], 2);
+    let totals: Vec<u64> = register
+        .archive()
+        .iter()
+        .filter(|d| d["doc_type"] == 3)
+        .map(|d| d["total"].as_u64().unwrap())
+        .collect();
+    assert_eq!(totals, vec![1111, 2222]);
+    let log = gateway.log();
+    assert!(log.contains("link to the register lost"), "{log}");
+    assert!(
+        log.matches("register connected").count() >= 2,
+        "the reconnection is logged: {log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_tell_each_operation_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(dir.path(), &[]);
+    let config = write_config(
+        dir.path(),
+        &register.tty,
+        &GatewayOptions {
+            extra_toml: "\n[logging]\njson = true\n".into(),
+            ..GatewayOptions::default()
+        },
+    );
+    let gateway = Gateway::start(dir.path(), &config);
+    let pos = Pos::new(&gateway.base);
+    let mut receipt = seed_receipt("log-1");
+    receipt["buyerEmail"] = "ivan.petrov@example.com".into();
+    pos.post("formReceipt", &receipt).await;
+    let done = pos.settled("log-1").await;
+    assert_eq!(done["status"], 2, "{done}");
+
+    let log = gateway.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let life: Vec<String> = lines
+        .iter()
+        .filter(|l| l["fields"]["operation"] == "log-1")
+        .map(|l| {
+            assert_eq!(l["fields"]["register"], support::CASHBOX, "{l}");
+            l["fields"]["message"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for step in ["operation submitted", "sent to the register", "done"] {
+        assert_eq!(
+            life.iter().filter(|m| m.as_str() == step).count(),
+            1,
+            "one {step:?} line: {life:?}"
+        );
+    }
+    for secret in [
+        SECRET,
+        pos.token.as_str(),
+        "ivan.petrov@example.com",
+        "petrov",
+    ] {
+        assert!(!log.contains(secret), "{secret:?} leaked into the log");
+    }
+}
