@@ -67,19 +67,6 @@ fn venv() -> PathBuf {
     venv
 }
 
-/// Disagreements between pyshtrih and the device model that are reported and not yet
-/// settled; each is matched exactly, so once the device model changes the entry must go.
-///
-/// - 0x11 legacy FP firmware date (offset 22): the device model sends 00.00.00 (the protocol
-///   notes call the legacy FP fields' contents unconfirmed); pyshtrih decodes it as a date
-///   and fails. A real register must give a valid date there, since pyshtrih runs against
-///   real FN registers with 0x11.
-fn known_gap(problem: &Value) -> bool {
-    let step = problem["step"].as_str().unwrap_or_default();
-    let error = problem["error"].as_str().unwrap_or_default();
-    step.starts_with("full status") && error == "ValueError: month must be in 1..12"
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pyshtrih_drives_a_shift_a_receipt_cash_in_and_reports() {
     let venv = tokio::task::spawn_blocking(venv).await.unwrap();
@@ -144,13 +131,8 @@ async fn pyshtrih_drives_a_shift_a_receipt_cash_in_and_reports() {
         "the item names crossed the wire in CP1251"
     );
 
-    // Every answer parsed in pyshtrih, except the known gaps listed below.
-    let problems: Vec<&Value> = run["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| !known_gap(p))
-        .collect();
+    // Every answer parsed in pyshtrih.
+    let problems: Vec<&Value> = run["problems"].as_array().unwrap().iter().collect();
     assert!(
         problems.is_empty(),
         "pyshtrih found problems: {problems:#?}"

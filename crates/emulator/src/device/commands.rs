@@ -172,7 +172,11 @@ fn full_status(device: &Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answe
     out.push(device.mode(now));
     out.push(device.submode(now));
     out.push(0); // port
-    out.extend_from_slice(&[0; 7]); // legacy FP version, build, date
+                 // Legacy FP version, build and date: FN-era firmware repeats its own here (a zero date
+                 // does not parse in clients that read these fields as a date).
+    out.extend_from_slice(b"C1");
+    put_uint(&mut out, 25_113, 2);
+    out.extend_from_slice(&[12, 1, 26]);
     put_kkt_date(&mut out, clock);
     put_kkt_time(&mut out, clock);
     out.push(0); // legacy FP flags
