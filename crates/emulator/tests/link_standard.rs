@@ -282,3 +282,14 @@ fn input_stops_after_the_byte_that_completes_a_request() {
     assert_eq!(l.handle_input(&bytes[frame_len..], t), 2);
     assert_eq!(sent(&mut l), [ACK, ACK, ACK]);
 }
+
+#[test]
+fn enqs_are_counted_but_a_0x05_inside_a_frame_is_not() {
+    let (mut l, t) = idle();
+    // Password byte 0x05 inside the frame: data, not an ENQ.
+    l.handle_input(&frame(&[0x10, 0x05, 0x00, 0x00, 0x00]), t);
+    assert_eq!(sent(&mut l), [ACK]);
+    l.handle_input(&[ENQ], t);
+    assert_eq!(l.counters().enqs_received, 2);
+    assert_eq!(l.counters().frames_received, 1);
+}

@@ -96,6 +96,9 @@ pub struct LinkCounters {
     pub acks_sent: u64,
     /// Retained answers sent again.
     pub answers_replayed: u64,
+    /// ENQ bytes received outside a frame (standard layer); with `frames_received`, the
+    /// host's transmissions that wait for a reply.
+    pub enqs_received: u64,
 }
 
 /// What a byte or timeout produced, gathered by the link and drained by the caller.

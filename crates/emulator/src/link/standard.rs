@@ -103,6 +103,17 @@ impl StandardLink {
     pub(super) fn handle_byte(&mut self, b: u8, now: Instant, io: &mut LinkIo) {
         let t_byte = self.timing.t_byte;
         let state = std::mem::replace(&mut self.state, State::Idle);
+        let in_frame = matches!(
+            state,
+            State::Rx(_)
+                | State::Hold {
+                    swallow: Some(_),
+                    ..
+                }
+        );
+        if b == ENQ && !in_frame {
+            io.counters.enqs_received += 1;
+        }
         self.state = match state {
             State::WaitFirstEnq if b == ENQ => {
                 io.nak();
