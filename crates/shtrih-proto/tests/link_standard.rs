@@ -282,6 +282,26 @@ fn unreadable_reply_to_the_frame_then_enq_nak_is_unknown_not_resent() {
 }
 
 #[test]
+fn damaged_answer_after_a_lost_ack_then_enq_nak_is_unknown_not_resent() {
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    // The ACK is lost and the answer that follows is damaged: the command may have run.
+    let mut damaged = framed(&STATUS_ANSWER);
+    *damaged.last_mut().unwrap() ^= 0x40;
+    w.recv(&damaged);
+    w.expire();
+    assert_eq!(w.sent(), vec![NAK, ENQ]);
+    // The device restarted meanwhile: its retained answer is gone.
+    w.recv(&[NAK]);
+    assert!(w.sent().is_empty(), "not resent");
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::AnswerLost)]
+    );
+    assert_eq!(w.link.stats().frames_sent, 1);
+}
+
+#[test]
 fn rndis_ff_bytes_are_skipped_while_a_control_byte_is_expected() {
     let mut w = Wire::new();
     w.start(&STATUS);

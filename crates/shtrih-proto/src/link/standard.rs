@@ -331,10 +331,12 @@ impl HostLink {
         }
     }
 
-    /// An STX where ACK was expected: the ACK was lost and the answer follows it. Only an
-    /// intact answer proves acceptance (a lone STX may be noise), so `accepted` stays as it
-    /// is: if the frame turns out damaged, the ENQ that follows settles it by §2.7 as usual.
+    /// An STX where ACK was expected: the ACK was lost and the answer follows it. It may also
+    /// be noise, so `accepted` stays as it is; but the frame may have been executed, so from
+    /// here a later ENQ→NAK (a device that restarted after a damaged answer) is an unknown
+    /// outcome, never a reason to send the frame again (§2.7 row 6, promise 2).
     fn read_unannounced_answer(&mut self, now: Instant) {
+        self.maybe_accepted = true;
         self.start_reading(now, false);
         self.on_answer_byte(STX, now, false);
     }
