@@ -151,7 +151,7 @@ impl Register {
                 self.nothing_fiscal(receipt_open, fn_status.document_open, None)
                     .await
             }
-            Intent::Cash(movement) => self.settle_cash(before, *movement).await,
+            Intent::Cash(movement) => self.settle_cash(before, fd, *movement).await,
             Intent::OpenShift | Intent::CloseShift => {
                 // FF01 codes of the report FF41/FF42 began (§7.8): ours if the final command
                 // never ran.
@@ -210,12 +210,22 @@ impl Register {
         Ok(Verdict::NotDone)
     }
 
-    /// Cash movements make no FD: the shift counters 153/154 tell (§10.2).
+    /// Cash movements make no FD: the shift counters 153/154 tell (§10.2). They count within a
+    /// shift, so they are compared only while the FN's last FD is unchanged: closing or opening
+    /// a shift makes an FD, and after one the counters start again and prove nothing.
     async fn settle_cash(
         &mut self,
         before: &Snapshot,
+        fd: u32,
         movement: CashMovement,
     ) -> Result<Verdict, RegisterError> {
+        if fd != before.fn_last_fd {
+            return Ok(Verdict::NeedsOperator(format!(
+                "После начала внесения/выплаты в ФН появились документы (последний ФД {} → {fd}): \
+                 по счётчикам смены уже нельзя узнать, прошла ли операция. Сверьте кассу по отчёту.",
+                before.fn_last_fd
+            )));
+        }
         let (register, count_before, total_register, total_before) = match movement.kind {
             CashMovementKind::In => (
                 REG_CASH_IN_COUNT,

@@ -157,6 +157,34 @@ async fn cash_in_power_cut() {
     }
 }
 
+/// A cash in whose answer was lost, then the shift closed and opened again by hand while the
+/// gateway was away: the shift counters are back at zero, as if it never ran, so the verdict
+/// is "a person must look", never "not done" (which would send the cash in again).
+#[tokio::test]
+async fn cash_in_unknown_across_a_shift_change_needs_an_operator() {
+    let (emu, mut r) = ready_register(LinkLayerChoice::Standard, LinkChoice::Standard).await;
+    let movement = CashMovement {
+        kind: CashMovementKind::In,
+        amount: Kopecks(500),
+    };
+    let snapshot = r.snapshot().await.unwrap();
+    assert_eq!(snapshot.cash_in_count, 0);
+    // It runs; only the answer is lost.
+    emu.arm_power_cut(PowerCut::on(CutPoint::AfterCommit, 0x50));
+    let result = r.cash(movement).await;
+    assert!(
+        matches!(result, Err(RegisterError::Unknown(_))),
+        "{result:?}"
+    );
+    r.z_report(&cashier()).await.unwrap();
+    r.open_shift(&cashier()).await.unwrap();
+    let verdict = r
+        .reconcile(&snapshot, &Intent::Cash(movement))
+        .await
+        .unwrap();
+    assert!(matches!(verdict, Verdict::NeedsOperator(_)), "{verdict:?}");
+}
+
 #[tokio::test]
 async fn shift_opening_power_cut() {
     for point in POINTS {
