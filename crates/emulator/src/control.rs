@@ -9,6 +9,8 @@
 //! power-cut before-execution|after-commit|mid-answer [CODE]     (CODE in hex: 50, E0, FF46)
 //! noise CORRUPT DROP                   delay MS            print-time MS
 //! clock-offset MINUTES                 ff-after-ack on|off power-cycle
+//! power-cut POINT [CODE] stay-off      (the power stays off after the cut)
+//! power off|on                         keyboard z-report   (a Z report made at the register)
 //! archive   → one JSON document per line        status → one JSON object
 //! ```
 //!
@@ -51,6 +53,10 @@ pub enum ControlCommand {
     FfAfterAck(bool),
     /// Power off and on now.
     PowerCycle,
+    /// Power off (`false`) or on.
+    Power(bool),
+    /// A Z report made at the register's own keyboard.
+    KeyboardZReport,
     /// The FN archive as JSON lines.
     Archive,
     /// A JSON status report.
@@ -93,6 +99,7 @@ impl FromStr for ControlCommand {
         let command = words.next().unwrap_or_default();
         let first = words.next();
         let second = words.next();
+        let third = words.next();
         let parsed = match (command, first) {
             ("cover", Some("open")) => ControlCommand::Cover(true),
             ("cover", Some("close")) => ControlCommand::Cover(false),
@@ -105,12 +112,25 @@ impl FromStr for ControlCommand {
             ("paper", _) => return Err(ControlError::Usage("paper out|in|out-after LINES")),
             ("power-cut", Some(point)) => {
                 let point = CutPoint::from_str(point)?;
-                let command = second.map(parse_command_code).transpose()?;
-                ControlCommand::PowerCut(PowerCut { point, command })
+                let (code, stay_off) =
+                    match (second, third) {
+                        (Some("stay-off"), None) => (None, true),
+                        (code, Some("stay-off")) => (code, true),
+                        (code, None) => (code, false),
+                        (_, Some(_)) => return Err(ControlError::Usage(
+                            "power-cut before-execution|after-commit|mid-answer [CODE] [stay-off]",
+                        )),
+                    };
+                let command = code.map(parse_command_code).transpose()?;
+                ControlCommand::PowerCut(PowerCut {
+                    point,
+                    command,
+                    stay_off,
+                })
             }
             ("power-cut", None) => {
                 return Err(ControlError::Usage(
-                    "power-cut before-execution|after-commit|mid-answer [CODE]",
+                    "power-cut before-execution|after-commit|mid-answer [CODE] [stay-off]",
                 ))
             }
             ("noise", _) => {
@@ -133,6 +153,11 @@ impl FromStr for ControlCommand {
             ("ff-after-ack", Some("off")) => ControlCommand::FfAfterAck(false),
             ("ff-after-ack", _) => return Err(ControlError::Usage("ff-after-ack on|off")),
             ("power-cycle", _) => ControlCommand::PowerCycle,
+            ("power", Some("off")) => ControlCommand::Power(false),
+            ("power", Some("on")) => ControlCommand::Power(true),
+            ("power", _) => return Err(ControlError::Usage("power off|on")),
+            ("keyboard", Some("z-report")) => ControlCommand::KeyboardZReport,
+            ("keyboard", _) => return Err(ControlError::Usage("keyboard z-report")),
             ("archive", _) => ControlCommand::Archive,
             ("status", _) => ControlCommand::Status,
             (other, _) => return Err(ControlError::Unknown(other.to_string())),
@@ -219,6 +244,12 @@ impl Emulator {
             }
             ControlCommand::FfAfterAck(on) => self.update_line_faults(|f| f.ff_after_ack = on),
             ControlCommand::PowerCycle => self.power_cycle(),
+            ControlCommand::Power(on) => self.set_power(on),
+            ControlCommand::KeyboardZReport => {
+                if let Err(code) = self.keyboard_z_report() {
+                    return format!("error: the register refused the Z report (code {code:#04x})");
+                }
+            }
             ControlCommand::Archive => {
                 let lines: Vec<String> = self
                     .archive()

@@ -86,6 +86,9 @@ pub struct PowerCut {
     pub point: CutPoint,
     /// Only this command code (`0x50`, `0xFF46` …); any command when `None`.
     pub command: Option<u16>,
+    /// The power stays off after the cut until `power on` (the register answers nothing).
+    #[serde(default)]
+    pub stay_off: bool,
 }
 
 impl PowerCut {
@@ -94,6 +97,7 @@ impl PowerCut {
         PowerCut {
             point,
             command: None,
+            stay_off: false,
         }
     }
 
@@ -102,6 +106,7 @@ impl PowerCut {
         PowerCut {
             point,
             command: Some(code),
+            stay_off: false,
         }
     }
 

@@ -109,6 +109,7 @@ impl Emulator {
             faults: config.faults.clone(),
             noise: LineNoise::new(config.seed),
             armed: None,
+            powered_off: false,
             delayed: None,
             executed: 0,
             power_cycles: 0,
@@ -202,6 +203,22 @@ impl Emulator {
         self.station.lock().power_cycle(wall_clock());
     }
 
+    /// Switches the power off (the register forgets its retained answer and answers nothing)
+    /// or on again.
+    pub fn set_power(&self, on: bool) {
+        let mut s = self.station.lock();
+        if !on && !s.powered_off {
+            s.power_cycle(wall_clock());
+        }
+        s.powered_off = !on;
+    }
+
+    /// A Z report made at the register itself, not through the host link; `Err(code)` when
+    /// the device refuses it (e.g. 0x73 when no shift is open).
+    pub fn keyboard_z_report(&self) -> Result<(), u8> {
+        self.station.lock().device.keyboard_z_report(wall_clock())
+    }
+
     /// Counts since start.
     pub fn counters(&self) -> Counters {
         let s = self.station.lock();
@@ -227,6 +244,8 @@ pub(crate) struct Station {
     pub(crate) faults: LineFaults,
     noise: LineNoise,
     pub(crate) armed: Option<PowerCut>,
+    /// The power is off: bytes from the host are lost and nothing is answered.
+    pub(crate) powered_off: bool,
     /// An answer held back by `answer_delay`, and when it is due.
     delayed: Option<(Instant, Vec<u8>)>,
     executed: u64,
@@ -248,6 +267,9 @@ impl Station {
     /// Bytes from the host arrived at `now`; returns the bytes to send back.
     pub(crate) fn feed(&mut self, bytes: &[u8], now: Instant, wall: NaiveDateTime) -> Vec<u8> {
         self.bytes_in += bytes.len() as u64;
+        if self.powered_off {
+            return Vec::new();
+        }
         let noise = self.faults.to_device;
         let bytes = self.noise.apply(&noise, bytes);
         let mut out = Vec::new();
@@ -265,6 +287,9 @@ impl Station {
 
     /// Timers: gaps and waits of the link, delayed answers. Returns bytes to send.
     pub(crate) fn tick(&mut self, now: Instant) -> Vec<u8> {
+        if self.powered_off {
+            return Vec::new();
+        }
         if self.delayed.as_ref().is_some_and(|(due, _)| now >= *due) {
             if let Some((_, answer)) = self.delayed.take() {
                 self.link.answer_ready(answer, now);
@@ -291,6 +316,7 @@ impl Station {
         let cut = self.armed.filter(|c| c.matches(request));
         if cut.is_some() {
             self.armed = None;
+            self.powered_off = cut.is_some_and(|c| c.stay_off);
         }
         if cut.map(|c| c.point) == Some(CutPoint::BeforeExecution) {
             self.power_cycle(wall);

@@ -123,3 +123,20 @@ fn repeat_document_and_fn_cancel() {
     assert_eq!(last_fd(&mut d, now), fd);
     assert_eq!(error(&mut d, &fn_query(0x08, &[]), now), 0x55);
 }
+
+#[test]
+fn a_z_report_at_the_keyboard_closes_the_shift_and_resets_its_counters() {
+    let mut d = device();
+    let now = t0();
+    ok(&mut d, &open_shift(), now);
+    ok(&mut d, &cash(true, 500), now);
+    let fd = last_fd(&mut d, now);
+    d.keyboard_z_report(now).unwrap();
+    assert_eq!(last_fd(&mut d, now), fd + 1, "the shift report is an FD");
+    assert_eq!(mode_submode(&mut d, now).0 & 0x0F, 4, "shift closed");
+    assert_eq!(
+        d.keyboard_z_report(now),
+        Err(0x73),
+        "no shift to close: refused like 0x41 in mode 4"
+    );
+}

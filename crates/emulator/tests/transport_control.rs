@@ -35,6 +35,17 @@ fn lines_parse_into_commands() {
         Ok(ControlCommand::Delay(Duration::from_millis(250)))
     );
     assert_eq!(p("clock-offset -90"), Ok(ControlCommand::ClockOffset(-90)));
+    assert_eq!(
+        p("power-cut after-commit 50 stay-off"),
+        Ok(ControlCommand::PowerCut(PowerCut {
+            stay_off: true,
+            ..PowerCut::on(CutPoint::AfterCommit, 0x50)
+        }))
+    );
+    assert_eq!(p("power off"), Ok(ControlCommand::Power(false)));
+    assert_eq!(p("keyboard z-report"), Ok(ControlCommand::KeyboardZReport));
+    assert!(p("power-cut after-commit 50 later").is_err());
+    assert!(p("power sideways").is_err());
     assert!(p("power-cut sometime").is_err());
     assert!(p("power-cut before-execution XYZ").is_err());
     assert!(p("noise 2 0").is_err());

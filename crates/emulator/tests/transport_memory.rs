@@ -313,3 +313,39 @@ mod v2 {
         assert_eq!(emu.counters().frames_executed, 0);
     }
 }
+
+#[tokio::test]
+async fn a_cut_that_stays_off_answers_nothing_until_the_power_is_back() {
+    let emu = emulator();
+    let mut s = emu.in_memory();
+    emu.arm_power_cut(PowerCut {
+        stay_off: true,
+        ..PowerCut::on(CutPoint::AfterCommit, 0x50)
+    });
+    assert_eq!(enq(&mut s).await, NAK);
+    s.write_all(&frame(&CASH_IN)).await.unwrap();
+    assert_eq!(read_n(&mut s, 1).await, [ACK]);
+    let before = emu.counters();
+    s.write_all(&[ENQ]).await.unwrap();
+    // Wait until the register has read the ENQ; it must not have said anything.
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    while emu.counters().bytes_in == before.bytes_in {
+        assert!(tokio::time::Instant::now() < deadline, "ENQ never read");
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        emu.counters().bytes_out,
+        before.bytes_out,
+        "silent while off"
+    );
+    assert_eq!(
+        emu.status_report().cash_in_count,
+        1,
+        "it ran before the cut"
+    );
+    assert_eq!(emu.control_line("power on"), "ok");
+    assert_eq!(enq(&mut s).await, NAK, "back, holding no answer");
+    assert_eq!(emu.control_line("power off"), "ok");
+    assert_eq!(emu.control_line("power on"), "ok");
+    assert_eq!(emu.counters().power_cycles, 2);
+}

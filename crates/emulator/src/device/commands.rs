@@ -22,7 +22,7 @@ pub enum Role {
 /// Row 29 of table 2: the administrator.
 const ADMIN: u8 = 29;
 /// Row 30 of table 2: the system administrator.
-const SYSADMIN: u8 = 30;
+pub(crate) const SYSADMIN: u8 = 30;
 
 /// Commands without side effects (§10.1 "pure reads"): no state save after them.
 pub fn is_read_only(code: &[u8]) -> bool {

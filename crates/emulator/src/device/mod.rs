@@ -190,6 +190,20 @@ impl Device {
         Ok(device)
     }
 
+    /// A Z report made at the register itself (its keyboard or the vendor's service tool), not
+    /// through the host link: the shift closes and its counters start again. `Err(code)` is
+    /// the device's refusal.
+    pub fn keyboard_z_report(&mut self, now: NaiveDateTime) -> Result<(), u8> {
+        let password = tables::operator_password(self, commands::SYSADMIN);
+        let mut msg = vec![0x41];
+        msg.extend_from_slice(&password.to_le_bytes()[..4]);
+        match self.execute(&msg, now).get(1) {
+            Some(0) => Ok(()),
+            Some(code) => Err(*code),
+            None => Err(err::UNKNOWN_COMMAND),
+        }
+    }
+
     /// Executes one request message and returns the answer message (§3).
     pub fn execute(&mut self, msg: &[u8], now: NaiveDateTime) -> Vec<u8> {
         let before_interrupt = self.state.printer.clone();
