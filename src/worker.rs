@@ -123,8 +123,16 @@ impl Worker {
                 Step::Halt(message) => {
                     tracing::error!(register = %self.settings.id, %message, "register needs an operator; its queue is held");
                     self.health.lock().error(message.clone());
-                    self.set_state(RegisterState::Halted { message });
-                    self.shutdown.cancelled().await;
+                    // The unsettled operation stays as it is, for a person. What queues behind
+                    // it waits with the reason and fails at its deadline, so the POS learns.
+                    let reason = format!("ККТ остановлена, нужен оператор: {message}");
+                    while !self.shutdown.is_cancelled() {
+                        self.hold_waiting("NEEDS_OPERATOR", &reason, None).await;
+                        self.set_state(RegisterState::Halted {
+                            message: message.clone(),
+                        });
+                        self.pause(POLL_MAX).await;
+                    }
                 }
             }
         }
@@ -438,11 +446,29 @@ impl Worker {
     }
 
     /// Keeps `op` waiting with `reason` (written only when the reason changes) and backs off.
+    /// `op` cannot go on now: it and everything queued behind it wait with `reason` (each from
+    /// the start of its own episode), and whatever is past the deadline fails.
     async fn wait_with(&mut self, op: &Operation, reason: Reason) -> Step {
         self.set_state(RegisterState::NotReady {
             code: reason.code.clone(),
             message: reason.message.clone(),
         });
+        let mut step = self.wait_one(op, reason.clone()).await;
+        let behind = match self.store.pending(&self.register_id) {
+            Ok(ops) => ops,
+            Err(e) => return self.store_trouble(e),
+        };
+        for other in behind.iter().filter(|o| o.id != op.id) {
+            match self.wait_one(other, reason.clone()).await {
+                Step::Backoff => {}
+                Step::Again => step = Step::Again,
+                trouble => return trouble,
+            }
+        }
+        step
+    }
+
+    async fn wait_one(&mut self, op: &Operation, reason: Reason) -> Step {
         let current = self.store.get(&op.id).ok().flatten().map(|o| o.state);
         let (same, since) = match &current {
             Some(OpState::Waiting { reason: r, since }) => (r.code == reason.code, *since),
@@ -479,7 +505,10 @@ impl Worker {
             message: message.into(),
             device_error,
         };
+        // The register's own state (no link, halted) stays what the caller says it is.
+        let state = self.health.lock().state.clone();
         let _ = self.wait_with(&op, reason).await;
+        self.set_state(state);
     }
 
     /// Fails `op` with its waiting reason once it has waited longer than the deadline. The

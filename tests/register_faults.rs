@@ -15,7 +15,7 @@ use support::{receipt_with_total, write_config, Gateway, GatewayOptions, Pos, Re
 struct Rig {
     _dir: tempfile::TempDir,
     register: Register,
-    _gateway: Gateway,
+    gateway: Gateway,
     pos: Pos,
 }
 
@@ -35,7 +35,7 @@ fn rig(deadline_seconds: u64) -> Rig {
     Rig {
         _dir: dir,
         register,
-        _gateway: gateway,
+        gateway,
         pos,
     }
 }
@@ -234,4 +234,66 @@ async fn wait_for_reason(pos: &Pos, id: &str, code: &str) -> Value {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("{id} never showed {code}");
+}
+
+/// Polls the register's control status until `pred` holds (the gateway works meanwhile).
+async fn register_until(register: &Register, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..600 {
+        let status: Value = serde_json::from_str(register.control("status").trim()).unwrap();
+        if pred(&status) {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the register never reached: {what}");
+}
+
+/// A cash in whose answer is lost; while the register is unreachable someone closes the shift
+/// at its keyboard. The shift counters are back at zero and cannot tell whether the cash in
+/// ran, so the register halts for an operator instead of depositing again; what queues behind
+/// fails at its deadline with the reason, and the halt is on the status page and in the log.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsettleable_outcome_halts_the_register_instead_of_redoing() {
+    let rig = rig(2);
+    let pos = &rig.pos;
+    pos.post("formReceipt", &receipt_with_total("h-1", 100))
+        .await;
+    assert_eq!(pos.settled("h-1").await["status"], 2);
+
+    rig.register.control("power-cut after-commit 50 stay-off");
+    let (code, _) = pos
+        .post(
+            "depositCash",
+            &json!({"cashboxId": CASHBOX, "amount": 5, "operationId": "h-cash"}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    register_until(&rig.register, "cash in done, power off", |s| {
+        s["cash_in_count"] == 1 && s["armed_power_cut"].is_null()
+    })
+    .await;
+    assert_eq!(rig.register.control("keyboard z-report").trim(), "ok");
+    assert_eq!(rig.register.control("power on").trim(), "ok");
+
+    pos.post("formReceipt", &receipt_with_total("h-2", 200))
+        .await;
+    let failed = pos.settled("h-2").await;
+    assert_eq!(failed["status"], 3, "{failed}");
+    assert_eq!(failed["errorCode"], "NEEDS_OPERATOR", "{failed}");
+    let (_, cash) = pos.status("h-cash", 0).await;
+    assert_eq!(
+        cash["status"], 1,
+        "an unknown outcome is never guessed: {cash}"
+    );
+
+    let status = register_until(&rig.register, "nothing redone", |_| true).await;
+    assert_eq!(status["cash_in_count"], 0, "no second cash in: {status}");
+    let page = reqwest::get(format!("http://{}/", pos.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("нужен оператор"), "{page}");
+    assert!(rig.gateway.log().contains("register needs an operator"));
 }

@@ -222,6 +222,11 @@ impl Store {
         Ok(self.indexed(keys::PENDING, register, 1)?.into_iter().next())
     }
 
+    /// Every Queued or Waiting operation of `register`, oldest first.
+    pub fn pending(&self, register: &RegisterId) -> Result<Vec<Operation>, StoreError> {
+        self.indexed(keys::PENDING, register, usize::MAX)
+    }
+
     /// The Sending or Reconciling operations of `register`, oldest first.
     pub fn unsettled(&self, register: &RegisterId) -> Result<Vec<Operation>, StoreError> {
         self.indexed(keys::UNSETTLED, register, usize::MAX)
