@@ -76,6 +76,9 @@ pub struct RegisterSettings {
     /// working (§2.6 RECOVER); a register that says "busy" gets up to ten such waits, so slow
     /// reports still finish, while a register that lost power is noticed quickly.
     pub answer_timeout: Duration,
+    /// How often an idle register is looked at (status, shift, OFD backlog) for the status
+    /// page, the metrics and the shift policy.
+    pub watch_interval: Duration,
     /// Shift policy.
     pub shift: ShiftPolicy,
 }
@@ -227,6 +230,7 @@ struct RawRegister {
     cashier_name: Option<String>,
     cashier_inn: Option<String>,
     answer_timeout_seconds: Option<u64>,
+    watch_seconds: Option<u64>,
     #[serde(default)]
     shift: RawShift,
 }
@@ -261,6 +265,9 @@ struct RawShift {
     close_margin_minutes: Option<u64>,
     daily_z_at: Option<String>,
 }
+
+/// Default of `registers[].watch_seconds`.
+pub const DEFAULT_WATCH_SECONDS: u64 = 30;
 
 /// Default of `registers[].answer_timeout_seconds`.
 pub const DEFAULT_ANSWER_TIMEOUT_SECONDS: u64 = 5;
@@ -501,6 +508,10 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
     if answer_timeout.is_zero() {
         return Err(err(p("answer_timeout_seconds"), "must be at least 1"));
     }
+    let watch_interval = Duration::from_secs(r.watch_seconds.unwrap_or(DEFAULT_WATCH_SECONDS));
+    if watch_interval.is_zero() {
+        return Err(err(p("watch_seconds"), "must be at least 1"));
+    }
     let cashier_inn = r.cashier_inn.filter(|s| !s.is_empty());
     if let Some(inn) = &cashier_inn {
         if inn.len() != 12 || !inn.chars().all(|c| c.is_ascii_digit()) {
@@ -545,6 +556,7 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
         cashier_name,
         cashier_inn,
         answer_timeout,
+        watch_interval,
         shift,
     })
 }

@@ -232,6 +232,7 @@ fn emulator_config(
         cashier_name: "Кассир".to_string(),
         cashier_inn: None,
         answer_timeout: Duration::from_secs(crate::config::DEFAULT_ANSWER_TIMEOUT_SECONDS),
+        watch_interval: Duration::from_secs(crate::config::DEFAULT_WATCH_SECONDS),
         shift: ShiftPolicy::default(),
     };
     let config = Config {

@@ -30,6 +30,11 @@ impl ShiftClock {
         self.opened_at = Some(at);
     }
 
+    /// When the shift this clock knows of was opened.
+    pub fn opened_at(&self) -> Option<NaiveDateTime> {
+        self.opened_at
+    }
+
     /// The shift was closed.
     pub fn closed(&mut self, _at: NaiveDateTime) {
         self.opened_at = None;

@@ -29,7 +29,10 @@ use crate::shift::ShiftClock;
 const POLL_FIRST: Duration = Duration::from_millis(200);
 const POLL_MAX: Duration = Duration::from_secs(5);
 /// How often an idle worker looks at the shift clock and at documents left unprinted.
-const IDLE_TICK: Duration = Duration::from_secs(30);
+/// How many documents back the worker looks for the opening of a shift it did not open.
+const SHIFT_SEARCH: u32 = 500;
+/// Unsent OFD documents older than this many days are logged as a warning at every look.
+const OFD_WARN_DAYS: i64 = 3;
 
 /// Why the loop stepped back.
 enum Step {
@@ -53,6 +56,11 @@ pub struct Worker {
     health: Health,
     shutdown: CancellationToken,
     shift: ShiftClock,
+    /// The register's clock minus this PC's (in the register's zone): the FN judges a shift's
+    /// 24 hours by the register's clock, so the shift policy does too.
+    clock_skew: chrono::Duration,
+    /// When the register was last looked at while idle.
+    watched: Option<tokio::time::Instant>,
 }
 
 impl Worker {
@@ -76,6 +84,8 @@ impl Worker {
             health,
             shutdown,
             shift,
+            clock_skew: chrono::Duration::zero(),
+            watched: None,
         }
     }
 
@@ -177,11 +187,15 @@ impl Worker {
         if let Some(step) = self.resume_printing(r).await {
             return step;
         }
-        // 3. Shift policy (Z before 24 h, daily Z).
+        // 3. Look at the register now and then, also when idle.
+        if let Some(step) = self.watch(r).await {
+            return step;
+        }
+        // 4. Shift policy (Z before 24 h, daily Z).
         if let Some(step) = self.shift_policy(r).await {
             return step;
         }
-        // 4. The next operation, or sleep until one arrives.
+        // 5. The next operation, or sleep until one arrives.
         let signal = self.store.work_signal(&self.register_id);
         let notified = signal.notified();
         tokio::pin!(notified);
@@ -193,7 +207,7 @@ impl Worker {
         let Some(op) = op else {
             tokio::select! {
                 _ = &mut notified => {}
-                _ = tokio::time::sleep(IDLE_TICK) => {}
+                _ = tokio::time::sleep(self.settings.watch_interval) => {}
                 _ = self.shutdown.cancelled() => {}
             }
             return Step::Again;
@@ -687,6 +701,97 @@ impl Worker {
         Utc::now()
             .with_timezone(&self.settings.utc_offset)
             .naive_local()
+            + self.clock_skew
+    }
+
+    /// At connecting and then every `watch_seconds`: reads what the status page, the metrics
+    /// and the shift policy need, so an idle register's cover, paper, link, shift and OFD
+    /// backlog stay current, and a shift opened before this process started is known (and
+    /// closed before 24 h like any other).
+    async fn watch(&mut self, r: &mut Register) -> Option<Step> {
+        if self
+            .watched
+            .is_some_and(|t| t.elapsed() < self.settings.watch_interval)
+        {
+            return None;
+        }
+        self.watched = Some(tokio::time::Instant::now());
+        let status = match r.status().await {
+            Ok(s) => s,
+            Err(e) => return Some(self.driver_trouble(e)),
+        };
+        let policy = &self.settings.shift;
+        match status.readiness {
+            Readiness::NotReady(NotReadyReason::ShiftClosed) if policy.open_on_demand => {
+                self.set_state(RegisterState::Ready)
+            }
+            Readiness::NotReady(NotReadyReason::ShiftExpired) if policy.close_before_24h => {
+                self.set_state(RegisterState::Ready)
+            }
+            Readiness::NotReady(
+                NotReadyReason::Printing | NotReadyReason::WaitingContinuePrint,
+            )
+            | Readiness::Ready => self.set_state(RegisterState::Ready),
+            Readiness::NotReady(reason) => self.set_state(RegisterState::NotReady {
+                code: reason.code().to_string(),
+                message: reason.russian().to_string(),
+            }),
+        }
+        match r.clock_now().await {
+            Ok(clock) => {
+                let pc = Utc::now()
+                    .with_timezone(&self.settings.utc_offset)
+                    .naive_local();
+                self.clock_skew = clock - pc;
+            }
+            Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
+                return Some(self.driver_trouble(e))
+            }
+            Err(_) => {}
+        }
+        // The archive is searched only for a shift this worker does not know yet.
+        let known = self.shift.opened_at();
+        let opened = match known {
+            Some(at) => r.fn_status().await.map(|f| f.shift_open.then_some(at)),
+            None => r.shift_opened_at(SHIFT_SEARCH).await,
+        };
+        let opened = match opened {
+            Ok(opened) => opened,
+            Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
+                return Some(self.driver_trouble(e))
+            }
+            Err(_) => self.shift.opened_at(),
+        };
+        match opened {
+            Some(at) => self.shift.opened(at),
+            None => self.shift.closed(self.register_now()),
+        }
+        let backlog = match r.ofd_backlog().await {
+            Ok(b) => Some(b),
+            Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
+                return Some(self.driver_trouble(e))
+            }
+            Err(_) => None,
+        };
+        let offset = self.settings.utc_offset;
+        let mut h = self.health.lock();
+        h.shift_opened_at = opened;
+        h.shift_opened_at_utc = opened
+            .and_then(|t| t.and_local_timezone(offset).single())
+            .map(|t| t.with_timezone(&Utc) - self.clock_skew);
+        if let Some(b) = backlog {
+            h.ofd_unsent = Some(b.unsent);
+            h.ofd_oldest = b.oldest;
+            if b.unsent > 0 {
+                if let Some(oldest) = b.oldest {
+                    let days = (self.register_now() - oldest).num_days();
+                    if days >= OFD_WARN_DAYS {
+                        tracing::warn!(register = %self.settings.id, unsent = b.unsent, %oldest, days, "documents not sent to the OFD for days; the FN blocks at 30");
+                    }
+                }
+            }
+        }
+        None
     }
 
     async fn pause(&self, d: Duration) {

@@ -173,3 +173,76 @@ async fn json_logs_tell_each_operation_without_secrets() {
         assert!(!log.contains(secret), "{secret:?} leaked into the log");
     }
 }
+
+/// Polls `probe` until it gives a value (the gateway works meanwhile); panics after a minute.
+async fn until<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..1200 {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+async fn metric(base: &str, family: &str) -> Option<f64> {
+    let text = reqwest::get(format!("http://{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find(|l| l.starts_with(&format!("{family}{{")))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Nothing to do, and still the gateway keeps looking: a shift opened before it restarted is
+/// found in the FN archive and closed before its 24 hours run out; the OFD backlog and a cover
+/// opened while idle show on /metrics.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_register_is_watched_and_an_inherited_shift_is_closed_before_24h() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(dir.path(), &["--ofd-unsent-days", "5"]);
+    let config = write_config(dir.path(), &register.tty, &GatewayOptions::default());
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("cashier_name =", "watch_seconds = 1\ncashier_name =", 1),
+    )
+    .unwrap();
+    {
+        let mut first = Gateway::start(dir.path(), &config);
+        let pos = Pos::new(&first.base);
+        pos.post("formReceipt", &receipt_with_total("w-1", 100))
+            .await;
+        assert_eq!(pos.settled("w-1").await["status"], 2);
+        assert_eq!(first.proc.terminate(), Some(0));
+    }
+    // 23 h 55 min later by the register's clock: inside the 10-minute margin.
+    register.control("clock-offset 1435");
+    let gateway = Gateway::start(dir.path(), &config);
+    let closed = until("the inherited shift is closed", || async {
+        register.archive().into_iter().find(|d| d["doc_type"] == 5)
+    })
+    .await;
+    assert_eq!(closed["shift_number"], 1, "{closed}");
+    assert!(gateway.log().contains("shift closed (Z report)"));
+
+    let unsent = until("the OFD backlog is read", || {
+        metric(&gateway.base, "fiscal_ofd_unsent_documents")
+    })
+    .await;
+    assert!(unsent >= 1.0, "{unsent}");
+    assert_eq!(metric(&gateway.base, "fiscal_cover_open").await, Some(0.0));
+    register.control("cover open");
+    until("the open cover shows while idle", || async {
+        (metric(&gateway.base, "fiscal_cover_open").await == Some(1.0)).then_some(())
+    })
+    .await;
+}

@@ -12,10 +12,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{NaiveDate, NaiveDateTime, Timelike, Utc};
+use chrono::{Timelike, Utc};
 use driver::{Baud, LinkLayerChoice, Register, RegisterOptions, Transport};
 use fiscal_model::TaxGroupMap;
-use shtrih_proto::command::{DateTime, FindDocument, OfdExchangeStatus, Password, ReadTable};
+use shtrih_proto::command::{Password, ReadTable};
 use shtrih_proto::status::Flags;
 
 pub use report::{Facts, Report, ShiftFacts, TaxRow};
@@ -208,14 +208,6 @@ async fn spin(label: String) {
     }
 }
 
-fn naive(t: DateTime) -> Option<NaiveDateTime> {
-    NaiveDate::from_ymd_opt(i32::from(t.year), u32::from(t.month), u32::from(t.day))?.and_hms_opt(
-        u32::from(t.hour),
-        u32::from(t.minute),
-        u32::from(t.second),
-    )
-}
-
 /// How many documents back the selftest looks for the shift opening (to tell hours left).
 const SHIFT_SEARCH: u32 = 200;
 
@@ -240,33 +232,10 @@ async fn read_facts(
         opened_at: None,
     };
     if open {
-        let mut fd = fn_status.last_fd;
-        let stop = fd.saturating_sub(SHIFT_SEARCH);
-        while fd > stop {
-            if let Ok(doc) = r
-                .query(&FindDocument {
-                    password,
-                    fd_number: fd,
-                })
-                .await
-            {
-                if doc.doc_type == 2 {
-                    shift.opened_at = naive(doc.date_time);
-                    break;
-                }
-            }
-            fd -= 1;
-        }
+        shift.opened_at = r.shift_opened_at(SHIFT_SEARCH).await?;
     }
-    let (ofd_unsent, ofd_oldest) = match r.query(&OfdExchangeStatus { password }).await {
-        Ok(a) => (
-            Some(u32::from(a.queue_len)),
-            if a.queue_len > 0 {
-                naive(a.first_date_time)
-            } else {
-                None
-            },
-        ),
+    let (ofd_unsent, ofd_oldest) = match r.ofd_backlog().await {
+        Ok(b) => (Some(b.unsent), b.oldest),
         Err(_) => (None, None),
     };
     let mut tax_table = Vec::new();

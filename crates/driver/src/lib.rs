@@ -35,7 +35,7 @@ pub mod bench;
 pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, UnknownOutcome};
 pub use options::RegisterOptions;
 pub use pump::WireStats;
-pub use queries::FnStatus;
+pub use queries::{FnStatus, OfdBacklog};
 pub use readiness::{readiness, Readiness, RegisterStatus};
 pub use reconcile::{Intent, Snapshot, Verdict};
 pub use register::{Cashier, Identity, Register, ShiftReport};

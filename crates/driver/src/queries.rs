@@ -7,8 +7,8 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use shtrih_proto::command::{
     CancelReceipt, Command, ConfirmDate, ContinuePrinting, Date, DocumentDetails, FindDocument,
-    FnStatus as FnStatusQuery, FullStatus, MoneyRegister, OperationRegister, SetDate, SetTime,
-    ShiftParams, ShortStatus, Time,
+    FnStatus as FnStatusQuery, FullStatus, MoneyRegister, OfdExchangeStatus, OperationRegister,
+    SetDate, SetTime, ShiftParams, ShortStatus, Time,
 };
 
 use crate::error::RegisterError;
@@ -44,6 +44,18 @@ pub struct FnStatus {
     /// Number of the last FD.
     pub last_fd: u32,
 }
+
+/// The FN's queue towards the OFD (FF39, §7.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfdBacklog {
+    /// Documents not yet sent.
+    pub unsent: u32,
+    /// The oldest unsent document's time.
+    pub oldest: Option<NaiveDateTime>,
+}
+
+/// FFD form code of a shift opening report (§8.2).
+pub(crate) const DOC_OPEN_SHIFT: u8 = 2;
 
 /// One document of the FN archive (FF0A, §7.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +172,48 @@ impl Register {
         };
         self.run(&SetTime { password, time }).await?;
         Ok(())
+    }
+
+    /// When the open shift was opened (register time), read from its opening document in the
+    /// FN archive, looking back at most `search` documents; `None` when no shift is open or
+    /// the opening is further back.
+    pub async fn shift_opened_at(
+        &mut self,
+        search: u32,
+    ) -> Result<Option<NaiveDateTime>, RegisterError> {
+        let fn_status = self.fn_status().await?;
+        if !fn_status.shift_open {
+            return Ok(None);
+        }
+        let stop = fn_status.last_fd.saturating_sub(search);
+        let mut fd = fn_status.last_fd;
+        while fd > stop {
+            match self.find_document(fd).await {
+                Ok(doc) if doc.doc_type == DOC_OPEN_SHIFT => return Ok(Some(doc.date_time)),
+                Ok(_) | Err(RegisterError::Refused(_)) => {}
+                Err(e) => return Err(e),
+            }
+            fd -= 1;
+        }
+        Ok(None)
+    }
+
+    /// Documents the FN has not yet passed to the OFD, and the oldest one's time (FF39; the FN
+    /// blocks after 30 days).
+    pub async fn ofd_backlog(&mut self) -> Result<OfdBacklog, RegisterError> {
+        let answer = self
+            .run(&OfdExchangeStatus {
+                password: self.sysadmin(),
+            })
+            .await?;
+        Ok(OfdBacklog {
+            unsent: u32::from(answer.queue_len),
+            oldest: if answer.queue_len > 0 {
+                naive(answer.first_date_time)
+            } else {
+                None
+            },
+        })
     }
 
     /// The register's clock (0x11).

@@ -15,13 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RegisterError;
 use crate::queries::{
-    REG_CASH_IN_COUNT, REG_CASH_IN_TOTAL, REG_CASH_OUT_COUNT, REG_CASH_OUT_TOTAL,
+    DOC_OPEN_SHIFT, REG_CASH_IN_COUNT, REG_CASH_IN_TOTAL, REG_CASH_OUT_COUNT, REG_CASH_OUT_TOTAL,
     REG_THROUGH_NUMBER,
 };
 use crate::register::{Register, ShiftReport};
 
 /// FFD form codes of the FN archive (§8.2).
-const DOC_OPEN_SHIFT: u8 = 2;
 const DOC_RECEIPT: u8 = 3;
 const DOC_CLOSE_SHIFT: u8 = 5;
 /// FF01 "document open in the FN" codes of the shift reports (§7.8).
