@@ -161,6 +161,12 @@ fn item(position: &Value, path: &str) -> Result<Item, ApiError> {
     let quantity_path = fields::join(path, "quantity");
     let quantity = Quantity::from_decimal(fields::decimal(m, path, "quantity")?, &quantity_path)?;
     let price = money(m, path, "price")?;
+    if price.0 == 0 {
+        return Err(ApiError::invalid(
+            fields::join(path, "price"),
+            "must be greater than 0",
+        ));
+    }
     let tax_path = fields::join(path, "taxType");
     let vat = VatRate::from_api_code(fields::integer(m, path, "taxType")?, &tax_path)?;
     Ok(Item {

@@ -92,6 +92,10 @@ async fn every_receipt_rule_names_its_field() {
             "positions[0].price",
         ),
         (
+            with("/positions/0/price", Some(json!(0))),
+            "positions[0].price",
+        ),
+        (
             with("/positions/0/price", number("70.001")),
             "positions[0].price",
         ),
