@@ -123,7 +123,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store: store.clone(),
         prometheus: crate::observe::install_recorder(),
     };
-    let router = gateway_http::app(state).merge(crate::observe::routes(observed));
+    let router = gateway_http::app(state)
+        .merge(crate::observe::routes(observed))
+        // The status page and /metrics answer a wrong method in the API's one error shape too.
+        .method_not_allowed_fallback(gateway_http::method_not_allowed);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -280,7 +283,9 @@ fn init_logging(json: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, never into journald or a file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = if json {
         builder.json().try_init()
     } else {

@@ -65,6 +65,12 @@ async fn status_page_in_headless_chromium_and_metrics() {
     assert!(dom.contains("Готова"), "register state shown: {dom}");
     assert!(dom.contains("page-1"), "recent operation shown: {dom}");
     assert!(dom.contains("9999"), "FN number shown: {dom}");
+    assert!(
+        dom.contains("data-field=\"queue\">0<"),
+        "queue depth shown: {dom}"
+    );
+    assert!(dom.contains("открыта 0 ч"), "shift age shown: {dom}");
+    assert!(dom.contains("осталось"), "FN days left shown: {dom}");
 
     let metrics = pos
         .http
@@ -89,5 +95,37 @@ async fn status_page_in_headless_chromium_and_metrics() {
             "{family} missing from /metrics:\n{metrics}"
         );
     }
-    assert!(metrics.contains("result=\"done\""), "{metrics}");
+    let value = |family: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("{family}{{")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no value of {family}:\n{metrics}"))
+    };
+    assert_eq!(value("fiscal_register_up"), 1.0);
+    assert_eq!(value("fiscal_cover_open"), 0.0);
+    assert_eq!(value("fiscal_paper_out"), 0.0);
+    assert_eq!(value("fiscal_ofd_unsent_documents"), 0.0);
+    assert!(value("fiscal_fn_days_left") > 0.0);
+    assert!(value("fiscal_shift_age_seconds") >= 0.0);
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("fiscal_operations_total{")
+                && l.contains("result=\"done\"")
+                && l.ends_with(" 1")),
+        "{metrics}"
+    );
+
+    // A wrong method on the technician's pages gets the API's one error shape.
+    let wrong = pos
+        .http
+        .post(format!("http://{}/metrics", gateway.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 405);
+    let body: serde_json::Value = wrong.json().await.unwrap();
+    assert!(body["errorCode"].is_string(), "{body}");
 }

@@ -26,7 +26,7 @@ use fiscal_model::TaxGroupMap;
 
 pub use auth::{dev_token, Access, AuthConfig, KeyError};
 pub use error::ApiError;
-pub use handlers::OPENAPI_JSON;
+pub use handlers::{method_not_allowed, OPENAPI_JSON};
 pub use status::{StatusBody, FNS_URL};
 
 /// A register as the router sees it.
