@@ -137,12 +137,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         print_dev_help(local, secret, &config.data_dir);
     }
     notify_ready();
-    spawn_watchdog(shutdown.clone());
+    spawn_watchdog(shutdown.clone(), Arc::clone(&store));
 
     let signal_token = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutdown requested; finishing the exchanges on the wire");
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
         signal_token.cancel();
     });
     let server_token = shutdown.clone();
@@ -297,17 +298,33 @@ fn notify_ready() {
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
 }
 
-/// Pings the systemd watchdog at half its interval while the runtime is alive.
-fn spawn_watchdog(shutdown: CancellationToken) {
-    let mut usec = 0u64;
-    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
-        return;
+/// The watchdog interval systemd asks for, as libsystemd reads it: `WATCHDOG_USEC`, meant for
+/// this process unless `WATCHDOG_PID` names another.
+fn watchdog_usec() -> Option<u64> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID") {
+        if pid.parse::<u32>().ok()? != std::process::id() {
+            return None;
+        }
     }
+    (usec > 0).then_some(usec)
+}
+
+/// Pings the systemd watchdog at half its interval while the runtime runs and the operation
+/// store answers; a wedged store stops the pings, and systemd restarts the service.
+fn spawn_watchdog(shutdown: CancellationToken, store: Arc<queue::Store>) {
+    let Some(usec) = watchdog_usec() else {
+        return;
+    };
     let every = Duration::from_micros(usec / 2);
     tokio::spawn(async move {
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(every) => { let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]); }
+                _ = tokio::time::sleep(every) => {
+                    if store.depth().is_ok() {
+                        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+                    }
+                }
                 _ = shutdown.cancelled() => break,
             }
         }

@@ -246,3 +246,42 @@ async fn an_idle_register_is_watched_and_an_inherited_shift_is_closed_before_24h
     })
     .await;
 }
+
+/// Under systemd (`Type=notify`): READY once it listens, watchdog pings while it works,
+/// STOPPING when asked to stop, then a clean exit.
+#[test]
+fn systemd_hears_ready_watchdog_pings_and_stopping() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(dir.path(), &[]);
+    let config = write_config(dir.path(), &register.tty, &GatewayOptions::default());
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut gateway = Gateway::start_with_env(
+        dir.path(),
+        &config,
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "200000"),
+        ],
+    );
+    let mut heard = |want: &str| {
+        let mut buf = [0u8; 512];
+        loop {
+            let n = socket.recv(&mut buf).expect("a notification in time");
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            if text.lines().any(|l| l == want) {
+                return;
+            }
+        }
+    };
+    heard("READY=1");
+    heard("WATCHDOG=1");
+    heard("WATCHDOG=1");
+    let pid = nix::unistd::Pid::from_raw(gateway.proc.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    heard("STOPPING=1");
+    assert_eq!(gateway.proc.child.wait().unwrap().code(), Some(0));
+}

@@ -226,11 +226,17 @@ pub struct Gateway {
 impl Gateway {
     /// Starts `fiscal-gateway serve --config` and waits until it listens.
     pub fn start(dir: &Path, config: &Path) -> Gateway {
+        Gateway::start_with_env(dir, config, &[])
+    }
+
+    /// Starts it with extra environment variables.
+    pub fn start_with_env(dir: &Path, config: &Path, env: &[(&str, &str)]) -> Gateway {
         let mut cmd = Command::new(bin());
         cmd.arg("serve")
             .arg("--config")
             .arg(config)
-            .env("RUST_LOG", "info");
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied());
         let proc = Proc::spawn("gateway", cmd, &dir.join("gateway.log"));
         let addr = proc.wait_line("listening on http://");
         Gateway {
