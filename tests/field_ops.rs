@@ -267,7 +267,7 @@ fn systemd_hears_ready_watchdog_pings_and_stopping() {
             ("WATCHDOG_USEC", "200000"),
         ],
     );
-    let mut heard = |want: &str| {
+    let heard = |want: &str| {
         let mut buf = [0u8; 512];
         loop {
             let n = socket.recv(&mut buf).expect("a notification in time");
