@@ -75,6 +75,7 @@ async fn power_cut_during_a_receipt_at_each_point() {
         for point in POINTS {
             total += 1;
             let id = format!("cut-{command}-{point}");
+            let cycles = power_cycles(&rig.register);
             rig.register
                 .control(&format!("power-cut {point} {command}"));
             let (code, body) = rig
@@ -84,6 +85,11 @@ async fn power_cut_during_a_receipt_at_each_point() {
             assert_eq!(code, 200, "{body}");
             let done = rig.pos.settled(&id).await;
             assert_eq!(done["status"], 2, "{id}: {done}");
+            assert_eq!(
+                power_cycles(&rig.register),
+                cycles + 1,
+                "{id}: the cut struck"
+            );
             let archive = rig.register.archive();
             let matching: Vec<_> = archive
                 .iter()
@@ -105,6 +111,7 @@ async fn power_cut_during_shift_opening_at_each_point() {
         // A fresh register each round: the first operation opens the shift.
         let rig = rig(600);
         let id = format!("shift-{point}");
+        let cycles = power_cycles(&rig.register);
         rig.register.control(&format!("power-cut {point} E0"));
         let (code, _) = rig
             .pos
@@ -112,6 +119,11 @@ async fn power_cut_during_shift_opening_at_each_point() {
             .await;
         assert_eq!(code, 200);
         assert_eq!(rig.pos.settled(&id).await["status"], 2, "{id}");
+        assert_eq!(
+            power_cycles(&rig.register),
+            cycles + 1,
+            "{id}: the cut struck"
+        );
         let archive = rig.register.archive();
         assert_eq!(
             archive.iter().filter(|d| d["doc_type"] == 2).count(),
@@ -136,6 +148,7 @@ async fn power_cut_during_cash_in_at_each_point() {
     let before = cash_in_count(&rig.register);
     for (n, point) in POINTS.iter().enumerate() {
         let id = format!("in-{point}");
+        let cycles = power_cycles(&rig.register);
         rig.register.control(&format!("power-cut {point} 50"));
         let amount = 100 + n as u64;
         let (code, _) = rig
@@ -148,10 +161,21 @@ async fn power_cut_during_cash_in_at_each_point() {
         assert_eq!(code, 200);
         let done = rig.pos.settled(&id).await;
         assert_eq!(done["status"], 2, "{id}: {done}");
+        assert_eq!(
+            power_cycles(&rig.register),
+            cycles + 1,
+            "{id}: the cut struck"
+        );
     }
     // Exactly three deposits reached the drawer.
     assert_eq!(cash_in_count(&rig.register) - before, 3);
     assert_no_duplicates(&rig.register.archive());
+}
+
+/// How often the register has lost power so far.
+fn power_cycles(register: &Register) -> u64 {
+    let status: Value = serde_json::from_str(register.control("status").trim()).unwrap();
+    status["counters"]["power_cycles"].as_u64().unwrap()
 }
 
 /// The register's count of cash deposits (operation register 153, §10.2), read over the control channel.
