@@ -222,14 +222,49 @@ async fn cover_and_paper_before_during_and_after_fiscalization() {
     let (_, again) = rig.pos.status("p-2", 0).await;
     assert_eq!(again["fiscalParams"]["notPrinted"], false, "{again}");
 
+    // Cover open before: the operation waits with the reason, and goes through once closed.
+    rig.register.control("cover open");
+    rig.pos
+        .post("formReceipt", &receipt_with_total("p-4", 104))
+        .await;
+    let waiting = wait_for_reason(&rig.pos, "p-4", "COVER_OPEN").await;
+    assert_eq!(waiting["errorMessage"], "Открыта крышка.");
+    rig.register.control("cover close");
+    assert_eq!(rig.pos.settled("p-4").await["status"], 2);
+
+    // Cover opened during: the FN has closed the receipt and the slow printer is still at it.
+    rig.register.control("print-time 100");
+    let fd_before = register_until(&rig.register, "status", |_| true).await["last_fd"]
+        .as_u64()
+        .unwrap();
+    rig.pos
+        .post("formReceipt", &receipt_with_total("p-5", 105))
+        .await;
+    register_until(&rig.register, "the FN closed the receipt", |s| {
+        s["last_fd"].as_u64() == Some(fd_before + 1)
+    })
+    .await;
+    rig.register.control("cover open");
+    let done = rig.pos.settled("p-5").await;
+    assert_eq!(done["status"], 2, "{done}");
+    assert_eq!(done["fiscalParams"]["notPrinted"], true, "{done}");
+    rig.register.control("cover close");
+    rig.register.control("print-time 0");
+    rig.pos
+        .post("formReceipt", &receipt_with_total("p-6", 106))
+        .await;
+    assert_eq!(rig.pos.settled("p-6").await["status"], 2);
+    let (_, again) = rig.pos.status("p-5", 0).await;
+    assert_eq!(again["fiscalParams"]["notPrinted"], false, "{again}");
+
     // After: a cover opened after the document is done changes nothing about it.
     rig.register.control("cover open");
-    let (_, after) = rig.pos.status("p-3", 0).await;
+    let (_, after) = rig.pos.status("p-6", 0).await;
     assert_eq!(after["status"], 2);
     rig.register.control("cover close");
 
     let archive = rig.register.archive();
-    for total in [100, 101, 102, 103] {
+    for total in [100, 101, 102, 103, 104, 105, 106] {
         assert_eq!(
             archive
                 .iter()
