@@ -630,8 +630,11 @@ impl Worker {
                 if let Err(e) = r.continue_printing().await {
                     return Some(self.driver_trouble(e));
                 }
-                if let Err(e) = r.wait_printed().await {
-                    return Some(self.driver_trouble(e));
+                match r.wait_printed().await {
+                    // Interrupted again (paper or cover): still not printed.
+                    Ok(after) if matches!(after.submode, 1..=3) => return None,
+                    Ok(_) => {}
+                    Err(e) => return Some(self.driver_trouble(e)),
                 }
             }
             Readiness::Ready => {}
