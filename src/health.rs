@@ -101,6 +101,28 @@ pub fn new_health(id: &str) -> Health {
 }
 
 impl RegisterHealth {
+    /// What `/health` says of this register.
+    pub fn readiness(&self) -> gateway_http::RegisterReadiness {
+        let problem = match &self.state {
+            RegisterState::Ready => None,
+            RegisterState::Connecting => Some(("CONNECTING", "Подключение к ККТ.".to_string())),
+            RegisterState::NotReady { code, message } => Some((code.as_str(), message.clone())),
+            RegisterState::NoLink { message } => {
+                Some(("NO_LINK", format!("Нет связи с ККТ: {message}")))
+            }
+            RegisterState::Halted { message } => Some((
+                "NEEDS_OPERATOR",
+                format!("ККТ остановлена, нужен оператор: {message}"),
+            )),
+        };
+        gateway_http::RegisterReadiness {
+            cashbox_id: self.id.clone(),
+            ready: problem.is_none(),
+            error_code: problem.as_ref().map(|(code, _)| code.to_string()),
+            error_message: problem.map(|(_, message)| message),
+        }
+    }
+
     /// Records a finished operation.
     pub fn finished(&mut self, op: RecentOperation) {
         self.recent.push_front(op);

@@ -117,6 +117,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         auth: auth_config(&config.auth)?,
         body_limit: config.body_limit,
         max_wait: config.max_wait,
+        readiness: Some({
+            let healths = healths.clone();
+            gateway_http::ReadinessSource(Arc::new(move || {
+                healths.iter().map(|h| h.lock().readiness()).collect()
+            }))
+        }),
     };
     let observed = crate::observe::Observed {
         registers: Arc::new(healths.clone()),
@@ -321,7 +327,7 @@ fn spawn_watchdog(shutdown: CancellationToken, store: Arc<queue::Store>) {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(every) => {
-                    if store.depth().is_ok() {
+                    if store.healthy().is_ok() && store.depth().is_ok() {
                         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
                     }
                 }

@@ -240,11 +240,28 @@ async fn an_idle_register_is_watched_and_an_inherited_shift_is_closed_before_24h
     .await;
     assert!(unsent >= 1.0, "{unsent}");
     assert_eq!(metric(&gateway.base, "fiscal_cover_open").await, Some(0.0));
+    let health = |base: String| async move {
+        reqwest::get(format!("http://{base}/health"))
+            .await
+            .ok()?
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+    };
+    let ready = health(gateway.base.clone()).await.unwrap();
+    assert_eq!(ready["registers"][0]["ready"], true, "{ready}");
     register.control("cover open");
     until("the open cover shows while idle", || async {
         (metric(&gateway.base, "fiscal_cover_open").await == Some(1.0)).then_some(())
     })
     .await;
+    // A POS looks before it takes the card.
+    let not_ready = health(gateway.base.clone()).await.unwrap();
+    let register_health = &not_ready["registers"][0];
+    assert_eq!(register_health["cashboxId"], support::CASHBOX);
+    assert_eq!(register_health["ready"], false, "{not_ready}");
+    assert_eq!(register_health["errorCode"], "COVER_OPEN", "{not_ready}");
+    assert_eq!(register_health["errorMessage"], "Открыта крышка.");
 }
 
 /// Under systemd (`Type=notify`): READY once it listens, watchdog pings while it works,

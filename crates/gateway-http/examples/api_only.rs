@@ -32,6 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         auth: AuthConfig::dev(SECRET),
         body_limit: 256 * 1024,
         max_wait: Duration::from_secs(5),
+        readiness: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("listening on http://{}", listener.local_addr()?);

@@ -261,11 +261,18 @@ pub async fn check_status(
 
 /// `GET /health`: the process answers and its store can be read.
 pub async fn health(State(app): Shared) -> Result<Json<Value>, ApiError> {
+    app.store.healthy()?;
     let depth = app.store.depth()?;
     let unfinished: u64 = depth.values().flat_map(|m| m.values()).sum();
+    let registers = app
+        .readiness
+        .as_ref()
+        .map(|read| (read.0)())
+        .unwrap_or_default();
     Ok(Json(serde_json::json!({
         "status": "ok",
         "unfinishedOperations": unfinished,
+        "registers": registers,
     })))
 }
 

@@ -59,6 +59,33 @@ pub struct AppState {
     pub body_limit: usize,
     /// Longest `wait` a checkStatus long poll may take.
     pub max_wait: Duration,
+    /// What each register can do right now, for `GET /health` (none: not reported).
+    pub readiness: Option<ReadinessSource>,
+}
+
+/// Reads the registers' readiness when `/health` is asked.
+#[derive(Clone)]
+pub struct ReadinessSource(pub Arc<dyn Fn() -> Vec<RegisterReadiness> + Send + Sync>);
+
+impl std::fmt::Debug for ReadinessSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadinessSource")
+    }
+}
+
+/// One register as `/health` reports it, so a POS can look before it takes a card payment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterReadiness {
+    /// The register's cashboxId.
+    pub cashbox_id: String,
+    /// It answers and can make a document now (a closed shift it opens itself counts as
+    /// ready).
+    pub ready: bool,
+    /// Why not, as in checkStatus (`COVER_OPEN`, `NO_LINK`, `NEEDS_OPERATOR` …).
+    pub error_code: Option<String>,
+    /// The same in Russian.
+    pub error_message: Option<String>,
 }
 
 /// The API router.

@@ -181,6 +181,7 @@ fn keyed_app(auth: AuthConfig) -> (tempfile::TempDir, axum::Router) {
         auth,
         body_limit: BODY_LIMIT,
         max_wait: Duration::from_secs(1),
+        readiness: None,
     };
     (dir, app(state))
 }

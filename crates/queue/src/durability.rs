@@ -25,9 +25,10 @@ use crate::StoreError;
 struct Progress {
     /// Every epoch up to this one is on stable storage.
     synced: u64,
-    /// Every epoch up to this one (and above `synced`) met `error`.
-    failed_through: u64,
-    /// The last round's error.
+    /// The first failed round's error. From then on nothing more is acknowledged: after a
+    /// failed fsync the kernel may have dropped the dirty pages, so a later successful one
+    /// proves nothing about them. Only reopening the store (a restart) reads what is really on
+    /// disk.
     error: Option<StoreError>,
     /// Rounds done (flush + fsyncs), for tests and benchmarks.
     rounds: u64,
@@ -47,6 +48,9 @@ struct Requests {
 struct Shared {
     requests: Mutex<Requests>,
     wake: Condvar,
+    /// Tests: make the next sync round fail as a failing disk would.
+    #[cfg(test)]
+    fail_next_round: std::sync::atomic::AtomicBool,
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Requests> {
@@ -104,6 +108,7 @@ impl Durability {
 
     /// Takes the next epoch: call it after applying a batch, under the store's write lock.
     pub(crate) fn next_epoch(&self) -> Result<u64, StoreError> {
+        self.healthy()?;
         let mut r = lock(&self.shared);
         if r.closing {
             return Err(StoreError::Closed);
@@ -121,6 +126,22 @@ impl Durability {
         lock(&self.shared).requested
     }
 
+    /// Tests: the next round fails.
+    #[cfg(test)]
+    pub(crate) fn fail_next_round(&self) {
+        self.shared
+            .fail_next_round
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `Err` once a sync round has failed: the store acknowledges nothing more.
+    pub(crate) fn healthy(&self) -> Result<(), StoreError> {
+        match &self.progress.borrow().error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
     /// Waits until `epoch` is on stable storage.
     pub(crate) async fn wait(&self, epoch: u64) -> Result<(), StoreError> {
         let mut rx = self.progress.clone();
@@ -130,8 +151,8 @@ impl Durability {
                 if p.synced >= epoch {
                     return Ok(());
                 }
-                if p.failed_through >= epoch {
-                    return Err(p.error.clone().unwrap_or(StoreError::Closed));
+                if let Some(e) = &p.error {
+                    return Err(e.clone());
                 }
                 if p.closed {
                     return Err(StoreError::Closed);
@@ -180,19 +201,32 @@ fn run(shared: &Shared, tx: &watch::Sender<Progress>, mut target: SyncTarget) {
             }
             r.requested
         };
+        #[cfg(test)]
+        let result = if shared
+            .fail_next_round
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            Err(StoreError::Io(
+                "fdatasync of the store log: Input/output error (injected)".into(),
+            ))
+        } else {
+            target.round()
+        };
+        #[cfg(not(test))]
         let result = target.round();
         tx.send_modify(|p| {
             p.rounds += 1;
             match result {
-                Ok(()) => p.synced = goal,
+                Ok(()) if p.error.is_none() => p.synced = goal,
+                Ok(()) => {}
                 Err(e) => {
-                    tracing::error!(error = %e, "operation store sync failed");
-                    p.failed_through = goal;
-                    p.error = Some(e);
+                    tracing::error!(error = %e, "operation store sync failed; nothing more is acknowledged until the service restarts");
+                    if p.error.is_none() {
+                        p.error = Some(e);
+                    }
                 }
             }
         });
-        // A failed round still settles its epochs (as errors); the next writer retries.
         synced = goal;
     }
     tx.send_modify(|p| p.closed = true);

@@ -292,6 +292,18 @@ impl Store {
         self.inner.durability.wait(epoch).await
     }
 
+    /// `Err` once a sync round has failed: from then on the store acknowledges nothing (the
+    /// API answers 503) and the service should restart to read what is really on disk.
+    pub fn healthy(&self) -> Result<(), StoreError> {
+        self.inner.durability.healthy()
+    }
+
+    /// Tests: the next sync round fails as a failing disk would.
+    #[cfg(test)]
+    pub(crate) fn fail_next_sync(&self) {
+        self.inner.durability.fail_next_round();
+    }
+
     /// Group-commit rounds (flush + fsync) since the store opened.
     pub fn sync_rounds(&self) -> u64 {
         self.inner.durability.rounds()
@@ -487,5 +499,50 @@ impl Drop for WatchGuard<'_> {
                 watchers.remove(&self.id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use fiscal_model::{
+        CashMovement, CashMovementKind, Kopecks, OperationBody, OperationRequest, Routing,
+    };
+
+    use super::*;
+    use crate::{NewOperation, OperationId, RegisterId};
+
+    fn cash_in(id: &str) -> NewOperation {
+        NewOperation {
+            id: OperationId::new(id).unwrap(),
+            register: RegisterId::new("r"),
+            request: OperationRequest {
+                body: OperationBody::Cash(CashMovement {
+                    kind: CashMovementKind::In,
+                    amount: Kopecks(100),
+                }),
+                routing: Routing::default(),
+            },
+        }
+    }
+
+    /// After a failed fsync the kernel may have dropped dirty pages; a later fsync that
+    /// succeeds proves nothing about them. So one failed round ends all acknowledgements.
+    #[tokio::test]
+    async fn one_failed_sync_round_ends_all_acknowledgements() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("ops"), StoreConfig::default()).unwrap();
+        store.submit(cash_in("before")).await.unwrap();
+        assert!(store.healthy().is_ok());
+
+        store.fail_next_sync();
+        assert!(store.submit(cash_in("during")).await.is_err());
+        // The next round would succeed, and still nothing is acknowledged.
+        assert!(store.submit(cash_in("after")).await.is_err());
+        assert!(store.sync().await.is_err());
+        assert!(store.healthy().is_err());
+        // What was acknowledged before stays readable.
+        let before = OperationId::new("before").unwrap();
+        assert!(store.get(&before).unwrap().is_some());
     }
 }

@@ -108,6 +108,7 @@ pub fn rig() -> Rig {
         auth: AuthConfig::new().with_hs256(SECRET),
         body_limit: BODY_LIMIT,
         max_wait: Duration::from_secs(60),
+        readiness: None,
     };
     Rig {
         _dir: dir,
