@@ -178,6 +178,10 @@ pub async fn check_one(
     } else {
         "стандартный протокол"
     };
+    let layer = match register.baud() {
+        Some(baud) => format!("{baud} бод, {layer}"),
+        None => layer.to_string(),
+    };
     match read_facts(&mut register, format!("{link}, {layer}"), args).await {
         Ok(facts) => {
             let today = facts

@@ -82,6 +82,8 @@ pub struct Register {
     pub(crate) options: RegisterOptions,
     pub(crate) identity: Identity,
     link: LinkKind,
+    /// The serial speed in use (found or configured); `None` for TCP and streams.
+    baud: Option<u32>,
 }
 
 impl std::fmt::Debug for Register {
@@ -102,13 +104,14 @@ impl Register {
     ) -> Result<Register, RegisterError> {
         let wait = options.link_config.t_ctrl.max(Duration::from_millis(50));
         let choice = options.link;
-        let (stream, kind): (Box<dyn transport::ByteStream>, LinkKind) = match transport {
+        type Opened = (Box<dyn transport::ByteStream>, LinkKind, Option<u32>);
+        let (stream, kind, baud): Opened = match transport {
             Transport::Serial {
                 path,
                 baud: Baud::Auto,
             } => {
-                let (port, kind, _) = transport::detect_baud(&path, choice, wait).await?;
-                (Box::new(port), kind)
+                let (port, kind, baud) = transport::detect_baud(&path, choice, wait).await?;
+                (Box::new(port), kind, Some(baud))
             }
             Transport::Serial {
                 path,
@@ -116,16 +119,16 @@ impl Register {
             } => {
                 let mut port = transport::open_serial(&path, baud)?;
                 let kind = probe(&mut port, choice, wait).await?;
-                (Box::new(port), kind)
+                (Box::new(port), kind, Some(baud))
             }
             Transport::Tcp { addr } => {
                 let mut stream = transport::open_tcp(&addr).await?;
                 let kind = probe(&mut stream, choice, wait).await?;
-                (Box::new(stream), kind)
+                (Box::new(stream), kind, None)
             }
             Transport::Stream(mut stream) => {
                 let kind = probe(&mut stream, choice, wait).await?;
-                (stream, kind)
+                (stream, kind, None)
             }
         };
         let pump = Pump::start(stream, kind, options.link_config.clone());
@@ -143,6 +146,7 @@ impl Register {
                 fn_expiry: None,
             },
             link: kind,
+            baud,
         };
         register.identity = register.read_identity().await?;
         Ok(register)
@@ -156,6 +160,11 @@ impl Register {
     /// Bytes and round trips on the wire since connection.
     pub fn wire_stats(&self) -> WireStats {
         self.pump.stats()
+    }
+
+    /// The serial speed in use (detected or configured); `None` over TCP.
+    pub fn baud(&self) -> Option<u32> {
+        self.baud
     }
 
     /// `true` when the register speaks protocol 2.0 (§2.9).
