@@ -287,8 +287,20 @@ impl Config {
 
     /// Parses configuration text; `secret_override` replaces `auth.hs256_secret`.
     pub fn parse(text: &str, secret_override: Option<String>) -> Result<Config, ConfigError> {
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| err("", e.to_string().trim_end().to_string()))?;
+        let raw: RawConfig = serde_path_to_error::deserialize(toml::Deserializer::new(text))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let at = inner
+                    .span()
+                    .map(|span| {
+                        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                        format!(" (line {line})")
+                    })
+                    .unwrap_or_default();
+                let path = if path == "." { String::new() } else { path };
+                err(path, format!("{}{at}", inner.message().trim_end()))
+            })?;
         let listen_text = raw
             .server
             .listen
@@ -608,6 +620,18 @@ mod tests {
         assert_eq!((r.operator_password, r.admin_password), (1, 30));
         assert_eq!(r.taxes, TaxGroupMap::default());
         assert!(r.shift.open_on_demand && r.shift.close_before_24h);
+    }
+
+    #[test]
+    fn type_mistakes_name_the_key_path_and_line() {
+        let text = minimal("").replace("path = \"/dev/ttyACM0\"", "path = 7");
+        let e = Config::parse(&text, None).unwrap_err();
+        // The transport is a tagged table: the path and the line stop at it.
+        assert_eq!(e.path, "registers[0].transport");
+        assert!(e.message.contains("line 7"), "{}", e.message);
+        assert!(e.message.contains("expected path string"), "{}", e.message);
+        let e = Config::parse(&minimal("[server]\nmax_wait_seconds = \"ten\"\n"), None);
+        assert_eq!(e.unwrap_err().path, "server.max_wait_seconds");
     }
 
     #[test]
