@@ -82,7 +82,16 @@ async fn metrics(State(o): State<Observed>) -> Response {
 
 fn render_state_metrics(o: &Observed, out: &mut String) {
     let _ = writeln!(out, "# HELP fiscal_queue_depth Operations per register and state.\n# TYPE fiscal_queue_depth gauge");
-    if let Ok(depth) = o.store.depth() {
+    if let Ok(mut depth) = o.store.depth() {
+        // Every configured register and unfinished state has a series, 0 when empty, so a
+        // dashboard sees an empty queue rather than no data.
+        for h in o.registers.iter() {
+            let id = queue::RegisterId::new(h.lock().id.clone());
+            let states = depth.entry(id).or_default();
+            for state in ["queued", "waiting", "sending", "reconciling"] {
+                states.entry(state).or_default();
+            }
+        }
         for (register, states) in depth {
             for (state, n) in states {
                 let _ = writeln!(

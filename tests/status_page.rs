@@ -104,6 +104,12 @@ async fn status_page_in_headless_chromium_and_metrics() {
             .unwrap_or_else(|| panic!("no value of {family}:\n{metrics}"))
     };
     assert_eq!(value("fiscal_register_up"), 1.0);
+    assert!(
+        metrics.contains(&format!(
+            "fiscal_queue_depth{{register=\"{CASHBOX}\",state=\"queued\"}} 0"
+        )),
+        "an empty queue is a 0, not a missing series:\n{metrics}"
+    );
     assert_eq!(value("fiscal_cover_open"), 0.0);
     assert_eq!(value("fiscal_paper_out"), 0.0);
     assert_eq!(value("fiscal_ofd_unsent_documents"), 0.0);
