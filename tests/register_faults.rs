@@ -356,3 +356,86 @@ async fn an_unsettleable_outcome_halts_the_register_instead_of_redoing() {
     assert!(page.contains("нужен оператор"), "{page}");
     assert!(rig.gateway.log().contains("register needs an operator"));
 }
+
+/// Automatic Z switched off: a shift past 24 hours is the shop's to close. The receipt waits
+/// with the reason, then fails with it at the deadline; the FN gets nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_shift_without_auto_z_waits_then_fails_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(dir.path(), &[]);
+    let config = write_config(
+        dir.path(),
+        &register.tty,
+        &GatewayOptions {
+            deadline_seconds: 2,
+            extra_toml: "\n[registers.shift]\nclose_before_24h = false\n".into(),
+        },
+    );
+    let _gateway = Gateway::start(dir.path(), &config);
+    let pos = Pos::new(&_gateway.base);
+    pos.post("formReceipt", &receipt_with_total("z-1", 100))
+        .await;
+    assert_eq!(pos.settled("z-1").await["status"], 2);
+    register.control("clock-offset 1500");
+    pos.post("formReceipt", &receipt_with_total("z-2", 200))
+        .await;
+    let waiting = wait_for_reason(&pos, "z-2", "SHIFT_OVER_24H").await;
+    assert_eq!(waiting["errorMessage"], "Смена превысила 24 часа.");
+    let failed = pos.settled("z-2").await;
+    assert_eq!(failed["status"], 3, "{failed}");
+    assert_eq!(failed["errorCode"], "SHIFT_OVER_24H");
+    let archive = register.archive();
+    assert!(
+        !archive.iter().any(|d| d["doc_type"] == 5),
+        "no Z report was made"
+    );
+    assert!(!archive
+        .iter()
+        .any(|d| d["doc_type"] == 3 && d["total"] == 200));
+}
+
+/// SIGTERM while a receipt is on the register: the exchange and the operation finish, the
+/// result is recorded, the process exits 0; nothing is left for the next start to settle.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_mid_receipt_finishes_it_and_exits_cleanly() {
+    let rig = rig(600);
+    rig.pos
+        .post("formReceipt", &receipt_with_total("t-0", 100))
+        .await;
+    assert_eq!(rig.pos.settled("t-0").await["status"], 2);
+    let fd_before = register_until(&rig.register, "status", |_| true).await["last_fd"]
+        .as_u64()
+        .unwrap();
+    rig.register.control("print-time 100");
+    rig.pos
+        .post("formReceipt", &receipt_with_total("t-1", 101))
+        .await;
+    register_until(&rig.register, "the FN closed the receipt", |s| {
+        s["last_fd"].as_u64() == Some(fd_before + 1)
+    })
+    .await;
+    let Rig {
+        _dir,
+        register,
+        mut gateway,
+        ..
+    } = rig;
+    assert_eq!(gateway.proc.terminate(), Some(0), "clean exit on SIGTERM");
+    let first_run = gateway.log();
+    assert!(first_run.contains("shutdown requested"), "{first_run}");
+
+    gateway.restart();
+    let pos = Pos::new(&gateway.base);
+    let (_, done) = pos.status("t-1", 0).await;
+    assert_eq!(done["status"], 2, "recorded before the exit: {done}");
+    assert!(
+        !gateway.log().contains("settled:"),
+        "nothing was left unsettled"
+    );
+    let receipts = register
+        .archive()
+        .into_iter()
+        .filter(|d| d["doc_type"] == 3 && d["total"] == 101)
+        .count();
+    assert_eq!(receipts, 1);
+}
