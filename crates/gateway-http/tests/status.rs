@@ -154,7 +154,7 @@ async fn a_done_cash_movement_has_cash_params_and_no_fiscal_params() {
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_long_poll_returns_when_the_operation_finishes() {
     let rig = rig();
     rig.post("formReceipt", &seed("lp-1")).await;
@@ -167,8 +167,15 @@ async fn the_long_poll_returns_when_the_operation_finishes() {
             .unwrap();
         send(&app, req).await
     });
-    // On this single-threaded runtime the poll runs up to its wait before the worker's moves.
-    tokio::task::yield_now().await;
+    // The poll is registered as waiting before anything changes: what follows is its wake-up.
+    let id = queue::OperationId::new("lp-1").unwrap();
+    while rig.store.watching(&id) == 0 {
+        assert!(
+            !poll.is_finished(),
+            "the long poll answered without waiting"
+        );
+        tokio::task::yield_now().await;
+    }
     let started = std::time::Instant::now();
     rig.finish(
         "lp-1",
@@ -182,7 +189,8 @@ async fn the_long_poll_returns_when_the_operation_finishes() {
     assert_eq!(body["status"], 2, "{body}");
     assert!(
         started.elapsed() < Duration::from_secs(40),
-        "returned on the change, not the timeout"
+        "returned on the change, not the timeout: {:?}",
+        started.elapsed()
     );
 }
 

@@ -442,6 +442,11 @@ impl Store {
         Ok(out)
     }
 
+    /// How many `wait_change` callers are waiting on `id` now (long polls in flight).
+    pub fn watching(&self, id: &OperationId) -> usize {
+        lock(&self.inner.watchers).get(id).map_or(0, |w| w.waiters)
+    }
+
     /// Wakes `wait_change` callers of `id`.
     pub(crate) fn notify_watchers(&self, id: &OperationId) {
         if let Some(w) = lock(&self.inner.watchers).get(id) {
