@@ -59,8 +59,31 @@ async fn seed_example_reaches_status_2_with_the_fn_archive_fiscal_data() {
     assert_eq!(fp["shiftNumber"], doc["shift_number"]);
     assert_eq!(fp["fiscalReceiptNumber"], doc["receipt_number_in_shift"]);
     assert_eq!(doc["total"], 27000);
-    assert!(fp["fnNumber"].as_str().unwrap().starts_with("9999"));
-    assert!(!fp["registrationNumber"].as_str().unwrap().is_empty());
+    let device: serde_json::Value =
+        serde_json::from_str(rig.register.control("status").trim()).unwrap();
+    assert_eq!(
+        fp["fnNumber"].as_str(),
+        device["fn_number"].as_str().map(str::trim)
+    );
+    assert_eq!(
+        fp["registrationNumber"].as_str(),
+        device["rnm"].as_str().map(str::trim)
+    );
+    // The FD's own time (register clock, +03:00 in this configuration) as UTC.
+    let local: chrono::NaiveDateTime = doc["date_time"].as_str().unwrap().parse().unwrap();
+    let utc = (local - chrono::Duration::hours(3)).and_utc();
+    let reported: chrono::DateTime<chrono::Utc> = fp["fiscalDocumentDateTimeUtc"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The register reports an FD's time to the minute (§7.8).
+    assert_eq!(
+        reported.timestamp(),
+        utc.timestamp() - utc.timestamp().rem_euclid(60),
+        "{fp} vs {}",
+        doc["date_time"]
+    );
     assert_eq!(fp["notPrinted"], false);
     // The shift was opened on demand: an FD of type 2 precedes the receipt.
     assert!(archive.iter().any(|d| d["doc_type"] == 2));

@@ -185,6 +185,10 @@ pub struct StatusReport {
     pub documents: usize,
     /// Cash deposits in the shift (operation register 153, §7.9).
     pub cash_in_count: u16,
+    /// FN serial number.
+    pub fn_number: String,
+    /// Registration number (RNM).
+    pub rnm: String,
     /// Cash withdrawals in the shift (operation register 154, §7.9).
     pub cash_out_count: u16,
     /// Lower level in use since power-on, if decided.
@@ -216,6 +220,8 @@ impl Emulator {
             last_fd: state.fiscal_storage.last_fd(),
             documents: state.fiscal_storage.archive.len(),
             cash_in_count: op_register(registers::CASH_IN_COUNT),
+            fn_number: state.config.fn_serial.clone(),
+            rnm: state.config.rnm.clone(),
             cash_out_count: op_register(registers::CASH_OUT_COUNT),
             link_layer: s.link.layer(),
             link_phase: s.link.phase(),
