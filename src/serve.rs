@@ -221,7 +221,7 @@ fn emulator_config(
             let s: String = (0..48)
                 .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
                 .collect();
-            std::fs::write(&secret_file, &s)
+            write_private(&secret_file, &s)
                 .with_context(|| format!("cannot write {}", secret_file.display()))?;
             s
         }
@@ -270,6 +270,20 @@ fn default_dev_dir() -> PathBuf {
         return PathBuf::from(home).join(".local/share/fiscal-gateway-dev");
     }
     std::env::temp_dir().join("fiscal-gateway-dev")
+}
+
+/// Writes a file only its owner may read (a signing secret).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 fn print_dev_help(addr: SocketAddr, secret: &str, data_dir: &Path) {

@@ -302,3 +302,36 @@ fn systemd_hears_ready_watchdog_pings_and_stopping() {
     heard("STOPPING=1");
     assert_eq!(gateway.proc.child.wait().unwrap().code(), Some(0));
 }
+
+/// The newcomer's path: `serve --emulator` with no configuration prints an address and a
+/// development token that works at once; the secret behind it is readable by its owner only.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_with_the_built_in_register_works_out_of_the_box() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut cmd = Command::new(bin());
+    cmd.args([
+        "serve",
+        "--emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+    ])
+    .arg(&data);
+    let proc = support::Proc::spawn("serve --emulator", cmd, &dir.path().join("serve.log"));
+    let base = proc.wait_line("listening on http://");
+    let token = proc.wait_line("development token: ");
+    let mode = std::fs::metadata(data.join("dev-secret"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the signing secret is private: {mode:o}");
+    let mut pos = Pos::new(&base);
+    pos.token = token;
+    let (code, body) = pos.post("formReceipt", &seed_receipt("dev-1")).await;
+    assert_eq!(code, 200, "{body}");
+    let done = pos.settled("dev-1").await;
+    assert_eq!(done["status"], 2, "{done}");
+    assert_eq!(done["fiscalParams"]["fiscalDocumentNumber"], 3, "{done}");
+}

@@ -39,7 +39,7 @@ pub struct Proc {
 }
 
 impl Proc {
-    fn spawn(name: &'static str, mut cmd: Command, stderr_log: &Path) -> Proc {
+    pub fn spawn(name: &'static str, mut cmd: Command, stderr_log: &Path) -> Proc {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
