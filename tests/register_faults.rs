@@ -355,6 +355,23 @@ async fn an_unsettleable_outcome_halts_the_register_instead_of_redoing() {
         .unwrap();
     assert!(page.contains("нужен оператор"), "{page}");
     assert!(rig.gateway.log().contains("register needs an operator"));
+
+    // The technician's selftest says so too (from the running service).
+    let out = std::process::Command::new(support::bin())
+        .args(["selftest", "--json", "--config"])
+        .arg(&rig.gateway.config)
+        .args(["--gateway", &pos.base])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &doc["registers"][0]["checks"][0];
+    assert_eq!(row["id"], "gateway", "{doc}");
+    assert_eq!(row["verdict"], "fail", "{doc}");
+    assert!(
+        row["value"].as_str().unwrap().contains("нужен оператор"),
+        "{doc}"
+    );
 }
 
 /// Automatic Z switched off: a shift past 24 hours is the shop's to close. The receipt waits

@@ -50,11 +50,16 @@ pub struct SelftestArgs {
     /// System administrator password (§4).
     #[arg(long, default_value_t = 30)]
     pub password: u32,
+    /// Where the running gateway listens, to add what it says of each configured register
+    /// (default: the configuration's listen address).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub gateway: Option<std::net::SocketAddr>,
 }
 
 /// Runs the selftest; `Ok(true)` when nothing failed.
 pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
     let mut targets = Vec::new();
+    let mut gateway: Option<Vec<serde_json::Value>> = None;
     if let Some(port) = &args.port {
         let baud = parse_baud(&args.baud)?;
         targets.push((
@@ -72,6 +77,11 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
         let config = Config::load(&args.config).map_err(|e| {
             anyhow::anyhow!("{}: {e} (or give --port / --tcp)", args.config.display())
         })?;
+        let mut listen = args.gateway.unwrap_or(config.listen);
+        if listen.ip().is_unspecified() {
+            listen.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        gateway = gateway_view(listen).await;
         for r in &config.registers {
             let target = match &r.transport {
                 TransportSettings::Serial { path, baud } => {
@@ -85,7 +95,10 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
     }
     let mut reports = Vec::new();
     for (name, target, taxes) in targets {
-        let report = check_one(&name, target, &taxes, &args).await;
+        let mut report = check_one(&name, target, &taxes, &args).await;
+        if let Some(view) = &gateway {
+            report.checks.insert(0, report::gateway_check(view, &name));
+        }
         if !args.json {
             print!("{}", report.render());
         }
@@ -106,6 +119,27 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
         );
     }
     Ok(passed)
+}
+
+/// What a running gateway says of its registers (`GET /health`), if one answers at `listen`.
+async fn gateway_view(listen: std::net::SocketAddr) -> Option<Vec<serde_json::Value>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(listen).await.ok()?;
+        let request =
+            format!("GET /health HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.ok()?;
+        let answer = String::from_utf8_lossy(&answer);
+        let (_, body) = answer.split_once("\r\n\r\n")?;
+        let doc: serde_json::Value = serde_json::from_str(body).ok()?;
+        doc["registers"].as_array().cloned()
+    };
+    tokio::time::timeout(Duration::from_secs(3), ask)
+        .await
+        .ok()
+        .flatten()
 }
 
 fn parse_baud(text: &str) -> anyhow::Result<Baud> {

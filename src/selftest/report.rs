@@ -21,6 +21,49 @@ pub enum Verdict {
     Fail,
 }
 
+/// Id of the row that tells what the running gateway says of the register.
+pub const GATEWAY_CHECK: &str = "gateway";
+
+/// The row for register `id` from a running gateway's `/health` registers.
+pub fn gateway_check(view: &[serde_json::Value], id: &str) -> Check {
+    let entry = view.iter().find(|r| r["cashboxId"].as_str() == Some(id));
+    let (verdict, value, advice) = match entry {
+        None => (
+            Verdict::Warn,
+            "служба работает, но этой кассы не знает".to_string(),
+            "Проверьте, что служба запущена с этой конфигурацией.".to_string(),
+        ),
+        Some(r) if r["ready"] == true => (
+            Verdict::Ok,
+            "служба работает, касса готова".into(),
+            String::new(),
+        ),
+        Some(r) => {
+            let code = r["errorCode"].as_str().unwrap_or("");
+            let message = r["errorMessage"]
+                .as_str()
+                .unwrap_or("не готова")
+                .to_string();
+            if code == "NEEDS_OPERATOR" {
+                (
+                    Verdict::Fail,
+                    message,
+                    "Исход операции не удалось установить по состоянию ККТ: сверьте операцию на странице состояния службы и перезапустите службу.".to_string(),
+                )
+            } else {
+                (Verdict::Warn, message, String::new())
+            }
+        }
+    };
+    Check {
+        id: GATEWAY_CHECK,
+        title: "Служба fiscal-gateway",
+        value,
+        verdict,
+        advice,
+    }
+}
+
 impl Verdict {
     /// The mark in the table.
     pub fn mark(self) -> &'static str {
@@ -476,6 +519,17 @@ impl Report {
     pub fn render(&self) -> String {
         let mut out = format!("Касса: {}\n", self.target);
         if let Some(e) = &self.error {
+            for c in self.checks.iter().filter(|c| c.id == GATEWAY_CHECK) {
+                out.push_str(&format!(
+                    "  {} {}  {}\n",
+                    c.verdict.mark(),
+                    c.title,
+                    c.value
+                ));
+                if !c.advice.is_empty() {
+                    out.push_str(&format!("    → {}\n", c.advice));
+                }
+            }
             let advice = if e.contains("exclusive") || e.contains("busy") {
                 "Порт занят другой программой: остановите службу (systemctl stop fiscal-gateway) или драйвер кассы."
             } else {
