@@ -131,3 +131,13 @@ fn unsent_documents_and_a_2025_tax_table_fail() {
     );
     assert_eq!(verdict(&checks, "ofd"), "fail", "{checks}");
 }
+
+#[test]
+fn the_speed_is_found_when_the_register_is_set_to_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = Register::start(dir.path(), &["--baud", "19200"]);
+    let (code, checks) = selftest(&register);
+    assert_eq!(code, 0, "{checks}");
+    let link = checks["link"]["value"].as_str().unwrap();
+    assert!(link.contains("19200 бод"), "{link}");
+}

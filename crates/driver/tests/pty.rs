@@ -124,3 +124,39 @@ async fn tcp_transport_works() {
         .unwrap();
     assert_eq!(fiscal.fd_number, 3);
 }
+
+/// A register set to 9600 answers nothing at 115200 (the first speed tried): auto-detection
+/// goes down the list and finds it, and the register says which speed it found.
+#[tokio::test]
+async fn speed_detection_finds_a_register_set_to_another_speed() {
+    let emu = emulator::Emulator::new(emulator::EmulatorConfig {
+        link: LinkChoice::Standard,
+        baud: Some(9600),
+        ..emulator::EmulatorConfig::default()
+    })
+    .unwrap();
+    let pty = emu.serve_pty(None).unwrap();
+    let fixed_wrong = Register::connect(
+        Transport::Serial {
+            path: pty.path().to_path_buf(),
+            baud: Baud::Fixed(115_200),
+        },
+        fast_options(LinkLayerChoice::Standard),
+    )
+    .await;
+    assert!(
+        matches!(fixed_wrong, Err(RegisterError::Link(_))),
+        "no answer at the wrong speed: {fixed_wrong:?}"
+    );
+    let mut r = Register::connect(
+        Transport::Serial {
+            path: pty.path().to_path_buf(),
+            baud: Baud::Auto,
+        },
+        fast_options(LinkLayerChoice::Standard),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.baud(), Some(9600));
+    assert_eq!(r.identity().await.unwrap().fn_number, "9999078900012345");
+}

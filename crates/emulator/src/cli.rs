@@ -64,6 +64,10 @@ pub struct EmulatorArgs {
     /// register not yet switched to the 2026 rates.
     #[arg(long, value_name = "R1,..,R6", value_delimiter = ',')]
     pub tax_rates: Vec<u16>,
+    /// On a pty, answer only a host that opened the port at this speed (as a real register
+    /// set to it does); without it any speed works.
+    #[arg(long, value_name = "N")]
+    pub baud: Option<u32>,
     /// The OFD is unreachable and the oldest unsent document is this many days old.
     #[arg(long, value_name = "DAYS")]
     pub ofd_unsent_days: Option<i64>,
@@ -90,6 +94,7 @@ impl EmulatorArgs {
             },
             seed: self.seed,
             device: self.device_config(),
+            baud: self.baud,
         }
     }
 

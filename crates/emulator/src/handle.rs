@@ -35,6 +35,9 @@ pub struct EmulatorConfig {
     pub faults: LineFaults,
     /// Seed of the line noise.
     pub seed: u64,
+    /// The one serial speed the device listens at over a pty; at any other speed the host's
+    /// bytes are line noise to it and it answers nothing. `None`: any speed works.
+    pub baud: Option<u32>,
 }
 
 /// Why the emulator could not start.
@@ -110,6 +113,7 @@ impl Emulator {
             noise: LineNoise::new(config.seed),
             armed: None,
             powered_off: false,
+            baud: config.baud,
             delayed: None,
             executed: 0,
             power_cycles: 0,
@@ -246,11 +250,13 @@ pub(crate) struct Station {
     pub(crate) armed: Option<PowerCut>,
     /// The power is off: bytes from the host are lost and nothing is answered.
     pub(crate) powered_off: bool,
+    /// The speed the device listens at (pty only), if fixed.
+    pub(crate) baud: Option<u32>,
     /// An answer held back by `answer_delay`, and when it is due.
     delayed: Option<(Instant, Vec<u8>)>,
     executed: u64,
     power_cycles: u64,
-    bytes_in: u64,
+    pub(crate) bytes_in: u64,
     bytes_out: u64,
     /// Incremented by each new transport connection; an older one stops serving.
     pub(crate) session: u64,

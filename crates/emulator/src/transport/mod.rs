@@ -88,6 +88,20 @@ pub async fn serve_stream<S>(emulator: Emulator, stream: S) -> std::io::Result<(
 where
     S: AsyncRead + AsyncWrite + Send + Unpin,
 {
+    serve_stream_at(emulator, stream, || None).await
+}
+
+/// [`serve_stream`] on a line whose speed the host sets: `host_baud` reads it, and bytes sent
+/// at another speed than the device's are noise the device does not answer.
+pub(crate) async fn serve_stream_at<S, F>(
+    emulator: Emulator,
+    stream: S,
+    host_baud: F,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin,
+    F: Fn() -> Option<u32> + Send,
+{
     let session = {
         let mut station = emulator.station.lock();
         station.session += 1;
@@ -118,11 +132,22 @@ where
                 if n == 0 {
                     return Ok(());
                 }
+                let host = host_baud();
                 let mut station = emulator.station.lock();
                 if station.session != session {
                     return Ok(());
                 }
-                station.feed(&buf[..n], tokio::time::Instant::now().into_std(), wall_clock())
+                match (station.baud, host) {
+                    (Some(device), Some(host)) if device != host => {
+                        station.bytes_in += n as u64;
+                        Vec::new()
+                    }
+                    _ => station.feed(
+                        &buf[..n],
+                        tokio::time::Instant::now().into_std(),
+                        wall_clock(),
+                    ),
+                }
             }
             () = timer => {
                 let mut station = emulator.station.lock();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use tokio::task::JoinHandle;
 use tokio_serial::{SerialPort, SerialStream};
 
-use super::serve_stream;
+use super::serve_stream_at;
 use crate::handle::{Emulator, EmulatorError};
 
 /// A register served on a pty. Dropping it stops serving and removes the symlink.
@@ -67,9 +67,10 @@ impl Emulator {
         };
         let emulator = self.clone();
         let task = tokio::spawn(async move {
-            // Held for the life of the task: see the module note.
-            let _slave = slave;
-            if let Err(e) = serve_stream(emulator, master).await {
+            // The slave is held for the life of the task (see the module note); its settings
+            // are the host's: the speed the host opened the port at.
+            let host_baud = move || slave.baud_rate().ok();
+            if let Err(e) = serve_stream_at(emulator, master, host_baud).await {
                 tracing::warn!("pty transport stopped: {e}");
             }
         });
