@@ -61,6 +61,8 @@ pub struct Worker {
     clock_skew: chrono::Duration,
     /// When the register was last looked at while idle.
     watched: Option<tokio::time::Instant>,
+    /// The opening of the current shift was searched for in the FN archive and not found.
+    shift_search_failed: bool,
 }
 
 impl Worker {
@@ -86,6 +88,7 @@ impl Worker {
             shift,
             clock_skew: chrono::Duration::zero(),
             watched: None,
+            shift_search_failed: false,
         }
     }
 
@@ -594,6 +597,7 @@ impl Worker {
         let report = r.z_report(&self.cashier()).await?;
         tracing::info!(register = %self.settings.id, shift = report.shift_number, fd = report.fd_number, "shift closed (Z report)");
         self.shift.closed(self.register_now());
+        self.shift_search_failed = false;
         let mut h = self.health.lock();
         h.shift_opened_at = None;
         h.shift_opened_at_utc = None;
@@ -752,23 +756,40 @@ impl Worker {
             }
             Err(_) => {}
         }
-        // The archive is searched only for a shift this worker does not know yet.
-        let known = self.shift.opened_at();
-        let opened = match known {
-            Some(at) => r.fn_status().await.map(|f| f.shift_open.then_some(at)),
-            None => r.shift_opened_at(SHIFT_SEARCH).await,
-        };
-        let opened = match opened {
-            Ok(opened) => opened,
+        // The archive is searched once per shift this worker did not open itself, and not
+        // again when the opening lies further back than the search goes.
+        let fn_shift_open = match r.fn_status().await {
+            Ok(f) => Some(f.shift_open),
             Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
                 return Some(self.driver_trouble(e))
             }
-            Err(_) => self.shift.opened_at(),
+            Err(_) => None,
         };
-        match opened {
-            Some(at) => self.shift.opened(at),
-            None => self.shift.closed(self.register_now()),
-        }
+        let opened = match (fn_shift_open, self.shift.opened_at()) {
+            (Some(false), _) => {
+                self.shift_search_failed = false;
+                self.shift.closed(self.register_now());
+                None
+            }
+            (Some(true), Some(at)) | (None, Some(at)) => Some(at),
+            (Some(true), None) if self.shift_search_failed => None,
+            (Some(true), None) => match r.shift_opened_at(SHIFT_SEARCH).await {
+                Ok(Some(at)) => {
+                    self.shift.opened(at);
+                    Some(at)
+                }
+                Ok(None) => {
+                    tracing::warn!(register = %self.settings.id, "the open shift began more than {SHIFT_SEARCH} documents ago; only the register's own 24-hour refusal will close it");
+                    self.shift_search_failed = true;
+                    None
+                }
+                Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
+                    return Some(self.driver_trouble(e))
+                }
+                Err(_) => None,
+            },
+            (None, None) => None,
+        };
         let backlog = match r.ofd_backlog().await {
             Ok(b) => Some(b),
             Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
