@@ -172,16 +172,35 @@ async fn power_cut_during_cash_in_at_each_point() {
     assert_no_duplicates(&rig.register.archive());
 }
 
+/// The register's own report of its state (control channel `status`).
+fn device_status(register: &Register) -> Value {
+    serde_json::from_str(register.control("status").trim()).unwrap()
+}
+
 /// How often the register has lost power so far.
 fn power_cycles(register: &Register) -> u64 {
-    let status: Value = serde_json::from_str(register.control("status").trim()).unwrap();
-    status["counters"]["power_cycles"].as_u64().unwrap()
+    device_status(register)["counters"]["power_cycles"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Posts a receipt to a slow printer and returns once the FN has closed it, the printer still
+/// at work.
+async fn post_while_printing_slowly(rig: &Rig, id: &str, total: u64) {
+    let fd_before = device_status(&rig.register)["last_fd"].as_u64().unwrap();
+    rig.register.control("print-time 100");
+    rig.pos
+        .post("formReceipt", &receipt_with_total(id, total))
+        .await;
+    register_until(&rig.register, "the FN closed the receipt", |s| {
+        s["last_fd"].as_u64() == Some(fd_before + 1)
+    })
+    .await;
 }
 
 /// The register's count of cash deposits (operation register 153, §10.2), read over the control channel.
 fn cash_in_count(register: &Register) -> u64 {
-    let status: Value = serde_json::from_str(register.control("status").trim()).unwrap();
-    status["cash_in_count"].as_u64().unwrap()
+    device_status(register)["cash_in_count"].as_u64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -233,17 +252,7 @@ async fn cover_and_paper_before_during_and_after_fiscalization() {
     assert_eq!(rig.pos.settled("p-4").await["status"], 2);
 
     // Cover opened during: the FN has closed the receipt and the slow printer is still at it.
-    rig.register.control("print-time 100");
-    let fd_before = register_until(&rig.register, "status", |_| true).await["last_fd"]
-        .as_u64()
-        .unwrap();
-    rig.pos
-        .post("formReceipt", &receipt_with_total("p-5", 105))
-        .await;
-    register_until(&rig.register, "the FN closed the receipt", |s| {
-        s["last_fd"].as_u64() == Some(fd_before + 1)
-    })
-    .await;
+    post_while_printing_slowly(&rig, "p-5", 105).await;
     rig.register.control("cover open");
     let done = rig.pos.settled("p-5").await;
     assert_eq!(done["status"], 2, "{done}");
@@ -298,7 +307,7 @@ async fn wait_for_reason(pos: &Pos, id: &str, code: &str) -> Value {
 /// Polls the register's control status until `pred` holds (the gateway works meanwhile).
 async fn register_until(register: &Register, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..600 {
-        let status: Value = serde_json::from_str(register.control("status").trim()).unwrap();
+        let status = device_status(register);
         if pred(&status) {
             return status;
         }
@@ -345,8 +354,7 @@ async fn an_unsettleable_outcome_halts_the_register_instead_of_redoing() {
         "an unknown outcome is never guessed: {cash}"
     );
 
-    let status = register_until(&rig.register, "nothing redone", |_| true).await;
-    assert_eq!(status["cash_in_count"], 0, "no second cash in: {status}");
+    assert_eq!(cash_in_count(&rig.register), 0, "no second cash in");
     let page = reqwest::get(format!("http://{}/", pos.base))
         .await
         .unwrap()
@@ -420,17 +428,7 @@ async fn sigterm_mid_receipt_finishes_it_and_exits_cleanly() {
         .post("formReceipt", &receipt_with_total("t-0", 100))
         .await;
     assert_eq!(rig.pos.settled("t-0").await["status"], 2);
-    let fd_before = register_until(&rig.register, "status", |_| true).await["last_fd"]
-        .as_u64()
-        .unwrap();
-    rig.register.control("print-time 100");
-    rig.pos
-        .post("formReceipt", &receipt_with_total("t-1", 101))
-        .await;
-    register_until(&rig.register, "the FN closed the receipt", |s| {
-        s["last_fd"].as_u64() == Some(fd_before + 1)
-    })
-    .await;
+    post_while_printing_slowly(&rig, "t-1", 101).await;
     let Rig {
         _dir,
         register,
