@@ -25,9 +25,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use driver::{Cashier, LinkLayerChoice, Readiness, Register, RegisterOptions, Transport};
+use driver::{LinkLayerChoice, Readiness, Register, RegisterOptions, Transport};
 use emulator::{Emulator, EmulatorConfig};
-use fiscal_model::TaxGroupMap;
 use serde_json::{json, Value};
 
 /// The cashbox id of `serve --emulator`.
@@ -331,12 +330,7 @@ async fn sequential_driver(dir: &Path, receipts: usize) -> Vec<Duration> {
     let mut r = Register::connect(Transport::Stream(Box::new(emu.in_memory())), options)
         .await
         .expect("connect");
-    let receipt = driver::bench::sample_receipt().expect("sample receipt");
-    let taxes = TaxGroupMap::default();
-    let cashier = Cashier {
-        name: "Кассир".into(),
-        inn: None,
-    };
+    let (receipt, taxes, cashier) = common::sample();
     let mut times = Vec::with_capacity(receipts);
     for i in 0..WARM_UP + receipts {
         let t = Instant::now();

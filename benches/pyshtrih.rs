@@ -24,10 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use driver::{
-    Baud, Cashier, LinkLayerChoice, Readiness, Register, RegisterOptions, Transport, WireStats,
-};
-use fiscal_model::TaxGroupMap;
+use driver::{Baud, LinkLayerChoice, Readiness, Register, RegisterOptions, Transport, WireStats};
 use serde_json::Value;
 
 /// The virtual register as its own process, stopped when dropped.
@@ -197,12 +194,7 @@ async fn ours(emu: &Emulator, receipts: u64) -> (Row, WireStats) {
     let mut r = Register::connect(transport, options)
         .await
         .expect("connect");
-    let receipt = driver::bench::sample_receipt().expect("sample receipt");
-    let taxes = TaxGroupMap::default();
-    let cashier = Cashier {
-        name: "Кассир".into(),
-        inn: None,
-    };
+    let (receipt, taxes, cashier) = common::sample();
     if !matches!(
         r.status().await.expect("status").readiness,
         Readiness::Ready

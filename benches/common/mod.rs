@@ -11,3 +11,17 @@ pub fn stop(child: &mut Child) {
     }
     let _ = child.wait();
 }
+
+/// The three-item receipt both benchmarks make, with the default tax mapping and a cashier.
+pub fn sample() -> (
+    fiscal_model::Receipt,
+    fiscal_model::TaxGroupMap,
+    driver::Cashier,
+) {
+    let receipt = driver::bench::sample_receipt().expect("sample receipt");
+    let cashier = driver::Cashier {
+        name: "Кассир".into(),
+        inn: None,
+    };
+    (receipt, fiscal_model::TaxGroupMap::default(), cashier)
+}
