@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use driver::{Cashier, Intent, NotReadyReason, Readiness, Register, RegisterError, Verdict};
 use fiscal_model::{CashMovementKind, Completion, OperationBody};
 use queue::{OpState, Operation, Reason, RegisterId, Store};
@@ -63,6 +63,10 @@ pub struct Worker {
     watched: Option<tokio::time::Instant>,
     /// The opening of the current shift was searched for in the FN archive and not found.
     shift_search_failed: bool,
+    /// When the register last proved ready for a document: waits that began before it ended.
+    last_ready: Option<DateTime<Utc>>,
+    /// A Z report the policy asked for was refused (paper, cover …): not again before this.
+    z_retry_after: Option<tokio::time::Instant>,
 }
 
 impl Worker {
@@ -89,6 +93,8 @@ impl Worker {
             clock_skew: chrono::Duration::zero(),
             watched: None,
             shift_search_failed: false,
+            last_ready: None,
+            z_retry_after: None,
         }
     }
 
@@ -219,9 +225,8 @@ impl Worker {
     }
 
     async fn process(&mut self, r: &mut Register, op: Operation) -> Step {
-        if let Some(step) = self.fail_if_past_deadline(&op).await {
-            return step;
-        }
+        // No deadline check here: a register that is ready now takes the operation, however
+        // long it waited. The deadline applies while the register cannot work (`wait_with`).
         // Make the register ready: open a shift on demand, Z when expired, finish printing.
         match self.make_ready(r).await {
             Ok(None) => {}
@@ -487,8 +492,11 @@ impl Worker {
 
     async fn wait_one(&mut self, op: &Operation, reason: Reason) -> Step {
         let current = self.store.get(&op.id).ok().flatten().map(|o| o.state);
+        // A wait from before the register was last ready belongs to an episode that ended.
         let (same, since) = match &current {
-            Some(OpState::Waiting { reason: r, since }) => (r.code == reason.code, *since),
+            Some(OpState::Waiting { reason: r, since }) if !self.episode_ended(*since) => {
+                (r.code == reason.code, *since)
+            }
             _ => (false, Utc::now()),
         };
         if !same {
@@ -531,11 +539,19 @@ impl Worker {
     /// Fails `op` with its waiting reason once it has waited longer than the deadline. The
     /// clock starts when the operation first had to wait in this episode (a re-posted failed
     /// operation starts afresh), not when it was created.
+    /// The register has been ready since `since`: a wait that began then is over.
+    fn episode_ended(&self, since: DateTime<Utc>) -> bool {
+        self.last_ready.is_some_and(|ready| ready > since)
+    }
+
     async fn fail_if_past_deadline(&mut self, op: &Operation) -> Option<Step> {
         let fresh = self.store.get(&op.id).ok().flatten()?;
         let OpState::Waiting { reason, since } = &fresh.state else {
             return None;
         };
+        if self.episode_ended(*since) {
+            return None;
+        }
         let waited = (Utc::now() - *since).to_std().unwrap_or_default();
         if waited < self.deadline {
             return None;
@@ -554,6 +570,7 @@ impl Worker {
             let reason = match status.readiness {
                 Readiness::Ready => {
                     self.set_state(RegisterState::Ready);
+                    self.last_ready = Some(Utc::now());
                     return Ok(None);
                 }
                 Readiness::NotReady(reason) => reason,
@@ -608,11 +625,20 @@ impl Worker {
         if !self.shift.close_due(self.register_now()) {
             return None;
         }
+        if self
+            .z_retry_after
+            .is_some_and(|t| tokio::time::Instant::now() < t)
+        {
+            return None;
+        }
         match self.close_shift(r).await {
             Ok(()) => None,
-            // Not open after all (closed by hand): forget it.
+            // Paper, cover, or the shift already closed by hand: try again after the next look
+            // at the register (which also learns whether the shift is still open).
             Err(RegisterError::Refused(_)) | Err(RegisterError::NotReady(_)) => {
-                self.shift.closed(self.register_now());
+                self.z_retry_after =
+                    Some(tokio::time::Instant::now() + self.settings.watch_interval);
+                self.watched = None;
                 None
             }
             Err(e) => Some(self.driver_trouble(e)),

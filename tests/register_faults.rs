@@ -454,3 +454,32 @@ async fn sigterm_mid_receipt_finishes_it_and_exits_cleanly() {
         .count();
     assert_eq!(receipts, 1);
 }
+
+/// Receipts queue while the cover is open; once it is closed they all go through, however long
+/// printing the earlier ones takes: the deadline is for a register that cannot work, not for
+/// a queue that is moving.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queue_that_waited_for_the_cover_drains_after_it_closes() {
+    let rig = rig(2);
+    rig.pos
+        .post("formReceipt", &receipt_with_total("q-0", 100))
+        .await;
+    assert_eq!(rig.pos.settled("q-0").await["status"], 2);
+    rig.register.control("cover open");
+    let ids = ["q-1", "q-2", "q-3", "q-4"];
+    for (n, id) in ids.iter().enumerate() {
+        rig.pos
+            .post("formReceipt", &receipt_with_total(id, 201 + n as u64))
+            .await;
+    }
+    for id in ids {
+        wait_for_reason(&rig.pos, id, "COVER_OPEN").await;
+    }
+    // Slow paper: draining four receipts takes longer than the 2 s deadline.
+    rig.register.control("print-time 150");
+    rig.register.control("cover close");
+    for id in ids {
+        let done = rig.pos.settled(id).await;
+        assert_eq!(done["status"], 2, "{id}: {done}");
+    }
+}
