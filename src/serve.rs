@@ -144,6 +144,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     notify_ready();
     spawn_watchdog(shutdown.clone(), Arc::clone(&store));
+    spawn_store_guard(shutdown.clone(), Arc::clone(&store));
 
     let signal_token = shutdown.clone();
     tokio::spawn(async move {
@@ -316,6 +317,26 @@ fn init_logging(json: bool) {
 
 fn notify_ready() {
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+}
+
+/// After a failed disk sync the store acknowledges nothing more; the process then stops the
+/// way SIGTERM does (exchanges on the wire finish) and exits non-zero, so that systemd starts it
+/// again and the store is read back from what is really on disk.
+fn spawn_store_guard(shutdown: CancellationToken, store: Arc<queue::Store>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.cancelled() => return,
+            }
+            if let Err(e) = store.healthy() {
+                tracing::error!(error = %e, "operation store lost a disk sync; stopping so that the service restarts");
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+                shutdown.cancel();
+                return;
+            }
+        }
+    });
 }
 
 /// The watchdog interval systemd asks for, as libsystemd reads it: `WATCHDOG_USEC`, meant for

@@ -217,6 +217,8 @@ pub async fn check_status(
     query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<StatusBody>, ApiError> {
     let access = authenticate(&app, &headers)?;
+    // After a failed disk sync, what the store holds may not survive a restart: no answers.
+    app.store.healthy()?;
     let Query(pairs) = query.map_err(|e| ApiError::Validation {
         field: None,
         message: format!("query string: {e}"),

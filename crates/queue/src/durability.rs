@@ -91,7 +91,7 @@ impl Durability {
             names_seen: HashSet::new(),
             blobs_seen: HashSet::new(),
         };
-        target.round()?;
+        target.round().map_err(RoundFailure::into_error)?;
         let shared = Arc::new(Shared::default());
         let (tx, progress) = watch::channel(Progress::default());
         let thread_shared = Arc::clone(&shared);
@@ -188,8 +188,29 @@ impl Drop for Durability {
     }
 }
 
+/// How often a round that lost nothing is tried again before the store gives up.
+const TRANSIENT_RETRIES: u32 = 50;
+/// The pause between those tries.
+const TRANSIENT_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Why a round failed: durability lost (a flush or fsync failed: the kernel may have dropped
+/// the dirty pages) or only the round could not run (nothing written was touched).
+enum RoundFailure {
+    Lost(StoreError),
+    Transient(StoreError),
+}
+
+impl RoundFailure {
+    fn into_error(self) -> StoreError {
+        match self {
+            RoundFailure::Lost(e) | RoundFailure::Transient(e) => e,
+        }
+    }
+}
+
 fn run(shared: &Shared, tx: &watch::Sender<Progress>, mut target: SyncTarget) {
     let mut synced = 0u64;
+    let mut transient_failures = 0u32;
     loop {
         let goal = {
             let mut r = lock(shared);
@@ -206,14 +227,27 @@ fn run(shared: &Shared, tx: &watch::Sender<Progress>, mut target: SyncTarget) {
             .fail_next_round
             .swap(false, std::sync::atomic::Ordering::SeqCst)
         {
-            Err(StoreError::Io(
+            Err(RoundFailure::Lost(StoreError::Io(
                 "fdatasync of the store log: Input/output error (injected)".into(),
-            ))
+            )))
         } else {
             target.round()
         };
         #[cfg(not(test))]
         let result = target.round();
+        // Nothing was lost (a directory could not be listed or opened, e.g. out of file
+        // descriptors): the writers wait and the round is tried again, for a while.
+        let result = match result {
+            Err(RoundFailure::Transient(e)) if transient_failures < TRANSIENT_RETRIES => {
+                transient_failures += 1;
+                tracing::warn!(error = %e, "operation store sync round could not run; trying again");
+                std::thread::sleep(TRANSIENT_PAUSE);
+                continue;
+            }
+            Err(failure) => Err(failure.into_error()),
+            Ok(()) => Ok(()),
+        };
+        transient_failures = 0;
         tx.send_modify(|p| {
             p.rounds += 1;
             match result {
@@ -234,18 +268,18 @@ fn run(shared: &Shared, tx: &watch::Sender<Progress>, mut target: SyncTarget) {
 
 impl SyncTarget {
     /// One flush + fsync round.
-    fn round(&mut self) -> Result<(), StoreError> {
+    fn round(&mut self) -> Result<(), RoundFailure> {
         self.db
             .flush()
-            .map_err(|e| StoreError::from_sled("sled flush", e))?;
+            .map_err(|e| RoundFailure::Lost(StoreError::from_sled("sled flush", e)))?;
         // fdatasync, not fsync: it flushes the data and the size metadata needed to read it
         // back (what sync_file_range leaves out), and skips the mtime update, which would cost
         // a second journal commit per round for nothing recovery needs.
-        self.log
-            .sync_data()
-            .map_err(|e| StoreError::from_io("fdatasync of the store log", &e))?;
+        self.log.sync_data().map_err(|e| {
+            RoundFailure::Lost(StoreError::from_io("fdatasync of the store log", &e))
+        })?;
         self.sync_new_blobs()?;
-        let names = list_names(&self.dir)?;
+        let names = list_names(&self.dir).map_err(RoundFailure::Transient)?;
         if names != self.names_seen {
             sync_dir(&self.dir)?;
             self.names_seen = names;
@@ -254,27 +288,30 @@ impl SyncTarget {
     }
 
     /// sled writes values too big for its log into `blobs/` without ever syncing them.
-    fn sync_new_blobs(&mut self) -> Result<(), StoreError> {
+    fn sync_new_blobs(&mut self) -> Result<(), RoundFailure> {
+        let transient =
+            |what: &str, e: &std::io::Error| RoundFailure::Transient(StoreError::from_io(what, e));
         let blobs = self.dir.join("blobs");
         let entries = match std::fs::read_dir(&blobs) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(StoreError::from_io("list the blob directory", &e)),
+            Err(e) => return Err(transient("list the blob directory", &e)),
         };
         let mut present = HashSet::new();
         let mut any_new = false;
         for entry in entries {
-            let entry = entry.map_err(|e| StoreError::from_io("list the blob directory", &e))?;
+            let entry = entry.map_err(|e| transient("list the blob directory", &e))?;
             let name = entry.file_name();
             if !self.blobs_seen.contains(&name) {
                 let file = match File::open(entry.path()) {
                     Ok(file) => file,
                     // sled removed an obsolete blob meanwhile.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(StoreError::from_io("open a blob", &e)),
+                    Err(e) => return Err(transient("open a blob", &e)),
                 };
-                file.sync_data()
-                    .map_err(|e| StoreError::from_io("fdatasync of a blob", &e))?;
+                file.sync_data().map_err(|e| {
+                    RoundFailure::Lost(StoreError::from_io("fdatasync of a blob", &e))
+                })?;
                 any_new = true;
             }
             present.insert(name);
@@ -300,8 +337,11 @@ fn list_names(dir: &Path) -> Result<HashSet<std::ffi::OsString>, StoreError> {
 }
 
 /// fsync of a directory makes the names of files created in it durable.
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StoreError::from_io(&format!("fsync of {}", dir.display()), &e))
+fn sync_dir(dir: &Path) -> Result<(), RoundFailure> {
+    let what = format!("fsync of {}", dir.display());
+    let handle =
+        File::open(dir).map_err(|e| RoundFailure::Transient(StoreError::from_io(&what, &e)))?;
+    handle
+        .sync_all()
+        .map_err(|e| RoundFailure::Lost(StoreError::from_io(&what, &e)))
 }

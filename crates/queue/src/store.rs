@@ -104,6 +104,7 @@ impl Store {
     /// `Conflict`. Returns only after the answer is on stable storage.
     #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
     pub async fn submit(&self, new: NewOperation) -> Result<Submitted, SubmitError> {
+        self.inner.durability.healthy()?;
         let hash = payload_hash(&new.request)?;
         let key = keys::record_key(&new.id);
         let (submitted, epoch) = {
@@ -388,6 +389,8 @@ impl Store {
         old: Option<&Operation>,
         op: &Operation,
     ) -> Result<u64, StoreError> {
+        // A poisoned store changes nothing more, not even in memory.
+        self.inner.durability.healthy()?;
         let mut batch = sled::Batch::default();
         let new_entries = keys::index_entries(op);
         if let Some(old) = old {
@@ -546,8 +549,29 @@ mod tests {
         assert!(store.submit(cash_in("after")).await.is_err());
         assert!(store.sync().await.is_err());
         assert!(store.healthy().is_err());
-        // What was acknowledged before stays readable.
+        // What was acknowledged before stays readable; nothing else changed, not even in
+        // memory.
         let before = OperationId::new("before").unwrap();
         assert!(store.get(&before).unwrap().is_some());
+        let after = OperationId::new("after").unwrap();
+        assert!(store.get(&after).unwrap().is_none());
+        let moved = store
+            .transition(
+                &before,
+                OpState::Failed {
+                    reason: crate::Reason {
+                        code: "X".into(),
+                        message: "x".into(),
+                        device_error: None,
+                    },
+                },
+                "test",
+            )
+            .await;
+        assert!(moved.is_err());
+        assert!(matches!(
+            store.get(&before).unwrap().unwrap().state,
+            OpState::Queued
+        ));
     }
 }
