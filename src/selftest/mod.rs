@@ -59,19 +59,21 @@ pub struct SelftestArgs {
 /// Runs the selftest; `Ok(true)` when nothing failed.
 pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
     let mut targets = Vec::new();
-    let mut gateway: Option<Vec<serde_json::Value>> = None;
+    let mut gateway: Option<Result<Vec<serde_json::Value>, String>> = None;
     if let Some(port) = &args.port {
         let baud = parse_baud(&args.baud)?;
         targets.push((
             format!("{} ({})", port.display(), args.baud),
             Target::Serial(port.clone(), baud),
             TaxGroupMap::default(),
+            None,
         ));
     } else if let Some(addr) = &args.tcp {
         targets.push((
             addr.clone(),
             Target::Tcp(addr.clone()),
             TaxGroupMap::default(),
+            None,
         ));
     } else {
         let config = Config::load(&args.config).map_err(|e| {
@@ -90,12 +92,12 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
                 TransportSettings::Tcp { address } => Target::Tcp(address.clone()),
                 TransportSettings::Emulator { .. } => continue,
             };
-            targets.push((r.id.clone(), target, r.taxes.clone()));
+            targets.push((r.id.clone(), target, r.taxes.clone(), Some(r.utc_offset)));
         }
     }
     let mut reports = Vec::new();
-    for (name, target, taxes) in targets {
-        let mut report = check_one(&name, target, &taxes, &args).await;
+    for (name, target, taxes, zone) in targets {
+        let mut report = check_one(&name, target, &taxes, zone, &args).await;
         if let Some(view) = &gateway {
             report.checks.insert(0, report::gateway_check(view, &name));
         }
@@ -121,8 +123,11 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
     Ok(passed)
 }
 
-/// What a running gateway says of its registers (`GET /health`), if one answers at `listen`.
-async fn gateway_view(listen: std::net::SocketAddr) -> Option<Vec<serde_json::Value>> {
+/// What a running gateway says of its registers (`GET /health`), if one answers at `listen`:
+/// its registers, or what it answered instead (e.g. 503 after a failed disk sync).
+async fn gateway_view(
+    listen: std::net::SocketAddr,
+) -> Option<Result<Vec<serde_json::Value>, String>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let ask = async {
         let mut stream = tokio::net::TcpStream::connect(listen).await.ok()?;
@@ -132,9 +137,14 @@ async fn gateway_view(listen: std::net::SocketAddr) -> Option<Vec<serde_json::Va
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).await.ok()?;
         let answer = String::from_utf8_lossy(&answer);
-        let (_, body) = answer.split_once("\r\n\r\n")?;
+        let (head, body) = answer.split_once("\r\n\r\n")?;
         let doc: serde_json::Value = serde_json::from_str(body).ok()?;
-        doc["registers"].as_array().cloned()
+        if !head.starts_with("HTTP/1.1 200") {
+            let status = head.lines().next().unwrap_or_default().to_string();
+            let message = doc["errorMessage"].as_str().unwrap_or_default();
+            return Some(Err(format!("{status}: {message}")));
+        }
+        doc["registers"].as_array().cloned().map(Ok)
     };
     tokio::time::timeout(Duration::from_secs(3), ask)
         .await
@@ -171,6 +181,7 @@ pub async fn check_one(
     name: &str,
     target: Target,
     taxes: &TaxGroupMap,
+    zone: Option<chrono::FixedOffset>,
     args: &SelftestArgs,
 ) -> Report {
     let (transport, link) = match target {
@@ -216,7 +227,7 @@ pub async fn check_one(
         Some(baud) => format!("{baud} бод, {layer}"),
         None => layer.to_string(),
     };
-    match read_facts(&mut register, format!("{link}, {layer}"), args).await {
+    match read_facts(&mut register, format!("{link}, {layer}"), zone, args).await {
         Ok(facts) => {
             let today = facts
                 .pc_clock
@@ -252,6 +263,7 @@ const SHIFT_SEARCH: u32 = 200;
 async fn read_facts(
     r: &mut Register,
     link: String,
+    zone: Option<chrono::FixedOffset>,
     args: &SelftestArgs,
 ) -> Result<Facts, driver::RegisterError> {
     let password = Password(args.password);
@@ -259,7 +271,12 @@ async fn read_facts(
     let fn_status = r.fn_status().await?;
     let status = r.status().await?;
     let register_clock = r.clock_now().await.ok();
-    let pc_clock = chrono::Local::now().naive_local().with_nanosecond(0);
+    // The PC's time in the register's zone (configured), or the PC's own zone.
+    let pc_clock = match zone {
+        Some(zone) => Utc::now().with_timezone(&zone).naive_local(),
+        None => chrono::Local::now().naive_local(),
+    }
+    .with_nanosecond(0);
     let flags = Flags(status.flags);
     let mode = status.mode_number();
     let open = fn_status.shift_open || matches!(mode, 2 | 3);

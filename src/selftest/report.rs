@@ -25,8 +25,22 @@ pub enum Verdict {
 pub const GATEWAY_CHECK: &str = "gateway";
 
 /// The row for register `id` from a running gateway's `/health` registers.
-pub fn gateway_check(view: &[serde_json::Value], id: &str) -> Check {
-    let entry = view.iter().find(|r| r["cashboxId"].as_str() == Some(id));
+pub fn gateway_check(view: &Result<Vec<serde_json::Value>, String>, id: &str) -> Check {
+    let entry = match view {
+        Ok(registers) => registers
+            .iter()
+            .find(|r| r["cashboxId"].as_str() == Some(id)),
+        Err(answer) => {
+            return Check {
+                id: GATEWAY_CHECK,
+                title: "Служба fiscal-gateway",
+                value: format!("отвечает ошибкой: {answer}"),
+                verdict: Verdict::Fail,
+                advice: "Смотрите журнал службы (journalctl -u fiscal-gateway) и перезапустите её."
+                    .to_string(),
+            }
+        }
+    };
     let (verdict, value, advice) = match entry {
         None => (
             Verdict::Warn,
@@ -705,5 +719,26 @@ mod tests {
         let mut f = healthy();
         f.shift.opened_at = Some(at("2026-11-22 10:30:00"));
         assert_eq!(verdict(&f, "shift"), Verdict::Warn);
+    }
+
+    #[test]
+    fn the_running_service_row_follows_what_it_answers() {
+        let id = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b";
+        let ready = Ok(vec![serde_json::json!({"cashboxId": id, "ready": true})]);
+        assert_eq!(gateway_check(&ready, id).verdict, Verdict::Ok);
+        let cover = Ok(vec![serde_json::json!({
+            "cashboxId": id, "ready": false,
+            "errorCode": "COVER_OPEN", "errorMessage": "Открыта крышка."
+        })]);
+        let row = gateway_check(&cover, id);
+        assert_eq!(
+            (row.verdict, row.value.as_str()),
+            (Verdict::Warn, "Открыта крышка.")
+        );
+        assert_eq!(gateway_check(&cover, "other").verdict, Verdict::Warn);
+        let broken = Err("HTTP/1.1 503 Service Unavailable: store".to_string());
+        let row = gateway_check(&broken, id);
+        assert_eq!(row.verdict, Verdict::Fail);
+        assert!(row.value.contains("503"), "{}", row.value);
     }
 }
