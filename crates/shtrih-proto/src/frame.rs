@@ -106,9 +106,15 @@ pub fn decode(buf: &[u8]) -> Decoded {
 
 /// Bytes before the next STX after position 0 (the whole buffer if there is none).
 fn skip_to_next_stx(buf: &[u8]) -> usize {
+    skip_to_next(buf, STX)
+}
+
+/// Bytes before the next `marker` after position 0 (the whole buffer if there is none): what a
+/// decoder drops to resynchronise on a frame start.
+pub(crate) fn skip_to_next(buf: &[u8], marker: u8) -> usize {
     buf.iter()
         .skip(1)
-        .position(|&b| b == STX)
+        .position(|&b| b == marker)
         .map_or(buf.len(), |p| p + 1)
 }
 

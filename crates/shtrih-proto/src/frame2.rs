@@ -167,10 +167,7 @@ pub fn decode(buf: &[u8]) -> Decoded2 {
 
 /// Bytes before the next 8F after position 0 (the whole buffer if there is none).
 fn skip_to_next_stx(buf: &[u8]) -> usize {
-    buf.iter()
-        .skip(1)
-        .position(|&b| b == STX2)
-        .map_or(buf.len(), |p| p + 1)
+    crate::frame::skip_to_next(buf, STX2)
 }
 
 #[cfg(test)]

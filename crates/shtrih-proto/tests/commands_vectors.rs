@@ -4,25 +4,12 @@
 //! the frame module.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{msg, PWD1, PWD30};
 use shtrih_proto::command::*;
 use shtrih_proto::error::ErrorCode;
 use shtrih_proto::status::{Mode, ReceiptKind, Submode};
-
-/// Parses a hex frame `02 LEN msg LRC`, checks LEN and LRC, and returns the message.
-fn msg(hex: &str) -> Vec<u8> {
-    let bytes: Vec<u8> = hex
-        .split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).unwrap())
-        .collect();
-    assert_eq!(bytes[0], 0x02, "STX");
-    assert_eq!(bytes.len(), usize::from(bytes[1]) + 3, "LEN of {hex}");
-    let lrc = bytes[1..bytes.len() - 1].iter().fold(0u8, |a, b| a ^ b);
-    assert_eq!(lrc, bytes[bytes.len() - 1], "LRC of {hex}");
-    bytes[2..bytes.len() - 1].to_vec()
-}
-
-const PWD30: Password = Password(30);
-const PWD1: Password = Password(1);
 
 #[test]
 fn short_status_12_1_request_and_answers() {

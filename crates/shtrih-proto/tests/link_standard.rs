@@ -3,8 +3,11 @@
 //! §12.10 exchange.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::hex;
 use shtrih_proto::frame::{self, ACK, ENQ, NAK};
 use shtrih_proto::link::{
     HostLink, HostState, LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, UnknownOutcome,
@@ -13,12 +16,6 @@ use shtrih_proto::link::{
 const STATUS: [u8; 5] = [0x10, 0x1E, 0x00, 0x00, 0x00];
 const STATUS_ANSWER: [u8; 3] = [0x10, 0x00, 0x01];
 const T_ANSWER: Duration = Duration::from_secs(3);
-
-fn hex(s: &str) -> Vec<u8> {
-    s.split_whitespace()
-        .map(|h| u8::from_str_radix(h, 16).unwrap())
-        .collect()
-}
 
 fn framed(msg: &[u8]) -> Vec<u8> {
     frame::encode(msg).unwrap()
