@@ -266,19 +266,10 @@ impl Register {
         let begin = BeginShiftOpening {
             password: self.sysadmin(),
         };
-        if let Err(e) = self.run(&begin).await {
-            return Err(self.first_step(e).await);
-        }
-        self.run(&AttachTlv {
-            password: self.sysadmin(),
-            tlvs: cashier_tlvs(cashier),
-        })
-        .await?;
         let open = OpenShift {
             password: self.operator(),
         };
-        self.run(&open).await?;
-        self.after_shift_report(open.name()).await
+        self.shift_report(begin, cashier, open).await
     }
 
     /// Closes the shift with a Z report (§7.5): FF42, FF0C cashier tags, 0x41.
@@ -286,6 +277,20 @@ impl Register {
         let begin = BeginShiftClosing {
             password: self.sysadmin(),
         };
+        let close = ZReport {
+            password: self.admin(),
+        };
+        self.shift_report(begin, cashier, close).await
+    }
+
+    /// A shift report: `begin` (FF41/FF42), the cashier's tags, `finish` (0xE0/0x41), then its
+    /// numbers read back from the FN.
+    async fn shift_report<B: Command, F: Command>(
+        &mut self,
+        begin: B,
+        cashier: &Cashier,
+        finish: F,
+    ) -> Result<ShiftReport, RegisterError> {
         if let Err(e) = self.run(&begin).await {
             return Err(self.first_step(e).await);
         }
@@ -294,11 +299,8 @@ impl Register {
             tlvs: cashier_tlvs(cashier),
         })
         .await?;
-        let close = ZReport {
-            password: self.admin(),
-        };
-        self.run(&close).await?;
-        self.after_shift_report(close.name()).await
+        self.run(&finish).await?;
+        self.after_shift_report(finish.name()).await
     }
 
     /// The report's numbers, read back from the FN, once the print is done.
