@@ -8,28 +8,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{seed_receipt, token, write_config, Gateway, GatewayOptions, Pos, Register, CASHBOX};
-
-struct Rig {
-    _dir: tempfile::TempDir,
-    register: Register,
-    gateway: Gateway,
-    pos: Pos,
-}
-
-fn rig(options: GatewayOptions) -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let register = Register::start(dir.path(), &[]);
-    let config = write_config(dir.path(), &register.tty, &options);
-    let gateway = Gateway::start(dir.path(), &config);
-    let pos = Pos::new(&gateway.base);
-    Rig {
-        _dir: dir,
-        register,
-        gateway,
-        pos,
-    }
-}
+use support::{seed_receipt, token, GatewayOptions, Rig, CASHBOX};
 
 fn receipt_docs(archive: &[Value]) -> Vec<&Value> {
     archive.iter().filter(|d| d["doc_type"] == 3).collect()
@@ -37,7 +16,7 @@ fn receipt_docs(archive: &[Value]) -> Vec<&Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_example_reaches_status_2_with_the_fn_archive_fiscal_data() {
-    let rig = rig(GatewayOptions::default());
+    let rig = Rig::start(GatewayOptions::default());
     let (code, first) = rig.pos.post("formReceipt", &seed_receipt("12854F")).await;
     assert_eq!(code, 200, "{first}");
     assert!(first["status"] == 1 || first["status"] == 2, "{first}");
@@ -95,7 +74,7 @@ async fn seed_example_reaches_status_2_with_the_fn_archive_fiscal_data() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deposit_and_withdraw_cash() {
-    let rig = rig(GatewayOptions::default());
+    let rig = Rig::start(GatewayOptions::default());
     let (code, body) = rig
         .pos
         .post(
@@ -139,7 +118,7 @@ async fn deposit_and_withdraw_cash() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_is_idempotent_and_a_changed_payload_is_422() {
-    let rig = rig(GatewayOptions::default());
+    let rig = Rig::start(GatewayOptions::default());
     let body = seed_receipt("replay-1");
     let (code, _) = rig.pos.post("formReceipt", &body).await;
     assert_eq!(code, 200);
@@ -167,7 +146,7 @@ async fn replay_is_idempotent_and_a_changed_payload_is_422() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn auth_validation_and_routing_errors() {
-    let rig = rig(GatewayOptions::default());
+    let rig = Rig::start(GatewayOptions::default());
     let url = format!("http://{}/v1.0/operations/formReceipt", rig.gateway.base);
     let http = &rig.pos.http;
     // 401: no token, a token signed with another secret.
@@ -244,7 +223,7 @@ async fn auth_validation_and_routing_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cover_open_fails_the_operation_with_the_reason_after_the_deadline() {
-    let rig = rig(GatewayOptions {
+    let rig = Rig::start(GatewayOptions {
         deadline_seconds: 2,
         ..Default::default()
     });

@@ -11,7 +11,7 @@ use std::process::Command;
 use serde_json::Value;
 use support::{
     bin, receipt_with_total, seed_receipt, write_config, Gateway, GatewayOptions, Pos, Register,
-    SECRET,
+    Rig, SECRET,
 };
 
 #[test]
@@ -125,18 +125,10 @@ async fn the_register_unplugged_and_back_finishes_what_waited() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_logs_tell_each_operation_without_secrets() {
-    let dir = tempfile::tempdir().unwrap();
-    let register = Register::start(dir.path(), &[]);
-    let config = write_config(
-        dir.path(),
-        &register.tty,
-        &GatewayOptions {
-            extra_toml: "\n[logging]\njson = true\n".into(),
-            ..GatewayOptions::default()
-        },
-    );
-    let gateway = Gateway::start(dir.path(), &config);
-    let pos = Pos::new(&gateway.base);
+    let Rig { gateway, pos, .. } = &Rig::start(GatewayOptions {
+        extra_toml: "\n[logging]\njson = true\n".into(),
+        ..GatewayOptions::default()
+    });
     let mut receipt = seed_receipt("log-1");
     receipt["buyerEmail"] = "ivan.petrov@example.com".into();
     pos.post("formReceipt", &receipt).await;

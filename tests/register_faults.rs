@@ -10,35 +10,9 @@ mod support;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use support::{receipt_with_total, write_config, Gateway, GatewayOptions, Pos, Register, CASHBOX};
-
-struct Rig {
-    _dir: tempfile::TempDir,
-    register: Register,
-    gateway: Gateway,
-    pos: Pos,
-}
-
-fn rig(deadline_seconds: u64) -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let register = Register::start(dir.path(), &[]);
-    let config = write_config(
-        dir.path(),
-        &register.tty,
-        &GatewayOptions {
-            deadline_seconds,
-            ..Default::default()
-        },
-    );
-    let gateway = Gateway::start(dir.path(), &config);
-    let pos = Pos::new(&gateway.base);
-    Rig {
-        _dir: dir,
-        register,
-        gateway,
-        pos,
-    }
-}
+use support::{
+    receipt_with_total, write_config, Gateway, GatewayOptions, Pos, Register, Rig, CASHBOX,
+};
 
 /// Count of FN documents per (type, total): every entry must be 1.
 fn assert_no_duplicates(archive: &[Value]) {
@@ -64,7 +38,7 @@ const POINTS: [&str; 3] = ["before-execution", "after-commit", "mid-answer"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn power_cut_during_a_receipt_at_each_point() {
-    let rig = rig(600);
+    let rig = Rig::with_deadline(600);
     // Warm up so the shift is open.
     rig.pos
         .post("formReceipt", &receipt_with_total("warm", 100))
@@ -109,7 +83,7 @@ async fn power_cut_during_a_receipt_at_each_point() {
 async fn power_cut_during_shift_opening_at_each_point() {
     for (n, point) in POINTS.iter().enumerate() {
         // A fresh register each round: the first operation opens the shift.
-        let rig = rig(600);
+        let rig = Rig::with_deadline(600);
         let id = format!("shift-{point}");
         let cycles = power_cycles(&rig.register);
         rig.register.control(&format!("power-cut {point} E0"));
@@ -140,7 +114,7 @@ async fn power_cut_during_shift_opening_at_each_point() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn power_cut_during_cash_in_at_each_point() {
-    let rig = rig(600);
+    let rig = Rig::with_deadline(600);
     rig.pos
         .post("formReceipt", &receipt_with_total("warm", 100))
         .await;
@@ -205,7 +179,7 @@ fn cash_in_count(register: &Register) -> u64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cover_and_paper_before_during_and_after_fiscalization() {
-    let rig = rig(600);
+    let rig = Rig::with_deadline(600);
     rig.pos
         .post("formReceipt", &receipt_with_total("p-0", 100))
         .await;
@@ -322,7 +296,7 @@ async fn register_until(register: &Register, what: &str, pred: impl Fn(&Value) -
 /// fails at its deadline with the reason, and the halt is on the status page and in the log.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unsettleable_outcome_halts_the_register_instead_of_redoing() {
-    let rig = rig(2);
+    let rig = Rig::with_deadline(2);
     let pos = &rig.pos;
     pos.post("formReceipt", &receipt_with_total("h-1", 100))
         .await;
@@ -423,14 +397,14 @@ async fn an_expired_shift_without_auto_z_waits_then_fails_with_the_reason() {
 /// result is recorded, the process exits 0; nothing is left for the next start to settle.
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_mid_receipt_finishes_it_and_exits_cleanly() {
-    let rig = rig(600);
+    let rig = Rig::with_deadline(600);
     rig.pos
         .post("formReceipt", &receipt_with_total("t-0", 100))
         .await;
     assert_eq!(rig.pos.settled("t-0").await["status"], 2);
     post_while_printing_slowly(&rig, "t-1", 101).await;
     let Rig {
-        _dir,
+        dir: _dir,
         register,
         mut gateway,
         ..
@@ -460,7 +434,7 @@ async fn sigterm_mid_receipt_finishes_it_and_exits_cleanly() {
 /// a queue that is moving.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_queue_that_waited_for_the_cover_drains_after_it_closes() {
-    let rig = rig(2);
+    let rig = Rig::with_deadline(2);
     rig.pos
         .post("formReceipt", &receipt_with_total("q-0", 100))
         .await;

@@ -8,7 +8,7 @@ mod support;
 
 use std::process::Command;
 
-use support::{receipt_with_total, write_config, Gateway, GatewayOptions, Pos, Register, CASHBOX};
+use support::{receipt_with_total, GatewayOptions, Rig, CASHBOX};
 
 fn chromium() -> String {
     for candidate in ["chromium", "chromium-browser", "google-chrome"] {
@@ -26,11 +26,7 @@ fn chromium() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_page_in_headless_chromium_and_metrics() {
-    let dir = tempfile::tempdir().unwrap();
-    let register = Register::start(dir.path(), &[]);
-    let config = write_config(dir.path(), &register.tty, &GatewayOptions::default());
-    let gateway = Gateway::start(dir.path(), &config);
-    let pos = Pos::new(&gateway.base);
+    let Rig { gateway, pos, .. } = &Rig::start(GatewayOptions::default());
     pos.post("formReceipt", &receipt_with_total("page-1", 4321))
         .await;
     assert_eq!(pos.settled("page-1").await["status"], 2);

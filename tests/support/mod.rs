@@ -258,6 +258,38 @@ impl Gateway {
     }
 }
 
+/// A virtual register on a pty, a gateway configured for it, and a POS client.
+pub struct Rig {
+    pub dir: tempfile::TempDir,
+    pub register: Register,
+    pub gateway: Gateway,
+    pub pos: Pos,
+}
+
+impl Rig {
+    pub fn start(options: GatewayOptions) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let register = Register::start(dir.path(), &[]);
+        let config = write_config(dir.path(), &register.tty, &options);
+        let gateway = Gateway::start(dir.path(), &config);
+        let pos = Pos::new(&gateway.base);
+        Rig {
+            dir,
+            register,
+            gateway,
+            pos,
+        }
+    }
+
+    /// With `operations.deadline_seconds` set.
+    pub fn with_deadline(deadline_seconds: u64) -> Rig {
+        Rig::start(GatewayOptions {
+            deadline_seconds,
+            ..GatewayOptions::default()
+        })
+    }
+}
+
 /// A JWT signed with the test secret, valid for an hour, with optional extra claims.
 pub fn token(extra: Value) -> String {
     let now = chrono::Utc::now().timestamp();

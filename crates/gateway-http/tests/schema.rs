@@ -6,7 +6,7 @@
 
 mod support;
 
-use fiscal_model::{CashResult, Completion};
+use fiscal_model::Completion;
 use queue::{OpState, OperationId, Reason};
 use serde_json::{json, Value};
 use support::*;
@@ -134,16 +134,7 @@ async fn every_status_body_conforms() {
         .await
         .1,
     );
-    let cash = CashResult {
-        document_number: 9,
-        shift_number: 1,
-        fn_number: "9999".into(),
-        rnm: "1".into(),
-        date_time: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap(),
-    };
+    let cash = cash_result();
     rig.finish(
         "s-cash",
         OpState::Done {

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use fiscal_model::{CashResult, Completion};
+use fiscal_model::Completion;
 use queue::{OpState, OperationId, Reason};
 use serde_json::{json, Value};
 use support::*;
@@ -122,16 +122,7 @@ async fn a_done_cash_movement_has_cash_params_and_no_fiscal_params() {
         &json!({"cashboxId": B, "amount": 500, "operationId": "in-1"}),
     )
     .await;
-    let result = CashResult {
-        document_number: 17,
-        shift_number: 3,
-        fn_number: "9999451122".into(),
-        rnm: "00244".into(),
-        date_time: chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
-            .unwrap()
-            .and_hms_opt(9, 5, 7)
-            .unwrap(),
-    };
+    let result = cash_result();
     rig.finish(
         "in-1",
         OpState::Done {

@@ -240,6 +240,20 @@ pub fn assert_error_shape(body: &Value) -> Option<String> {
     body["field"].as_str().map(str::to_string)
 }
 
+/// What a register reports of a cash in (its document number, shift, FN, RNM, time).
+pub fn cash_result() -> fiscal_model::CashResult {
+    fiscal_model::CashResult {
+        document_number: 17,
+        shift_number: 3,
+        fn_number: "9999451122".into(),
+        rnm: "00244".into(),
+        date_time: chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(9, 5, 7)
+            .unwrap(),
+    }
+}
+
 /// The fiscal data of the API description's example 2 (register clock on UTC+3 for A).
 pub fn fiscal_result() -> fiscal_model::FiscalResult {
     fiscal_model::FiscalResult {
