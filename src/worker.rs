@@ -325,7 +325,7 @@ impl Worker {
                         message: info.russian.to_string(),
                         device_error: Some(code.0),
                     };
-                    self.wait_with(&op, reason).await
+                    self.not_ready(&op, reason).await
                 } else {
                     let reason = Reason {
                         code: info.code.to_string(),
@@ -464,17 +464,23 @@ impl Worker {
             message: reason.russian().to_string(),
             device_error: None,
         };
-        self.wait_with(op, reason).await
+        self.not_ready(op, reason).await
     }
 
-    /// Keeps `op` waiting with `reason` (written only when the reason changes) and backs off.
-    /// `op` cannot go on now: it and everything queued behind it wait with `reason` (each from
-    /// the start of its own episode), and whatever is past the deadline fails.
-    async fn wait_with(&mut self, op: &Operation, reason: Reason) -> Step {
+    /// The register is connected but cannot work: it shows the reason, and `op` with everything
+    /// queued behind it waits.
+    async fn not_ready(&mut self, op: &Operation, reason: Reason) -> Step {
         self.set_state(RegisterState::NotReady {
             code: reason.code.clone(),
             message: reason.message.clone(),
         });
+        self.wait_with(op, reason).await
+    }
+
+    /// `op` cannot go on now: it and everything queued behind it wait with `reason` (written
+    /// only when the reason changes; each from the start of its own episode), whatever is past
+    /// the deadline fails, and the worker backs off.
+    async fn wait_with(&mut self, op: &Operation, reason: Reason) -> Step {
         let mut step = self.wait_one(op, reason.clone()).await;
         let behind = match self.store.pending(&self.register_id) {
             Ok(ops) => ops,
@@ -520,7 +526,8 @@ impl Worker {
         Step::Backoff
     }
 
-    /// While there is no link, the head operation shows why it waits, and fails after the deadline.
+    /// While there is no link or the register is halted, the queue shows why it waits, and fails
+    /// after the deadline; the register's state stays what the caller set.
     async fn hold_waiting(&mut self, code: &str, message: &str, device_error: Option<u8>) {
         let Ok(Some(op)) = self.store.next_for(&self.register_id) else {
             return;
@@ -530,10 +537,7 @@ impl Worker {
             message: message.into(),
             device_error,
         };
-        // The register's own state (no link, halted) stays what the caller says it is.
-        let state = self.health.lock().state.clone();
         let _ = self.wait_with(&op, reason).await;
-        self.set_state(state);
     }
 
     /// Fails `op` with its waiting reason once it has waited longer than the deadline. The
@@ -749,10 +753,12 @@ impl Worker {
             return None;
         }
         self.watched = Some(tokio::time::Instant::now());
-        let status = match r.status().await {
-            Ok(s) => s,
-            Err(e) => return Some(self.driver_trouble(e)),
-        };
+        self.look(r).await.err()
+    }
+
+    /// One look for [`Worker::watch`]; `Err` is the step a lost link calls for.
+    async fn look(&mut self, r: &mut Register) -> Result<(), Step> {
+        let status = r.status().await.map_err(|e| self.driver_trouble(e))?;
         let policy = &self.settings.shift;
         match status.readiness {
             Readiness::NotReady(NotReadyReason::ShiftClosed) if policy.open_on_demand => {
@@ -770,27 +776,17 @@ impl Worker {
                 message: reason.russian().to_string(),
             }),
         }
-        match r.clock_now().await {
-            Ok(clock) => {
-                let pc = Utc::now()
-                    .with_timezone(&self.settings.utc_offset)
-                    .naive_local();
-                self.clock_skew = clock - pc;
-            }
-            Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
-                return Some(self.driver_trouble(e))
-            }
-            Err(_) => {}
+        if let Some(clock) = self.unless_refused(r.clock_now().await)? {
+            let pc = Utc::now()
+                .with_timezone(&self.settings.utc_offset)
+                .naive_local();
+            self.clock_skew = clock - pc;
         }
         // The archive is searched once per shift this worker did not open itself, and not
         // again when the opening lies further back than the search goes.
-        let fn_shift_open = match r.fn_status().await {
-            Ok(f) => Some(f.shift_open),
-            Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
-                return Some(self.driver_trouble(e))
-            }
-            Err(_) => None,
-        };
+        let fn_shift_open = self
+            .unless_refused(r.fn_status().await)?
+            .map(|f| f.shift_open);
         let opened = match (fn_shift_open, self.shift.opened_at()) {
             (Some(false), _) => {
                 self.shift_search_failed = false;
@@ -799,30 +795,23 @@ impl Worker {
             }
             (Some(true), Some(at)) | (None, Some(at)) => Some(at),
             (Some(true), None) if self.shift_search_failed => None,
-            (Some(true), None) => match r.shift_opened_at(SHIFT_SEARCH).await {
-                Ok(Some(at)) => {
-                    self.shift.opened(at);
-                    Some(at)
+            (Some(true), None) => {
+                match self.unless_refused(r.shift_opened_at(SHIFT_SEARCH).await)? {
+                    Some(Some(at)) => {
+                        self.shift.opened(at);
+                        Some(at)
+                    }
+                    Some(None) => {
+                        tracing::warn!(register = %self.settings.id, "the open shift began more than {SHIFT_SEARCH} documents ago; only the register's own 24-hour refusal will close it");
+                        self.shift_search_failed = true;
+                        None
+                    }
+                    None => None,
                 }
-                Ok(None) => {
-                    tracing::warn!(register = %self.settings.id, "the open shift began more than {SHIFT_SEARCH} documents ago; only the register's own 24-hour refusal will close it");
-                    self.shift_search_failed = true;
-                    None
-                }
-                Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
-                    return Some(self.driver_trouble(e))
-                }
-                Err(_) => None,
-            },
+            }
             (None, None) => None,
         };
-        let backlog = match r.ofd_backlog().await {
-            Ok(b) => Some(b),
-            Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
-                return Some(self.driver_trouble(e))
-            }
-            Err(_) => None,
-        };
+        let backlog = self.unless_refused(r.ofd_backlog().await)?;
         let offset = self.settings.utc_offset;
         let mut h = self.health.lock();
         h.shift_opened_at = opened;
@@ -832,16 +821,26 @@ impl Worker {
         if let Some(b) = backlog {
             h.ofd_unsent = Some(b.unsent);
             h.ofd_oldest = b.oldest;
-            if b.unsent > 0 {
-                if let Some(oldest) = b.oldest {
-                    let days = (self.register_now() - oldest).num_days();
-                    if days >= OFD_WARN_DAYS {
-                        tracing::warn!(register = %self.settings.id, unsent = b.unsent, %oldest, days, "documents not sent to the OFD for days; the FN blocks at 30");
-                    }
+            if let Some(oldest) = b.oldest.filter(|_| b.unsent > 0) {
+                let days = (self.register_now() - oldest).num_days();
+                if days >= OFD_WARN_DAYS {
+                    tracing::warn!(register = %self.settings.id, unsent = b.unsent, %oldest, days, "documents not sent to the OFD for days; the FN blocks at 30");
                 }
             }
         }
-        None
+        Ok(())
+    }
+
+    /// A read the register may refuse (then its answer is simply not known), while a lost
+    /// link or an unknown outcome is the step to take.
+    fn unless_refused<T>(&mut self, result: Result<T, RegisterError>) -> Result<Option<T>, Step> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e @ (RegisterError::Link(_) | RegisterError::Unknown(_))) => {
+                Err(self.driver_trouble(e))
+            }
+            Err(_) => Ok(None),
+        }
     }
 
     async fn pause(&self, d: Duration) {
