@@ -6,6 +6,10 @@ use chrono::NaiveDateTime;
 
 use crate::config::ShiftPolicy;
 
+/// How many documents back the opening of a shift is looked for in the FN archive (the worker
+/// for a shift it did not open, the selftest for the hours left).
+pub const SHIFT_OPENING_SEARCH: u32 = 500;
+
 /// The FN refuses documents in a shift older than this (protocol notes §6.4, error 0x16).
 pub const SHIFT_LIMIT: Duration = Duration::from_secs(24 * 3600);
 

@@ -23,14 +23,12 @@ use crate::config::RegisterSettings;
 use crate::connect::Connector;
 use crate::health::{Health, RecentOperation, RegisterState};
 use crate::observe::names;
-use crate::shift::ShiftClock;
+use crate::shift::{ShiftClock, SHIFT_OPENING_SEARCH};
 
 /// Back-off while the register is not ready or unreachable: first poll, and the ceiling.
 const POLL_FIRST: Duration = Duration::from_millis(200);
 const POLL_MAX: Duration = Duration::from_secs(5);
 /// How often an idle worker looks at the shift clock and at documents left unprinted.
-/// How many documents back the worker looks for the opening of a shift it did not open.
-const SHIFT_SEARCH: u32 = 500;
 /// Unsent OFD documents older than this many days are logged as a warning at every look.
 const OFD_WARN_DAYS: i64 = 3;
 
@@ -796,13 +794,13 @@ impl Worker {
             (Some(true), Some(at)) | (None, Some(at)) => Some(at),
             (Some(true), None) if self.shift_search_failed => None,
             (Some(true), None) => {
-                match self.unless_refused(r.shift_opened_at(SHIFT_SEARCH).await)? {
+                match self.unless_refused(r.shift_opened_at(SHIFT_OPENING_SEARCH).await)? {
                     Some(Some(at)) => {
                         self.shift.opened(at);
                         Some(at)
                     }
                     Some(None) => {
-                        tracing::warn!(register = %self.settings.id, "the open shift began more than {SHIFT_SEARCH} documents ago; only the register's own 24-hour refusal will close it");
+                        tracing::warn!(register = %self.settings.id, "the open shift began more than {SHIFT_OPENING_SEARCH} documents ago; only the register's own 24-hour refusal will close it");
                         self.shift_search_failed = true;
                         None
                     }

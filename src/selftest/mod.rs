@@ -257,9 +257,6 @@ async fn spin(label: String) {
     }
 }
 
-/// How many documents back the selftest looks for the shift opening (to tell hours left).
-const SHIFT_SEARCH: u32 = 200;
-
 async fn read_facts(
     r: &mut Register,
     link: String,
@@ -287,7 +284,9 @@ async fn read_facts(
         opened_at: None,
     };
     if open {
-        shift.opened_at = r.shift_opened_at(SHIFT_SEARCH).await?;
+        shift.opened_at = r
+            .shift_opened_at(crate::shift::SHIFT_OPENING_SEARCH)
+            .await?;
     }
     let (ofd_unsent, ofd_oldest) = match r.ofd_backlog().await {
         Ok(b) => (Some(b.unsent), b.oldest),
