@@ -10,8 +10,8 @@ use std::process::Command;
 
 use serde_json::Value;
 use support::{
-    bin, receipt_with_total, seed_receipt, write_config, Gateway, GatewayOptions, Pos, Register,
-    Rig, SECRET,
+    bin, receipt_with_total, seed_receipt, until, write_config, Gateway, GatewayOptions, Pos,
+    Register, Rig, SECRET,
 };
 
 #[test]
@@ -164,21 +164,6 @@ async fn json_logs_tell_each_operation_without_secrets() {
     ] {
         assert!(!log.contains(secret), "{secret:?} leaked into the log");
     }
-}
-
-/// Polls `probe` until it gives a value (the gateway works meanwhile); panics after a minute.
-async fn until<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    for _ in 0..1200 {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 async fn metric(base: &str, family: &str) -> Option<f64> {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use support::{
-    receipt_with_total, write_config, Gateway, GatewayOptions, Pos, Register, Rig, CASHBOX,
+    receipt_with_total, until, write_config, Gateway, GatewayOptions, Pos, Register, Rig, CASHBOX,
 };
 
 /// Count of FN documents per (type, total): every entry must be 1.
@@ -262,32 +262,24 @@ async fn cover_and_paper_before_during_and_after_fiscalization() {
 
 /// Long-polls until the operation shows `code` while still in status 1.
 async fn wait_for_reason(pos: &Pos, id: &str, code: &str) -> Value {
-    for _ in 0..600 {
+    until(&format!("{id} shows {code}"), || async {
         let (_, body) = pos.status(id, 0).await;
-        if body["errorCode"] == code {
-            assert_eq!(body["status"], 1, "{body}");
-            return body;
-        }
         assert_eq!(
             body["status"], 1,
             "{id} left the queue before showing {code}: {body}"
         );
-        tokio::task::yield_now().await;
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{id} never showed {code}");
+        (body["errorCode"] == code).then_some(body)
+    })
+    .await
 }
 
 /// Polls the register's control status until `pred` holds (the gateway works meanwhile).
 async fn register_until(register: &Register, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..600 {
+    until(what, || async {
         let status = device_status(register);
-        if pred(&status) {
-            return status;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the register never reached: {what}");
+        pred(&status).then_some(status)
+    })
+    .await
 }
 
 /// A cash in whose answer is lost; while the register is unreachable someone closes the shift

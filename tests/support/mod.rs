@@ -290,6 +290,21 @@ impl Rig {
     }
 }
 
+/// Polls `probe` until it gives a value (the gateway works meanwhile); panics after a minute.
+pub async fn until<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..1200 {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("never happened: {what}");
+}
+
 /// A JWT signed with the test secret, valid for an hour, with optional extra claims.
 pub fn token(extra: Value) -> String {
     let now = chrono::Utc::now().timestamp();
