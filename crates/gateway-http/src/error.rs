@@ -50,8 +50,10 @@ pub enum ApiError {
     /// The operationId is already stored with a different payload (422).
     #[error("operationId: operation {0:?} already exists with a different payload; use a new operationId for a new operation")]
     IdempotencyConflict(String),
-    /// The operation store failed; nothing was stored, the request is safe to retry (503).
-    #[error("the operation store is unavailable, nothing was stored; retry: {0}")]
+    /// The operation store failed (503). A write may have reached the disk before the failure
+    /// was seen, so the operation may have been stored: the client retries with the same
+    /// operationId (a replay answers from the store), never with a new one.
+    #[error("the operation store is unavailable; the operation may have been stored: retry with the same operationId, never a new one ({0})")]
     StoreUnavailable(String),
 }
 

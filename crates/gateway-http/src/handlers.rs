@@ -3,7 +3,8 @@
 //! Order of checks on a POST: token (401), content type (415), body size (413), JSON (400),
 //! fields (400), register (400 unknown / 403 not allowed), tax groups (400), then the store:
 //! created or replayed → 200 with the status body, changed payload → 422, store failure → 503
-//! (nothing acknowledged, safe to retry). Nothing is queued unless every check passed.
+//! (nothing acknowledged, but the operation may have been stored: retry with the same
+//! operationId). Nothing is queued unless every check passed.
 
 use std::sync::Arc;
 use std::time::Duration;
