@@ -209,6 +209,7 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 fn raw_sled(dir: &Path, n: usize) -> Result<(f64, Duration), StoreError> {
     let db = sled::Config::new()
         .path(dir)
+        .flush_every_ms(None)
         .open()
         .map_err(|e| StoreError::from_sled("open the raw benchmark db", e))?;
     let log = std::fs::File::open(dir.join("db"))

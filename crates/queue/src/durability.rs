@@ -1,12 +1,15 @@
 //! Group commit: one thread makes the store durable for many writers at once.
 //!
 //! sled's `flush()` writes its log with `sync_file_range`, which neither flushes the drive's
-//! write cache nor the file's size metadata, and sled never syncs its blob files. So each
-//! round here is: `flush()`, then `fdatasync` of the log file and of blob files not yet
-//! synced, and `fsync` of the directories when files were added or removed in them. A writer applies its batch, takes the next epoch number (under the
-//! store's write lock, so the number orders after the batch), and waits until a round that
-//! started after that number has finished. Writers arriving during a round share the next
-//! one, so the number of fsyncs grows with time spent syncing, not with the request count.
+//! write cache nor the file's size metadata, and sled never syncs its blob files (sled's own
+//! background flusher is off, see `Store::open`: nothing else syncs the log). So each round
+//! here is: `fdatasync` of blob files not yet synced, `flush()`, the same for blobs added
+//! meanwhile, then `fdatasync` of the log file, and `fsync` of the directories when files
+//! were added or removed in them. A writer applies its batch, takes the next epoch number
+//! (under the store's write lock, so the number orders after the batch), and waits until a
+//! round that started after that number has finished. Writers arriving during a round share
+//! the next one, so the number of fsyncs grows with time spent syncing, not with the request
+//! count.
 //!
 //! This module does not decide what is written; `store` does.
 
@@ -269,16 +272,23 @@ fn run(shared: &Shared, tx: &watch::Sender<Progress>, mut target: SyncTarget) {
 impl SyncTarget {
     /// One flush + fsync round.
     fn round(&mut self) -> Result<(), RoundFailure> {
+        // Blobs first, log last: a log entry that reaches the disk before the blob it points
+        // to makes sled refuse the store on the next open (a torn blob fails its CRC). sled
+        // writes a blob file when it reserves the entry, before the entry can be flushed, so
+        // the blobs present now cover what `flush` is about to write (its sync_file_range
+        // puts log pages on the device); a second pass takes blobs added meanwhile, before
+        // the fdatasync that makes the log durable.
+        self.sync_new_blobs()?;
         self.db
             .flush()
             .map_err(|e| RoundFailure::Lost(StoreError::from_sled("sled flush", e)))?;
+        self.sync_new_blobs()?;
         // fdatasync, not fsync: it flushes the data and the size metadata needed to read it
         // back (what sync_file_range leaves out), and skips the mtime update, which would cost
         // a second journal commit per round for nothing recovery needs.
         self.log.sync_data().map_err(|e| {
             RoundFailure::Lost(StoreError::from_io("fdatasync of the store log", &e))
         })?;
-        self.sync_new_blobs()?;
         let names = list_names(&self.dir).map_err(RoundFailure::Transient)?;
         if names != self.names_seen {
             sync_dir(&self.dir)?;

@@ -82,6 +82,11 @@ impl Store {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(config.cache_capacity)
+            // No background flusher: it would fsync the log on its own schedule, making a log
+            // entry durable while the blob file it points to is not yet synced (a dangling or
+            // torn blob makes sled refuse the whole store on the next open). Only the group
+            // commit in `durability` flushes, and it syncs blobs before the log.
+            .flush_every_ms(None)
             .open()
             .map_err(|e| StoreError::from_sled(&format!("open {}", path.display()), e))?;
         let durability = Durability::start(db.clone(), path)?;
