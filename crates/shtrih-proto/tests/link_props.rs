@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use shtrih_proto::frame::{self, Decoded};
 use shtrih_proto::frame2::{self, Decoded2};
-use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkLayer};
+use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkLayer, Resend};
 
 /// Bytes a device line plausibly carries: control bytes, frame starts, fillers and anything.
 fn line_byte() -> impl Strategy<Value = u8> {
@@ -41,11 +41,20 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+fn resend() -> impl Strategy<Value = Resend> {
+    prop_oneof![Just(Resend::Safe), Just(Resend::OnlyOnProof)]
+}
+
 /// Runs `steps` against a started link, then only timeouts; returns the final events seen.
-fn run(link: &mut dyn LinkLayer, steps: &[Step]) -> usize {
+fn run(link: &mut dyn LinkLayer, resend: Resend, steps: &[Step]) -> usize {
     let mut now = Instant::now();
-    link.start(vec![0x10, 0x1E, 0, 0, 0], Duration::from_secs(3), now)
-        .unwrap();
+    link.start_command(
+        vec![0x10, 0x1E, 0, 0, 0],
+        Duration::from_secs(3),
+        resend,
+        now,
+    )
+    .unwrap();
     let mut finals = 0;
     let mut drain = |link: &mut dyn LinkLayer| {
         while link.poll_transmit().is_some() {}
@@ -132,14 +141,14 @@ proptest! {
     }
 
     #[test]
-    fn host_link_always_ends_with_one_final_event(steps in prop::collection::vec(step(), 0..40)) {
+    fn host_link_always_ends_with_one_final_event(resend in resend(), steps in prop::collection::vec(step(), 0..40)) {
         let mut link = HostLink::new(LinkConfig::default());
-        prop_assert_eq!(run(&mut link, &steps), 1);
+        prop_assert_eq!(run(&mut link, resend, &steps), 1);
     }
 
     #[test]
-    fn host_link2_always_ends_with_one_final_event(steps in prop::collection::vec(step(), 0..40)) {
+    fn host_link2_always_ends_with_one_final_event(resend in resend(), steps in prop::collection::vec(step(), 0..40)) {
         let mut link = HostLink2::new(LinkConfig::default());
-        prop_assert_eq!(run(&mut link, &steps), 1);
+        prop_assert_eq!(run(&mut link, resend, &steps), 1);
     }
 }

@@ -1,12 +1,15 @@
 //! The protocol 2.0 host link (§2.9) driven with packets and simulated time: numbering,
-//! same-number resends, stale replays, device restarts and a silent line.
+//! same-number resends, stale replays, device restarts and a silent line. A command that changes
+//! fiscal or cash state ([`Resend::OnlyOnProof`]) is never resent under its number: those tests
+//! compare the wire with packets written out as hex (CRC-16/CCITT-FALSE worked out apart from
+//! our encoder; the ping and the short status are the protocol notes' own §2.9 examples).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
 use shtrih_proto::frame2;
 use shtrih_proto::link::{
-    Host2State, HostLink2, LinkConfig, LinkEvent, LinkFailure, LinkLayer, UnknownOutcome,
+    Host2State, HostLink2, LinkConfig, LinkEvent, LinkFailure, LinkLayer, Resend, UnknownOutcome,
 };
 
 const STATUS: [u8; 5] = [0x10, 0x1E, 0x00, 0x00, 0x00];
@@ -36,6 +39,12 @@ impl Wire {
 
     fn start(&mut self, msg: &[u8]) {
         self.link.start(msg.to_vec(), T_ANSWER, self.now).unwrap();
+    }
+
+    fn start_with(&mut self, msg: &[u8], resend: Resend) {
+        self.link
+            .start_command(msg.to_vec(), T_ANSWER, resend, self.now)
+            .unwrap();
     }
 
     fn sent(&mut self) -> Vec<Vec<u8>> {
@@ -239,4 +248,134 @@ fn after_a_dead_link_the_next_command_pings_for_the_number() {
         vec![LinkEvent::Discarded(STATUS_ANSWER.to_vec())]
     );
     assert_eq!(w.sent(), vec![packet(6, &cash_in)]);
+}
+
+/// `"8F 00"` → bytes.
+fn hex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect()
+}
+
+/// §2.9: the type I ping.
+const PING: &str = "8F 00 00 0F 1D";
+/// §2.9: short status, password 30, NUM 1.
+const STATUS_1: &str = "8F 07 00 01 00 10 1E 00 00 00 1F AC";
+/// Its answer `10 00 01`, NUM 1.
+const STATUS_ANSWER_1: &str = "8F 05 00 01 00 10 00 01 7A 71";
+/// Cash in 1000.00, password 1 (the §12.6 message), NUM 1 and NUM 7.
+const CASH_IN_1: &str = "8F 0C 00 01 00 50 01 00 00 00 A0 86 01 00 00 8B 56";
+const CASH_IN_7: &str = "8F 0C 00 07 00 50 01 00 00 00 A0 86 01 00 00 B5 5D";
+/// The §12.6 cash-in answer `50 00 01 98 00`, NUM 1.
+const CASH_IN_ANSWER_1: &str = "8F 07 00 01 00 50 00 01 98 00 F8 A2";
+/// Type II (numbered, empty) packets: NUM 0 (a device after power-on) and NUM 6.
+const EMPTY_0: &str = "8F 02 00 00 00 A8 69";
+const EMPTY_6: &str = "8F 02 00 06 00 0E C3";
+/// The cash-in message, §12.6.
+const CASH_IN: [u8; 10] = [0x50, 0x01, 0x00, 0x00, 0x00, 0xA0, 0x86, 0x01, 0x00, 0x00];
+
+fn times_sent(sent: &[Vec<u8>], packet: &str) -> usize {
+    sent.iter().filter(|p| **p == hex(packet)).count()
+}
+
+#[test]
+fn a_read_whose_answer_is_lost_is_resent_under_its_number() {
+    let mut w = Wire::new();
+    w.start(&[0x10, 0x1E, 0x00, 0x00, 0x00]);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(EMPTY_0));
+    assert_eq!(w.sent(), vec![hex(STATUS_1)]);
+    w.expire();
+    assert_eq!(w.sent(), vec![hex(STATUS_1)], "a read is sent again");
+    w.recv(&hex(STATUS_ANSWER_1));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+}
+
+/// The answer packet to a cash in is lost, then the power goes and the device restarts at
+/// number 0. Resending packet 1 would run the cash in a second time; the host pings instead.
+#[test]
+fn an_unanswered_cash_in_is_probed_never_resent_and_unknown() {
+    let mut w = Wire::new();
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(EMPTY_0));
+    let mut sent = w.sent();
+    assert_eq!(sent, vec![hex(CASH_IN_1)]);
+    w.expire();
+    let probe = w.sent();
+    assert_eq!(probe, vec![hex(PING)], "a ping, not the request again");
+    sent.extend(probe);
+    w.recv(&hex(EMPTY_0));
+    sent.extend(w.sent());
+    assert_eq!(times_sent(&sent, CASH_IN_1), 1, "the request went once");
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::AckLost)]
+    );
+    assert!(w.link.is_idle());
+    assert_eq!(w.link.stats().retries, 0);
+}
+
+/// The answer packet is lost but the device still holds it: the ping brings it back.
+#[test]
+fn a_cash_in_whose_answer_is_lost_is_answered_by_the_ping() {
+    let mut w = Wire::new();
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(EMPTY_0));
+    assert_eq!(w.sent(), vec![hex(CASH_IN_1)]);
+    w.expire();
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(CASH_IN_ANSWER_1));
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Answer(vec![0x50, 0x00, 0x01, 0x98, 0x00])]
+    );
+    // Number 1 is the device's last now: the next command goes out as 2 without a ping.
+    w.start(&[0x10, 0x1E, 0x00, 0x00, 0x00]);
+    assert_eq!(w.sent(), vec![packet(2, &STATUS)]);
+}
+
+#[test]
+fn an_unanswered_cash_in_then_a_restarted_device_is_unknown() {
+    let mut w = Wire::new();
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(EMPTY_6));
+    assert_eq!(w.sent(), vec![hex(CASH_IN_7)]);
+    w.expire();
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(EMPTY_0));
+    assert!(w.sent().is_empty());
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::DeviceRestarted {
+            sent: 7,
+            got: 0
+        })]
+    );
+}
+
+#[test]
+fn an_unanswered_cash_in_on_a_silent_line_pings_until_the_window_ends() {
+    let mut w = Wire::with(LinkConfig {
+        recover_window: Duration::from_secs(4),
+        ..LinkConfig::default()
+    });
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(EMPTY_6));
+    let mut sent = w.sent();
+    while w.link.poll_timeout().is_some() {
+        w.expire();
+        sent.extend(w.sent());
+    }
+    assert_eq!(times_sent(&sent, CASH_IN_7), 1, "the request went once");
+    assert_eq!(times_sent(&sent, PING), 4);
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::LinkDead {
+            accepted: false
+        })]
+    );
 }

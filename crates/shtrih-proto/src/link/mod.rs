@@ -1,17 +1,23 @@
 //! Host link state machines, sans-IO: one command at a time over the standard link layer
 //! ([`HostLink`], §2.6) or protocol 2.0 ([`HostLink2`], §2.9).
 //!
-//! A caller hands a message to [`LinkLayer::start`], then pumps: writes whatever
+//! A caller hands a message to [`LinkLayer::start_command`] (saying with [`Resend`] whether the
+//! command may be sent again on a guess), then pumps: writes whatever
 //! [`LinkLayer::poll_transmit`] returns, feeds received bytes to [`LinkLayer::handle_input`],
 //! calls [`LinkLayer::handle_timeout`] once [`LinkLayer::poll_timeout`] has passed, and reads
 //! [`LinkLayer::poll_event`] until a final event (`Answer`, `NotExecuted` or `Unknown`) arrives.
 //! Time is always passed in; nothing here reads a clock, sleeps or does I/O. What a command
 //! means, and what to do about an unknown outcome, is not decided here (§10 belongs to the
 //! driver): this layer only says, per the §2.7 decision table, whether the device took it.
+//! The caller's [`Resend`] is the one piece of meaning it needs: for a command that changes
+//! fiscal or cash state, the table's row 3 ("silence after the frame, then ENQ→NAK: resend") is
+//! overridden, because a device that restarted in between may have executed the frame.
 
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
+
+use crate::command::CommandClass;
 
 mod standard;
 mod v2;
@@ -19,15 +25,55 @@ mod v2;
 pub use standard::{HostLink, HostState};
 pub use v2::{Host2State, HostLink2};
 
+/// Whether a command may be sent again when the link layer only infers, without proof, that
+/// the device did not take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// Repeating the command is harmless (reads, idempotent writes): the §2.7 rules as the
+    /// vendor gives them, including the resend after silence then ENQ→NAK (row 3) and, on
+    /// protocol 2.0, resending the same packet number after a timeout.
+    Safe,
+    /// The command changes fiscal or cash state: it is sent again only on proof that it did
+    /// not run, that is a NAK in answer to that very frame (§2.7 row 1). Silence after the
+    /// frame followed by ENQ→NAK (row 3), or a protocol 2.0 packet left unanswered, ends in
+    /// [`UnknownOutcome::AckLost`] instead: the device may have executed it, lost its ACK or
+    /// answer on the line, then restarted and forgotten the answer (§2.5, §10.3).
+    OnlyOnProof,
+}
+
+impl Resend {
+    /// What a command of this class allows (§10.1): only reads and idempotent writes may be
+    /// repeated on a guess.
+    pub fn for_class(class: CommandClass) -> Resend {
+        match class {
+            CommandClass::Read | CommandClass::IdempotentWrite => Resend::Safe,
+            CommandClass::SelfGuarding | CommandClass::Dangerous => Resend::OnlyOnProof,
+        }
+    }
+}
+
 /// The sans-IO interface both link layers implement.
 pub trait LinkLayer {
-    /// Begins one command exchange. Refused while a previous one has not ended with a final event.
+    /// Begins one command exchange; `resend` says whether the command may be sent again
+    /// without proof that it did not run. Refused while a previous exchange has not ended
+    /// with a final event.
+    fn start_command(
+        &mut self,
+        msg: Vec<u8>,
+        answer_timeout: Duration,
+        resend: Resend,
+        now: Instant,
+    ) -> Result<(), LinkBusy>;
+    /// [`LinkLayer::start_command`] for a command that is harmless to repeat
+    /// ([`Resend::Safe`]). Never use it for one that changes fiscal or cash state.
     fn start(
         &mut self,
         msg: Vec<u8>,
         answer_timeout: Duration,
         now: Instant,
-    ) -> Result<(), LinkBusy>;
+    ) -> Result<(), LinkBusy> {
+        self.start_command(msg, answer_timeout, Resend::Safe, now)
+    }
     /// Feeds bytes received from the device.
     fn handle_input(&mut self, bytes: &[u8], now: Instant);
     /// Acts on an expired deadline; does nothing if `now` is before [`LinkLayer::poll_timeout`].
@@ -84,7 +130,8 @@ pub enum LinkFailure {
     /// The message is empty or longer than a frame can carry (§2.2); nothing was sent.
     #[error("the message cannot be framed")]
     BadMessage,
-    /// Every send of the frame was refused (NAK, or silence then ENQ→NAK) (§2.7 rows 1 and 3).
+    /// Every send of the frame was refused: NAK (§2.7 row 1), or for a [`Resend::Safe`]
+    /// command also silence then ENQ→NAK (row 3).
     #[error("the frame was refused {sends} times")]
     Refused {
         /// Times the frame was sent.
@@ -99,6 +146,14 @@ pub enum UnknownOutcome {
     /// longer holds an answer (ENQ→NAK, §2.7 row 6): it restarted.
     #[error("the device accepted the command, then lost its answer (restart?)")]
     AnswerLost,
+    /// A [`Resend::OnlyOnProof`] command went unacknowledged and the device holds no answer
+    /// to it: on the standard layer silence after the frame, then ENQ→NAK (§2.7 row 3); on
+    /// protocol 2.0 no reply to the packet, then a ping answered without an answer carrying
+    /// its number. It may have executed and restarted in between (losing its ACK or answer on
+    /// the line, then its retained answer with the power), so this is no proof that it did not
+    /// run.
+    #[error("the command went unanswered and the device holds no answer: it may have executed and restarted")]
+    AckLost,
     /// The device stopped answering after it may have accepted the frame.
     #[error("the link went silent after the command was (maybe) accepted")]
     LinkDead {

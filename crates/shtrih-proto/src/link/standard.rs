@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::{
-    command_code, LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, LinkStats,
+    command_code, LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, LinkStats, Resend,
     UnknownOutcome,
 };
 use crate::frame::{self, Decoded, ACK, ENQ, NAK, STX};
@@ -68,6 +68,8 @@ pub struct HostLink {
     /// Its encoded frame.
     frame: Vec<u8>,
     answer_timeout: Duration,
+    /// Whether the message may be sent again without proof that it did not run.
+    resend: Resend,
     /// The device has acknowledged the frame (ACK, or ENQ→ACK after silence).
     accepted: bool,
     /// Something other than ACK/NAK came back after the frame: perhaps a damaged ACK or
@@ -103,6 +105,7 @@ impl HostLink {
             msg: Vec::new(),
             frame: Vec::new(),
             answer_timeout: Duration::ZERO,
+            resend: Resend::Safe,
             accepted: false,
             maybe_accepted: false,
             silent_enqs: 0,
@@ -317,8 +320,17 @@ impl HostLink {
                         // Also when the reply to the frame was unreadable: it may have been an
                         // ACK from a device that restarted since, so resending is not safe.
                         self.finish(LinkEvent::Unknown(UnknownOutcome::AnswerLost));
+                    } else if self.resend == Resend::OnlyOnProof {
+                        // Deliberately overrides the vendor's rule for §2.7 row 3 ("resend"):
+                        // the device may have ACKed and executed the frame, the ACK may have
+                        // been lost on the line, and a power cut may then have taken the
+                        // retained answer with it, so ENQ→NAK proves nothing (§10.3). Sending a
+                        // command that changes fiscal or cash state again on that guess would
+                        // make a second document or money movement (promise 2).
+                        self.finish(LinkEvent::Unknown(UnknownOutcome::AckLost));
                     } else {
-                        // §2.7 row 3: the frame never reached the device.
+                        // §2.7 row 3: the frame never reached the device (or it restarted
+                        // in between, which is harmless for a command that may be repeated).
                         self.resend_or_refuse(now);
                     }
                 }
@@ -352,10 +364,11 @@ impl HostLink {
 }
 
 impl LinkLayer for HostLink {
-    fn start(
+    fn start_command(
         &mut self,
         msg: Vec<u8>,
         answer_timeout: Duration,
+        resend: Resend,
         now: Instant,
     ) -> Result<(), LinkBusy> {
         if !self.is_idle() {
@@ -369,6 +382,7 @@ impl LinkLayer for HostLink {
         self.msg = msg;
         self.frame = frame;
         self.answer_timeout = answer_timeout;
+        self.resend = resend;
         self.accepted = false;
         self.maybe_accepted = false;
         self.silent_enqs = 0;

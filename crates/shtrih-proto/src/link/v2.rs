@@ -1,21 +1,28 @@
 //! [`HostLink2`]: the host side of protocol 2.0 (§2.9) as a sans-IO state machine.
 //!
-//! Exactly-once comes from packet numbers, not from acknowledgements: the device executes a
-//! request only if its number follows the last one it executed and otherwise replays its last
-//! answer, so the host resends the same number on any loss until the answer carrying that
-//! number arrives. Device rule agreed with the emulator: after power-on the last executed
-//! number is 0 and no answer is held; a request whose number is not last + 1 gets the retained
-//! answer, or an empty type II packet carrying the last number.
+//! The vendor's rule: the device executes a request only if its number follows the last one
+//! it executed and otherwise replays its last answer, so the host resends the same number on
+//! any loss until the answer carrying that number arrives. Device rule agreed with the
+//! emulator: after power-on the last executed number is 0 and no answer is held; a request
+//! whose number is not last + 1 gets the retained answer, or an empty type II packet carrying
+//! the last number.
 //!
-//! Limit of that rule: a device that forgets its number on power-off would run a request
-//! numbered 1 a second time if it restarted after executing it and the host resent it. Any
-//! other number is safe: the restarted device answers with number 0 and the host reports an
-//! unknown outcome.
+//! That numbering rule ("only last + 1 executes, numbering restarts at 0 on power-on") is
+//! unconfirmed on hardware: it rests on the vendor's text and driver alone, with no capture
+//! (see the protocol notes' SOURCES.md), and even as stated it lets a device that restarted
+//! after executing request 1 run a resent request 1 again. So nothing that could make a second
+//! document depends on it alone. A command the caller marked [`Resend::OnlyOnProof`] is never
+//! sent twice under the same number: when its answer does not come, the host pings (a type I
+//! packet executes nothing) and takes only the device's answer carrying the request's number
+//! as the outcome; anything else is an unknown outcome for the caller to settle from the
+//! device's state (§10). Commands that are harmless to repeat keep the same-number resends.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::{LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, LinkStats, UnknownOutcome};
+use super::{
+    LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, LinkStats, Resend, UnknownOutcome,
+};
 use crate::frame2::{self, Decoded2};
 
 /// Where the exchange stands. Printable for logs.
@@ -37,6 +44,16 @@ pub enum Host2State {
         /// Once the first answer wait ran out: when to stop resending.
         give_up: Option<Instant>,
     },
+    /// A [`Resend::OnlyOnProof`] request went unanswered: pinging for the device's last
+    /// answer instead of resending the request.
+    Probe {
+        /// The request's packet number.
+        num: u16,
+        /// When to ping again.
+        deadline: Instant,
+        /// When to stop pinging and report an unknown outcome.
+        give_up: Instant,
+    },
 }
 
 /// Host side of protocol 2.0 (§2.9).
@@ -49,6 +66,8 @@ pub struct HostLink2 {
     msg: Vec<u8>,
     packet: Vec<u8>,
     answer_timeout: Duration,
+    /// Whether the request may be sent again under its number.
+    resend: Resend,
     pings: u32,
     rx: Vec<u8>,
     transmit: VecDeque<Vec<u8>>,
@@ -66,6 +85,7 @@ impl HostLink2 {
             msg: Vec::new(),
             packet: Vec::new(),
             answer_timeout: Duration::ZERO,
+            resend: Resend::Safe,
             pings: 0,
             rx: Vec::new(),
             transmit: VecDeque::new(),
@@ -161,15 +181,44 @@ impl HostLink2 {
                     }));
                 }
             }
+            Host2State::Probe { num: sent, .. } => {
+                if got == sent && !data.is_empty() {
+                    // The device holds the answer carrying our number: it executed the
+                    // request, once, and this is its answer (a ping executes nothing).
+                    self.last_num = Some(got);
+                    self.finish(LinkEvent::Answer(data));
+                } else if got == sent.wrapping_sub(1) {
+                    // By the numbering rule the request never ran; but that rule is
+                    // unconfirmed, and a device that executed it and restarted may say the
+                    // same. Only the device's state can tell.
+                    self.finish(LinkEvent::Unknown(UnknownOutcome::AckLost));
+                } else {
+                    self.finish(LinkEvent::Unknown(UnknownOutcome::DeviceRestarted {
+                        sent,
+                        got,
+                    }));
+                }
+            }
         }
+    }
+
+    /// Pings while a request's outcome is being probed.
+    fn send_probe(&mut self, num: u16, give_up: Instant, now: Instant) {
+        self.send(frame2::ping());
+        self.state = Host2State::Probe {
+            num,
+            deadline: now + self.config.t_ctrl,
+            give_up,
+        };
     }
 }
 
 impl LinkLayer for HostLink2 {
-    fn start(
+    fn start_command(
         &mut self,
         msg: Vec<u8>,
         answer_timeout: Duration,
+        resend: Resend,
         now: Instant,
     ) -> Result<(), LinkBusy> {
         if !self.is_idle() {
@@ -182,6 +231,7 @@ impl LinkLayer for HostLink2 {
         }
         self.msg = msg;
         self.answer_timeout = answer_timeout;
+        self.resend = resend;
         self.pings = 0;
         self.rx.clear();
         match self.last_num {
@@ -248,7 +298,13 @@ impl LinkLayer for HostLink2 {
                     }));
                     return;
                 }
-                // Same number again: the device will not execute it twice (§2.9).
+                if self.resend == Resend::OnlyOnProof {
+                    // Not the same packet again: if the device executed it and restarted,
+                    // its numbering may accept the number once more (see the module notes).
+                    self.send_probe(num, give_up, now);
+                    return;
+                }
+                // Same number again: by §2.9 the device will not execute it twice.
                 self.stats.retries += 1;
                 self.send(self.packet.clone());
                 self.state = Host2State::AwaitAnswer {
@@ -256,6 +312,15 @@ impl LinkLayer for HostLink2 {
                     deadline: now + self.config.t_ctrl,
                     give_up: Some(give_up),
                 };
+            }
+            Host2State::Probe { num, give_up, .. } => {
+                if now >= give_up {
+                    self.finish(LinkEvent::Unknown(UnknownOutcome::LinkDead {
+                        accepted: false,
+                    }));
+                } else {
+                    self.send_probe(num, give_up, now);
+                }
             }
         }
     }
@@ -267,9 +332,9 @@ impl LinkLayer for HostLink2 {
     fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
             Host2State::Idle => None,
-            Host2State::Ping { deadline } | Host2State::AwaitAnswer { deadline, .. } => {
-                Some(deadline)
-            }
+            Host2State::Ping { deadline }
+            | Host2State::AwaitAnswer { deadline, .. }
+            | Host2State::Probe { deadline, .. } => Some(deadline),
         }
     }
 
