@@ -30,6 +30,8 @@ pub struct Config {
     pub retention: Duration,
     /// A not-ready register holds an operation this long before it fails with the reason.
     pub operation_deadline: Duration,
+    /// The same refusal (not a waiting condition) this many times fails the operation.
+    pub operation_max_repeats: u32,
     /// Registers, at least one; exactly one is the default when several are configured.
     pub registers: Vec<RegisterSettings>,
     /// Logs as JSON lines instead of human-readable text.
@@ -203,6 +205,7 @@ struct RawStorage {
 #[serde(deny_unknown_fields)]
 struct RawOperations {
     deadline_seconds: Option<u64>,
+    max_repeats: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -268,6 +271,8 @@ struct RawShift {
 
 /// Default of `registers[].watch_seconds`.
 pub const DEFAULT_WATCH_SECONDS: u64 = 30;
+/// `operations.max_repeats` when not given: the same refusal three times fails an operation.
+pub const DEFAULT_MAX_REPEATS: u32 = 3;
 
 /// Default of `registers[].answer_timeout_seconds`.
 pub const DEFAULT_ANSWER_TIMEOUT_SECONDS: u64 = 5;
@@ -352,6 +357,10 @@ impl Config {
         );
         let operation_deadline =
             Duration::from_secs(raw.operations.deadline_seconds.unwrap_or(600));
+        let operation_max_repeats = raw.operations.max_repeats.unwrap_or(DEFAULT_MAX_REPEATS);
+        if operation_max_repeats == 0 {
+            return Err(err("operations.max_repeats", "must be at least 1"));
+        }
 
         if raw.registers.is_empty() {
             return Err(err(
@@ -394,6 +403,7 @@ impl Config {
             data_dir,
             retention,
             operation_deadline,
+            operation_max_repeats,
             registers,
             log_json: raw.logging.json,
         })

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{AuthSettings, Config, RegisterSettings, ShiftPolicy, TransportSettings};
 use crate::connect::Connector;
 use crate::health::{new_health, Health};
-use crate::worker::Worker;
+use crate::worker::{OperationPolicy, Worker};
 
 /// The cashbox id of the virtual register of `serve --emulator`: the one in the API's own
 /// example request, so that example works verbatim.
@@ -99,7 +99,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             settings.clone(),
             store.clone(),
             connector,
-            config.operation_deadline,
+            OperationPolicy {
+                deadline: config.operation_deadline,
+                max_repeats: config.operation_max_repeats,
+            },
             health,
             shutdown.child_token(),
         );
@@ -257,6 +260,7 @@ fn emulator_config(
         data_dir,
         retention: Duration::from_secs(30 * 86_400),
         operation_deadline: Duration::from_secs(deadline.unwrap_or(600)),
+        operation_max_repeats: crate::config::DEFAULT_MAX_REPEATS,
         registers: vec![register],
         log_json: false,
     };

@@ -10,13 +10,17 @@
 //! The worker never abandons a command on the wire: shutdown is checked only between driver
 //! calls, and every driver call finishes its exchange.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use driver::{Cashier, Intent, NotReadyReason, Readiness, Register, RegisterError, Verdict};
+use driver::{
+    Cashier, DeviceError, Intent, NotReadyReason, Readiness, Register, RegisterError, Rejection,
+    Verdict,
+};
 use fiscal_model::{CashMovementKind, Completion, OperationBody};
-use queue::{OpState, Operation, Reason, RegisterId, Store};
+use queue::{OpState, Operation, OperationId, Reason, RegisterId, Store};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RegisterSettings;
@@ -31,6 +35,31 @@ const POLL_MAX: Duration = Duration::from_secs(5);
 /// How often an idle worker looks at the shift clock and at documents left unprinted.
 /// Unsent OFD documents older than this many days are logged as a warning at every look.
 const OFD_WARN_DAYS: i64 = 3;
+
+/// Reason codes that are the register's passing state, not the operation's fault: an operation
+/// meeting one waits (until the deadline) however often it meets it.
+const WAITING_CONDITIONS: [&str; 9] = [
+    "NO_LINK",
+    "COVER_OPEN",
+    "NO_PAPER",
+    "WAIT_CONTINUE_PRINT",
+    "PRINTING",
+    "SHIFT_OVER_24H",
+    "SHIFT_CLOSED",
+    "DATE_CONFIRMATION",
+    "NEEDS_OPERATOR",
+];
+
+/// How the worker bounds an operation that cannot go through.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationPolicy {
+    /// A register that cannot work holds an operation this long (from the start of the wait
+    /// episode) before it fails with the reason.
+    pub deadline: Duration,
+    /// An operation refused this many times for the same reason that is not a waiting
+    /// condition fails with it.
+    pub max_repeats: u32,
+}
 
 /// Why the loop stepped back.
 enum Step {
@@ -50,7 +79,7 @@ pub struct Worker {
     register_id: RegisterId,
     store: Arc<Store>,
     connector: Connector,
-    deadline: Duration,
+    policy: OperationPolicy,
     health: Health,
     shutdown: CancellationToken,
     shift: ShiftClock,
@@ -61,8 +90,18 @@ pub struct Worker {
     watched: Option<tokio::time::Instant>,
     /// The opening of the current shift was searched for in the FN archive and not found.
     shift_search_failed: bool,
-    /// When the register last proved ready for a document: waits that began before it ended.
-    last_ready: Option<DateTime<Utc>>,
+    /// When the register last finished an operation (done, or refused for a reason of its
+    /// own): a wait that began before it belongs to an episode that ended. Only progress ends
+    /// an episode: a register that looks ready but fails every attempt keeps it running, so its
+    /// deadline fires.
+    last_progress: Option<DateTime<Utc>>,
+    /// The start of each pending operation's current wait episode, also while it is being
+    /// retried (its stored state is then not `Waiting`).
+    episodes: HashMap<OperationId, DateTime<Utc>>,
+    /// The last refusal that is not a waiting condition, per operation, and how often it came.
+    repeats: HashMap<OperationId, (String, u32)>,
+    /// Reconnections since the last finished operation: the next one waits longer.
+    reconnects: u32,
     /// A Z report the policy asked for was refused (paper, cover …): not again before this.
     z_retry_after: Option<tokio::time::Instant>,
 }
@@ -73,7 +112,7 @@ impl Worker {
         settings: RegisterSettings,
         store: Arc<Store>,
         connector: Connector,
-        deadline: Duration,
+        policy: OperationPolicy,
         health: Health,
         shutdown: CancellationToken,
     ) -> Worker {
@@ -84,14 +123,17 @@ impl Worker {
             register_id,
             store,
             connector,
-            deadline,
+            policy,
             health,
             shutdown,
             shift,
             clock_skew: chrono::Duration::zero(),
             watched: None,
             shift_search_failed: false,
-            last_ready: None,
+            last_progress: None,
+            episodes: HashMap::new(),
+            repeats: HashMap::new(),
+            reconnects: 0,
             z_retry_after: None,
         }
     }
@@ -136,6 +178,13 @@ impl Worker {
                     self.health.lock().error(message.clone());
                     self.set_state(RegisterState::NoLink { message });
                     register = None;
+                    // A link that keeps failing is reopened less and less often, until an
+                    // operation goes through again.
+                    if self.reconnects > 0 {
+                        let exp = self.reconnects.min(6);
+                        self.pause((POLL_FIRST * 2u32.pow(exp)).min(POLL_MAX)).await;
+                    }
+                    self.reconnects = self.reconnects.saturating_add(1);
                 }
                 Step::Halt(message) => {
                     tracing::error!(register = %self.settings.id, %message, "register needs an operator; its queue is held");
@@ -281,59 +330,93 @@ impl Worker {
                 {
                     return self.store_trouble(e);
                 }
-                // Settle on the next round (after a reconnect if the link is gone).
-                Step::Reconnect(format!("unknown outcome: {unknown}"))
+                // Settled at the start of the next round, on this link while it still answers;
+                // a link that does not answer fails the reads and leads to a reconnect.
+                Step::Again
             }
             Err(RegisterError::Link(e)) => {
-                // Proven not executed (§2.7): the operation waits for the link.
+                // Proven not executed (§2.7): the operation waits for the link, in the same
+                // wait episode as before (its deadline keeps running across retries).
                 let reason = Reason {
                     code: "NO_LINK".into(),
                     message: "Нет связи с ККТ.".into(),
                     device_error: None,
                 };
-                if let Err(e) = self
-                    .store
-                    .transition(
-                        &op.id,
-                        OpState::Waiting {
-                            reason,
-                            since: Utc::now(),
-                        },
-                        "link failed before the command was accepted",
-                    )
-                    .await
-                {
-                    return self.store_trouble(e);
+                match self.wait_one(&op, reason).await {
+                    Step::Backoff | Step::Again => Step::Reconnect(e.to_string()),
+                    other => other,
                 }
-                Step::Reconnect(e.to_string())
             }
             Err(RegisterError::NotReady(reason)) => self.wait_for(&op, reason).await,
+            Err(RegisterError::Rejected(rejection)) => self.reject(&op, rejection).await,
             Err(RegisterError::Refused(refusal)) => {
-                let code = refusal.code;
-                let info = code.info();
-                metrics::counter!(names::DEVICE_ERRORS, "register" => self.settings.id.clone(), "code" => info.code).increment(1);
-                self.health.lock().error(format!(
-                    "{}: {} ({:#04x})",
-                    refusal.command, info.russian, code.0
-                ));
-                if refusal.is_transient() {
-                    // Paper, cover, shift, busy: nothing was fiscalized; wait and try again.
-                    let reason = Reason {
-                        code: info.code.to_string(),
-                        message: info.russian.to_string(),
-                        device_error: Some(code.0),
-                    };
-                    self.not_ready(&op, reason).await
-                } else {
-                    let reason = Reason {
-                        code: info.code.to_string(),
-                        message: info.russian.to_string(),
-                        device_error: Some(code.0),
-                    };
-                    tracing::warn!(operation = %op.id, register = %self.settings.id, error = %info.russian, "register refused the operation");
-                    self.fail(&op, reason).await
-                }
+                self.settle_refusal(r, &op, snapshot_json, refusal).await
             }
+        }
+    }
+
+    /// The operation cannot be made as asked and nothing fiscal was made: it fails at once.
+    async fn reject(&mut self, op: &Operation, rejection: Rejection) -> Step {
+        tracing::warn!(operation = %op.id, register = %self.settings.id, reason = %rejection, "operation rejected");
+        let reason = Reason {
+            code: rejection.code.into(),
+            message: rejection.message,
+            device_error: None,
+        };
+        self.fail_progress(op, reason).await
+    }
+
+    /// The register refused a command of the operation. A refusal may come after a command
+    /// that made a document (0x55 "no receipt open" after a close that did execute), so it is
+    /// never taken at its word: the register's own state settles it first, and only a
+    /// register that proves it made nothing lets the operation fail or wait.
+    async fn settle_refusal(
+        &mut self,
+        r: &mut Register,
+        op: &Operation,
+        snapshot_json: serde_json::Value,
+        refusal: DeviceError,
+    ) -> Step {
+        let code = refusal.code;
+        let info = code.info();
+        metrics::counter!(names::DEVICE_ERRORS, "register" => self.settings.id.clone(), "code" => info.code).increment(1);
+        self.health.lock().error(format!(
+            "{}: {} ({:#04x})",
+            refusal.command, info.russian, code.0
+        ));
+        if let Err(e) = self
+            .store
+            .transition(
+                &op.id,
+                OpState::Reconciling {
+                    snapshot: snapshot_json.clone(),
+                },
+                &format!("refused: {refusal}; settling from the register's state"),
+            )
+            .await
+        {
+            return self.store_trouble(e);
+        }
+        let verdict = match self.verdict(r, op, snapshot_json).await {
+            Ok(verdict) => verdict,
+            // Still Reconciling: the next round settles it like any unknown outcome.
+            Err(step) => return step,
+        };
+        let reason = Reason {
+            code: info.code.to_string(),
+            message: info.russian.to_string(),
+            device_error: Some(code.0),
+        };
+        match verdict {
+            Verdict::NotDone if refusal.is_transient() => {
+                tracing::info!(operation = %op.id, register = %self.settings.id, error = %info.russian, "refused, nothing made; waiting");
+                self.not_ready(op, reason).await
+            }
+            Verdict::NotDone => {
+                tracing::warn!(operation = %op.id, register = %self.settings.id, error = %info.russian, "register refused the operation; it made nothing");
+                self.fail_progress(op, reason).await
+            }
+            other => self.apply_verdict(op, other).await,
         }
     }
 
@@ -358,13 +441,26 @@ impl Worker {
                 return self.store_trouble(e);
             }
         }
+        match self.verdict(r, op, snapshot_json).await {
+            Ok(verdict) => self.apply_verdict(op, verdict).await,
+            Err(step) => step,
+        }
+    }
+
+    /// What the register's own state says became of `op` since `snapshot_json` was taken.
+    async fn verdict(
+        &mut self,
+        r: &mut Register,
+        op: &Operation,
+        snapshot_json: serde_json::Value,
+    ) -> Result<Verdict, Step> {
         let snapshot = match serde_json::from_value(snapshot_json) {
             Ok(s) => s,
             Err(e) => {
-                return Step::Halt(format!(
+                return Err(Step::Halt(format!(
                     "operation {}: stored snapshot unreadable: {e}",
                     op.id
-                ))
+                )))
             }
         };
         let intent = match &op.request.body {
@@ -374,12 +470,19 @@ impl Worker {
             },
             OperationBody::Cash(movement) => Intent::Cash(*movement),
         };
-        match r.reconcile(&snapshot, &intent).await {
-            Ok(Verdict::Done(completion)) => {
+        r.reconcile(&snapshot, &intent)
+            .await
+            .map_err(|e| self.driver_trouble(e))
+    }
+
+    /// Records a settled verdict: done, queued again, or the register halted for a person.
+    async fn apply_verdict(&mut self, op: &Operation, verdict: Verdict) -> Step {
+        match verdict {
+            Verdict::Done(completion) => {
                 tracing::info!(operation = %op.id, register = %self.settings.id, "settled: the register had done it");
                 self.complete(op, completion).await
             }
-            Ok(Verdict::NotDone) => {
+            Verdict::NotDone => {
                 tracing::info!(operation = %op.id, register = %self.settings.id, "settled: not done; queued again");
                 match self
                     .store
@@ -390,15 +493,12 @@ impl Worker {
                     Err(e) => self.store_trouble(e),
                 }
             }
-            Ok(Verdict::NeedsOperator(reason)) => {
-                Step::Halt(format!("operation {}: {reason}", op.id))
-            }
+            Verdict::NeedsOperator(reason) => Step::Halt(format!("operation {}: {reason}", op.id)),
             // Only asked for receipts and cash movements, which never settle as a shift report.
-            Ok(Verdict::ShiftDone(_)) => Step::Halt(format!(
+            Verdict::ShiftDone(_) => Step::Halt(format!(
                 "operation {}: the register reported a shift report for a receipt",
                 op.id
             )),
-            Err(e) => self.driver_trouble(e),
         }
     }
 
@@ -424,6 +524,7 @@ impl Worker {
             return self.store_trouble(e);
         }
         tracing::info!(operation = %op.id, register = %self.settings.id, %detail, "done");
+        self.progressed(&op.id);
         metrics::counter!(names::OPERATIONS, "register" => self.settings.id.clone(), "kind" => kind_name(&op.request.body), "result" => "done").increment(1);
         self.health.lock().finished(RecentOperation {
             id: op.id.to_string(),
@@ -435,7 +536,24 @@ impl Worker {
         Step::Again
     }
 
+    /// The register worked (it made the document, or refused it for a reason of its own):
+    /// every wait episode so far is over.
+    fn progressed(&mut self, id: &OperationId) {
+        self.last_progress = Some(Utc::now());
+        self.reconnects = 0;
+        self.episodes.clear();
+        self.repeats.remove(id);
+    }
+
+    /// Fails `op` for a reason the register gave about this very operation: progress.
+    async fn fail_progress(&mut self, op: &Operation, reason: Reason) -> Step {
+        self.progressed(&op.id);
+        self.fail(op, reason).await
+    }
+
     async fn fail(&mut self, op: &Operation, reason: Reason) -> Step {
+        self.episodes.remove(&op.id);
+        self.repeats.remove(&op.id);
         let detail = format!("{} ({})", reason.message, reason.code);
         if let Err(e) = self
             .store
@@ -472,6 +590,22 @@ impl Worker {
             code: reason.code.clone(),
             message: reason.message.clone(),
         });
+        if !WAITING_CONDITIONS.contains(&reason.code.as_str()) {
+            // Not a passing state of the register: the same answer again and again means this
+            // operation will not go through, so it fails instead of looping until the deadline.
+            let entry = self
+                .repeats
+                .entry(op.id.clone())
+                .or_insert_with(|| (reason.code.clone(), 0));
+            if entry.0 != reason.code {
+                *entry = (reason.code.clone(), 0);
+            }
+            entry.1 += 1;
+            if entry.1 >= self.policy.max_repeats {
+                tracing::warn!(operation = %op.id, register = %self.settings.id, reason = %reason.message, times = entry.1, "the same refusal again; failing the operation");
+                return self.fail(op, reason).await;
+            }
+        }
         self.wait_with(op, reason).await
     }
 
@@ -496,13 +630,14 @@ impl Worker {
 
     async fn wait_one(&mut self, op: &Operation, reason: Reason) -> Step {
         let current = self.store.get(&op.id).ok().flatten().map(|o| o.state);
-        // A wait from before the register was last ready belongs to an episode that ended.
+        // A wait from before the register last made progress belongs to an episode that ended.
         let (same, since) = match &current {
             Some(OpState::Waiting { reason: r, since }) if !self.episode_ended(*since) => {
                 (r.code == reason.code, *since)
             }
-            _ => (false, Utc::now()),
+            _ => (false, self.episode_start(&op.id)),
         };
+        self.episodes.insert(op.id.clone(), since);
         if !same {
             tracing::info!(operation = %op.id, register = %self.settings.id, reason = %reason.message, "waiting");
             // The deadline runs from the first wait of this episode, whatever the reason now.
@@ -541,9 +676,19 @@ impl Worker {
     /// Fails `op` with its waiting reason once it has waited longer than the deadline. The
     /// clock starts when the operation first had to wait in this episode (a re-posted failed
     /// operation starts afresh), not when it was created.
-    /// The register has been ready since `since`: a wait that began then is over.
+    /// The register has made progress since `since`: a wait that began then is over.
     fn episode_ended(&self, since: DateTime<Utc>) -> bool {
-        self.last_ready.is_some_and(|ready| ready > since)
+        self.last_progress.is_some_and(|at| at > since)
+    }
+
+    /// When `op`'s current wait episode began: kept while it is retried (then its stored
+    /// state is Queued or Sending, not Waiting), now if it has none.
+    fn episode_start(&self, id: &OperationId) -> DateTime<Utc> {
+        self.episodes
+            .get(id)
+            .copied()
+            .filter(|since| !self.episode_ended(*since))
+            .unwrap_or_else(Utc::now)
     }
 
     async fn fail_if_past_deadline(&mut self, op: &Operation) -> Option<Step> {
@@ -555,7 +700,7 @@ impl Worker {
             return None;
         }
         let waited = (Utc::now() - *since).to_std().unwrap_or_default();
-        if waited < self.deadline {
+        if waited < self.policy.deadline {
             return None;
         }
         let reason = reason.clone();
@@ -572,7 +717,6 @@ impl Worker {
             let reason = match status.readiness {
                 Readiness::Ready => {
                     self.set_state(RegisterState::Ready);
-                    self.last_ready = Some(Utc::now());
                     return Ok(None);
                 }
                 Readiness::NotReady(reason) => reason,
@@ -714,6 +858,10 @@ impl Worker {
                 self.health
                     .lock()
                     .error(format!("{}: {}", refusal.command, info.russian));
+                Step::Backoff
+            }
+            RegisterError::Rejected(rejection) => {
+                self.health.lock().error(rejection.to_string());
                 Step::Backoff
             }
         }

@@ -17,7 +17,7 @@ use shtrih_proto::command::{
 };
 use shtrih_proto::tlv::Tlv;
 
-use crate::error::{LinkError, NotReadyReason, RegisterError, UnknownOutcome};
+use crate::error::{NotReadyReason, RegisterError, Rejection, UnknownOutcome};
 use crate::readiness::Readiness;
 use crate::register::{naive, Cashier, Register, ShiftReport};
 
@@ -52,6 +52,17 @@ fn after_commit(command: &'static str, e: RegisterError) -> RegisterError {
             detail: format!("done, but reading its result failed: {other}"),
         }),
     }
+}
+
+/// A value the register cannot hold, refused before anything is sent.
+pub(crate) fn out_of_range(e: shtrih_proto::command::OutOfRange) -> RegisterError {
+    RegisterError::Rejected(Rejection {
+        code: "AMOUNT_TOO_LARGE",
+        message: format!(
+            "Значение {} ({}) больше, чем может принять ККТ ({}).",
+            e.field, e.value, e.max
+        ),
+    })
 }
 
 /// Tags 1021 and 1203 (§7.6.3).
@@ -105,15 +116,16 @@ impl Register {
         let mut items = Vec::with_capacity(receipt.items.len());
         for item in &receipt.items {
             let group = taxes.group(item.vat).ok_or_else(|| {
-                RegisterError::NotReady(NotReadyReason::Other(format!(
-                    "Нет налоговой группы ККТ для ставки {}.",
-                    item.vat.label()
-                )))
+                RegisterError::Rejected(Rejection {
+                    code: "NO_TAX_GROUP",
+                    message: format!("Нет налоговой группы ККТ для ставки {}.", item.vat.label()),
+                })
             })?;
             let sum = item.sum().ok_or_else(|| {
-                RegisterError::NotReady(NotReadyReason::Other(
-                    "Сумма позиции слишком велика.".into(),
-                ))
+                RegisterError::Rejected(Rejection {
+                    code: "AMOUNT_TOO_LARGE",
+                    message: "Сумма позиции слишком велика.".into(),
+                })
             })?;
             items.push(OperationV2 {
                 password,
@@ -154,6 +166,11 @@ impl Register {
             text: String::new(),
         };
 
+        // Every value the receipt's commands carry fits its field, or nothing is sent at all.
+        for item in &items {
+            item.check().map_err(out_of_range)?;
+        }
+        close.check().map_err(out_of_range)?;
         let open = OpenReceipt {
             password,
             receipt_type: open_type(receipt),
@@ -168,13 +185,15 @@ impl Register {
         // the FN makes the document, the register's own subtotal must equal ours.
         let subtotal = self.receipt_step(&Subtotal { password }).await?.subtotal;
         if subtotal != receipt.total.0 {
+            // Not a link failure to retry in a loop: the register and we disagree about this
+            // receipt, it is cancelled, and the POS hears why (a re-post tries it afresh).
             if let Err(cancel) = self.cancel_receipt().await {
                 tracing::warn!(%cancel, "could not cancel a receipt with a wrong subtotal");
             }
-            return Err(RegisterError::Link(LinkError::NotExecuted {
-                command: "89 subtotal",
-                reason: format!(
-                    "the register counted {subtotal} kopecks instead of {}: an item was damaged on the line; receipt cancelled",
+            return Err(RegisterError::Rejected(Rejection {
+                code: "SUBTOTAL_MISMATCH",
+                message: format!(
+                    "ККТ насчитала {subtotal} коп. вместо {} коп.; чек аннулирован.",
                     receipt.total.0
                 ),
             }));

@@ -22,6 +22,27 @@ pub enum RegisterError {
     /// The command may have executed: never re-send it, settle with `reconcile` (§10).
     #[error("{0}")]
     Unknown(UnknownOutcome),
+    /// The operation cannot be made as asked, and nothing fiscal was made: refused before the
+    /// first byte (a value the register cannot hold, a rate it has no group for), or the
+    /// register's own count disagreed with ours and the receipt was cancelled. Trying again
+    /// unchanged would meet the same answer.
+    #[error("{0}")]
+    Rejected(Rejection),
+}
+
+/// Why an operation was rejected without making a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Stable machine code, e.g. `SUBTOTAL_MISMATCH`.
+    pub code: &'static str,
+    /// Russian text for the cashier.
+    pub message: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
 }
 
 /// A refusal by the register: the command, its error byte and the catalogue text.

@@ -32,7 +32,7 @@ mod transport;
 
 pub mod bench;
 
-pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, UnknownOutcome};
+pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, Rejection, UnknownOutcome};
 pub use options::RegisterOptions;
 pub use pump::WireStats;
 pub use queries::{FnStatus, OfdBacklog};

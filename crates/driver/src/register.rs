@@ -215,7 +215,10 @@ impl Register {
             Some(cap) => cmd.timeout().min(cap),
             None => cmd.timeout(),
         };
-        let msg = cmd.encode();
+        // A value the wire field cannot carry is refused here, before any byte is sent.
+        let msg = cmd.try_encode().map_err(crate::documents::out_of_range)?;
+        // Only reads and idempotent writes may be resent on the link layer's guess (§2.7 row 3).
+        let resend = shtrih_proto::link::Resend::for_class(cmd.class());
         let attempts = match effect {
             Effect::Read => READ_ATTEMPTS,
             Effect::Write | Effect::Commit => 1,
@@ -231,7 +234,7 @@ impl Register {
             reason: "not sent".into(),
         });
         for _ in 0..attempts {
-            last = match self.pump.exchange(msg.clone(), timeout).await {
+            last = match self.pump.exchange(msg.clone(), timeout, resend).await {
                 Exchange::Answer(answer) => match C::decode_answer(&answer) {
                     Ok(decoded) => return Ok(decoded),
                     Err(AnswerError::Device(code)) => {

@@ -6,7 +6,9 @@ use std::time::Duration;
 use super::wire::{
     answer_data, answer_message, put_money, put_password, request, request_params, Reader,
 };
-use super::{AnswerError, Command, CommandClass, Password, TIMEOUT_FISCAL};
+use super::{
+    in_range, AnswerError, Command, CommandClass, OutOfRange, Password, MAX_MONEY, TIMEOUT_FISCAL,
+};
 
 /// Answer data of 0x50 / 0x51 (§7.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,6 +33,10 @@ macro_rules! cash_command {
         impl Command for $ty {
             type Answer = CashMovementAnswer;
             const CODE: &'static [u8] = $code;
+
+            fn check(&self) -> Result<(), OutOfRange> {
+                in_range(self.name(), "amount", self.amount, MAX_MONEY)
+            }
 
             fn encode(&self) -> Vec<u8> {
                 request(Self::CODE, |out| {

@@ -56,8 +56,21 @@ pub trait Command: Sized {
     /// Command code: one byte, or `FF xx` for the FN group (§3).
     const CODE: &'static [u8];
 
-    /// The whole request message: code byte(s) and parameters.
+    /// The whole request message: code byte(s) and parameters. Every value must be in range
+    /// ([`Command::check`]); callers that send use [`Command::try_encode`].
     fn encode(&self) -> Vec<u8>;
+
+    /// Refuses a value its field cannot carry (money over five bytes, a quantity over six):
+    /// such a value is never sent cut down or capped.
+    fn check(&self) -> Result<(), OutOfRange> {
+        Ok(())
+    }
+
+    /// [`Command::encode`] after [`Command::check`]: the only encoding the driver sends.
+    fn try_encode(&self) -> Result<Vec<u8>, OutOfRange> {
+        self.check()?;
+        Ok(self.encode())
+    }
 
     /// Decodes an answer message (`code | error | data`). A non-zero error byte gives
     /// [`AnswerError::Device`], including the short `FF err` form (§3).
@@ -92,6 +105,39 @@ pub enum CommandClass {
     Dangerous,
 }
 
+/// A request field holds a value its wire field cannot carry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{command}: {field} = {value} exceeds the largest value the register can hold ({max})")]
+pub struct OutOfRange {
+    /// The command, e.g. "FF46 operation".
+    pub command: &'static str,
+    /// The field, e.g. "price".
+    pub field: &'static str,
+    /// The value asked for.
+    pub value: u64,
+    /// The largest value the field carries.
+    pub max: u64,
+}
+
+/// `Err` naming `field` when `value` is above `max`.
+pub(crate) fn in_range(
+    command: &'static str,
+    field: &'static str,
+    value: u64,
+    max: u64,
+) -> Result<(), OutOfRange> {
+    if value > max {
+        Err(OutOfRange {
+            command,
+            field,
+            value,
+            max,
+        })
+    } else {
+        Ok(())
+    }
+}
+
 /// Why an answer could not be turned into data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnswerError {
@@ -122,8 +168,8 @@ pub const TIMEOUT_FISCAL: Duration = Duration::from_secs(30);
 /// §2.4: opening and closing a shift print long reports and talk to the FN.
 pub const TIMEOUT_SHIFT: Duration = Duration::from_secs(120);
 
-/// Largest 5-byte money value (§3); FF46 uses all-ones as "not given", so amounts saturate one
-/// below it.
+/// Largest 5-byte money value (§3); FF46 uses all-ones as "not given", so the largest amount is
+/// one below it. The product's one money maximum (`fiscal_model` refuses above it too).
 pub const MAX_MONEY: u64 = 0xFF_FFFF_FFFE;
 /// Largest 6-byte quantity in millionths (§3, FF46).
 pub const MAX_QUANTITY: u64 = 0xFFFF_FFFF_FFFF;

@@ -10,7 +10,10 @@ use super::wire::{
     answer_data, answer_message, password_command, put_money, put_password, put_quantity, put_uint,
     request, request_params, OperatorAnswer, Reader,
 };
-use super::{AnswerError, Command, CommandClass, DateTime, Password, TIMEOUT_FISCAL};
+use super::{
+    in_range, AnswerError, Command, CommandClass, DateTime, OutOfRange, Password, MAX_MONEY,
+    MAX_QUANTITY, TIMEOUT_FISCAL,
+};
 use crate::text;
 use crate::tlv::{self, Tlv};
 
@@ -197,6 +200,14 @@ impl Command for OperationV2 {
     type Answer = ();
     const CODE: &'static [u8] = &[0xFF, 0x46];
 
+    fn check(&self) -> Result<(), OutOfRange> {
+        let name = self.name();
+        in_range(name, "quantity", self.quantity, MAX_QUANTITY)?;
+        in_range(name, "price", self.price, MAX_MONEY)?;
+        in_range(name, "sum", self.sum.unwrap_or(0), MAX_MONEY)?;
+        in_range(name, "tax", self.tax.unwrap_or(0), MAX_MONEY)
+    }
+
     fn encode(&self) -> Vec<u8> {
         request(Self::CODE, |out| {
             put_password(out, self.password);
@@ -365,6 +376,17 @@ pub struct CloseReceiptAnswer {
 impl Command for CloseReceiptV2 {
     type Answer = CloseReceiptAnswer;
     const CODE: &'static [u8] = &[0xFF, 0x45];
+
+    fn check(&self) -> Result<(), OutOfRange> {
+        let name = self.name();
+        for &p in &self.payments {
+            in_range(name, "payment", p, MAX_MONEY)?;
+        }
+        for &t in &self.taxes {
+            in_range(name, "tax", t, MAX_MONEY)?;
+        }
+        Ok(())
+    }
 
     fn encode(&self) -> Vec<u8> {
         request(Self::CODE, |out| {

@@ -143,13 +143,14 @@ pub(crate) fn put_uint(out: &mut Vec<u8>, value: u64, n: usize) {
     out.extend_from_slice(&value.to_le_bytes()[..n]);
 }
 
-/// Appends a 5-byte money amount (§3), saturating at [`MAX_MONEY`] so a huge value can never
-/// turn into the all-ones "not given" marker of FF46.
+/// Appends a 5-byte money amount (§3). Commands refuse larger values in `check`, so a send
+/// never reaches the cap; it stays only so that an unchecked value can never turn into the
+/// all-ones "not given" marker of FF46.
 pub(crate) fn put_money(out: &mut Vec<u8>, kopecks: u64) {
     put_uint(out, kopecks.min(MAX_MONEY), 5);
 }
 
-/// Appends a 6-byte quantity in millionths (§3), saturating at [`MAX_QUANTITY`].
+/// Appends a 6-byte quantity in millionths (§3); `check` refuses larger values first.
 pub(crate) fn put_quantity(out: &mut Vec<u8>, millionths: u64) {
     put_uint(out, millionths.min(MAX_QUANTITY), 6);
 }
