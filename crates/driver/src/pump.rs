@@ -5,7 +5,8 @@
 //! to its end (answer consumed and ACKed, or a typed failure) even if the caller's future is
 //! dropped; the result is then simply discarded. A dropped caller can therefore never leave
 //! the device holding an unconsumed answer or the link half way through a frame. The pump
-//! does not decide anything about commands: it returns the link layer's verdict.
+//! does not decide anything about commands: the caller says whether one may be resent on the
+//! link layer's guess ([`Resend`]), and the pump returns the link layer's verdict.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::transport::{ByteStream, LinkKind};
-use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkEvent, LinkFailure, LinkLayer};
+use shtrih_proto::link::{
+    HostLink, HostLink2, LinkConfig, LinkEvent, LinkFailure, LinkLayer, Resend,
+};
 
 /// What the link layer concluded about one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +28,9 @@ pub(crate) enum Exchange {
     Answer(Vec<u8>),
     /// Proven not executed (§2.7): the frame never reached the device.
     NotExecuted(String),
-    /// The link layer judged every send of the frame refused (NAK, or silence then
-    /// ENQ→NAK). The frame did reach the device; see `Effect::Commit` for why that matters.
+    /// The link layer judged every send of the frame refused: NAK to the frame, or, for a
+    /// command sent with [`Resend::Safe`] only, silence then ENQ→NAK. The frame did reach the
+    /// device; see `Effect::Commit` for why that matters.
     Refused(String),
     /// May have executed.
     Unknown(String),
@@ -48,6 +52,7 @@ pub struct WireStats {
 struct Request {
     msg: Vec<u8>,
     answer_timeout: Duration,
+    resend: Resend,
     reply: oneshot::Sender<Exchange>,
 }
 
@@ -76,12 +81,20 @@ impl Pump {
         Pump { requests, stats }
     }
 
-    /// Runs one command to its link-level end.
-    pub(crate) async fn exchange(&self, msg: Vec<u8>, answer_timeout: Duration) -> Exchange {
+    /// Runs one command to its link-level end. `resend` must be [`Resend::OnlyOnProof`] for
+    /// any command that changes fiscal or cash state: the link then never sends it twice on a
+    /// guess (§2.7 row 3 is overridden for it) and reports an unknown outcome instead.
+    pub(crate) async fn exchange(
+        &self,
+        msg: Vec<u8>,
+        answer_timeout: Duration,
+        resend: Resend,
+    ) -> Exchange {
         let (reply, answer) = oneshot::channel();
         let request = Request {
             msg,
             answer_timeout,
+            resend,
             reply,
         };
         if self.requests.send(request).await.is_err() {
@@ -112,16 +125,27 @@ impl PumpTask {
         while let Some(request) = rx.recv().await {
             let outcome = match &self.dead {
                 Some(why) => Exchange::NotExecuted(format!("no link: {why}")),
-                None => self.exchange(request.msg, request.answer_timeout).await,
+                None => {
+                    self.exchange(request.msg, request.answer_timeout, request.resend)
+                        .await
+                }
             };
             // The caller may have gone away; the exchange is finished either way.
             let _ = request.reply.send(outcome);
         }
     }
 
-    async fn exchange(&mut self, msg: Vec<u8>, answer_timeout: Duration) -> Exchange {
+    async fn exchange(
+        &mut self,
+        msg: Vec<u8>,
+        answer_timeout: Duration,
+        resend: Resend,
+    ) -> Exchange {
         self.stats.lock().commands += 1;
-        if let Err(busy) = self.link.start(msg, answer_timeout, Instant::now()) {
+        if let Err(busy) = self
+            .link
+            .start_command(msg, answer_timeout, resend, Instant::now())
+        {
             return Exchange::NotExecuted(format!("link busy: {busy:?}"));
         }
         let mut buf = [0u8; 512];
