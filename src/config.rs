@@ -96,6 +96,24 @@ pub enum TransportSettings {
     Emulator { state_file: PathBuf },
 }
 
+impl TransportSettings {
+    /// What identifies the device: the port's real path (symlinks such as udev's resolved),
+    /// the TCP address in lower case, or the emulator's state file.
+    pub fn device_key(&self) -> String {
+        fn real(path: &std::path::Path) -> String {
+            std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.to_path_buf())
+                .display()
+                .to_string()
+        }
+        match self {
+            TransportSettings::Serial { path, .. } => format!("serial {}", real(path)),
+            TransportSettings::Tcp { address } => format!("tcp {}", address.to_lowercase()),
+            TransportSettings::Emulator { state_file } => format!("emulator {}", real(state_file)),
+        }
+    }
+}
+
 /// Link layer choice (protocol notes §2 and §2.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -377,6 +395,17 @@ impl Config {
                 return Err(err(
                     format!("registers[{i}].id"),
                     format!("{} is used twice", r.id),
+                ));
+            }
+        }
+        // One device under two ids would have two workers, each settling the other's
+        // documents from counters it does not own: refused, also through two paths to one port.
+        let devices: Vec<String> = registers.iter().map(|r| r.transport.device_key()).collect();
+        for (i, key) in devices.iter().enumerate() {
+            if let Some(first) = devices[..i].iter().position(|k| k == key) {
+                return Err(err(
+                    format!("registers[{i}].transport"),
+                    format!("the same device as registers[{first}] ({key})"),
                 ));
             }
         }
@@ -689,5 +718,50 @@ mod tests {
         assert_eq!(t.group(VatRate::Vat22).map(TaxGroup::number), Some(1));
         assert_eq!(t.group(VatRate::Vat5).map(TaxGroup::number), Some(6));
         assert_eq!(t.group(VatRate::Vat10), None);
+    }
+
+    #[test]
+    fn one_device_under_two_ids_is_refused_also_through_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = dir.path().join("ttyACM0");
+        std::fs::write(&port, b"").unwrap();
+        let link = dir.path().join("kkt");
+        std::os::unix::fs::symlink(&port, &link).unwrap();
+        let text = format!(
+            "[auth]\nhs256_secret = \"{SECRET}\"\n[storage]\ndata_dir = \"/tmp/fg\"\n\
+             [[registers]]\nid = \"da2bb850-63ef-47e4-8b45-7b5b841eaa9b\"\ndefault = true\n\
+             [registers.transport]\nkind = \"serial\"\npath = \"{}\"\n\
+             [[registers]]\nid = \"da2bb850-63ef-47e4-8b45-7b5b841eaa9c\"\n\
+             [registers.transport]\nkind = \"serial\"\npath = \"{}\"\n",
+            port.display(),
+            link.display()
+        );
+        let e = Config::parse(&text, None).unwrap_err();
+        assert_eq!(e.path, "registers[1].transport");
+        assert!(e.message.contains("registers[0]"), "{}", e.message);
+
+        let tcp = |a: &str, b: &str| {
+            format!(
+                "[auth]\nhs256_secret = \"{SECRET}\"\n[storage]\ndata_dir = \"/tmp/fg\"\n\
+                 [[registers]]\nid = \"da2bb850-63ef-47e4-8b45-7b5b841eaa9b\"\ndefault = true\n\
+                 [registers.transport]\nkind = \"tcp\"\naddress = \"{a}\"\n\
+                 [[registers]]\nid = \"da2bb850-63ef-47e4-8b45-7b5b841eaa9c\"\n\
+                 [registers.transport]\nkind = \"tcp\"\naddress = \"{b}\"\n"
+            )
+        };
+        assert!(Config::parse(&tcp("KKT.local:7778", "kkt.local:7778"), None).is_err());
+        assert!(Config::parse(&tcp("10.0.0.5:7778", "10.0.0.6:7778"), None).is_ok());
+    }
+
+    #[test]
+    fn max_repeats_defaults_to_three_and_zero_is_refused() {
+        let c = Config::parse(&minimal(""), None).unwrap();
+        assert_eq!(c.operation_max_repeats, DEFAULT_MAX_REPEATS);
+        let text = minimal("").replace(
+            "[[registers]]",
+            "[operations]\nmax_repeats = 0\n[[registers]]",
+        );
+        let e = Config::parse(&text, None).unwrap_err();
+        assert_eq!(e.path, "operations.max_repeats");
     }
 }

@@ -48,6 +48,12 @@ pub struct Snapshot {
     pub cash_in_total: u64,
     /// Money register 243: cash-out total in the shift, kopecks.
     pub cash_out_total: u64,
+    /// The FN the snapshot was read from (empty in snapshots recorded before it was kept).
+    #[serde(default)]
+    pub fn_number: String,
+    /// The register's serial number (table 18.1), likewise.
+    #[serde(default)]
+    pub kkt_serial: String,
 }
 
 /// What the lost operation was meant to do.
@@ -96,6 +102,8 @@ impl Register {
             cash_out_count: self.operation_register(REG_CASH_OUT_COUNT).await?,
             cash_in_total: self.money_register(REG_CASH_IN_TOTAL).await?,
             cash_out_total: self.money_register(REG_CASH_OUT_TOTAL).await?,
+            fn_number: self.identity.fn_number.clone(),
+            kkt_serial: self.identity.kkt_serial.clone(),
         })
     }
 
@@ -106,6 +114,11 @@ impl Register {
         before: &Snapshot,
         intent: &Intent,
     ) -> Result<Verdict, RegisterError> {
+        // Counters of another register, or of another FN, prove nothing about this one (two
+        // configured paths to one device, a register swapped on the cable, an FN replaced).
+        if let Some(why) = self.another_register(before) {
+            return Ok(Verdict::NeedsOperator(why));
+        }
         // Every command starts with ENQ until NAK (the link drains a retained answer).
         let mut status = self.wait_printed().await?;
         if status.submode == 3 {
@@ -186,6 +199,24 @@ impl Register {
                     .await
             }
         }
+    }
+
+    /// Why the register answering now is not the one `before` was read from, if it is not.
+    fn another_register(&self, before: &Snapshot) -> Option<String> {
+        let now = &self.identity;
+        if !before.fn_number.is_empty() && before.fn_number != now.fn_number {
+            return Some(format!(
+                "Снимок сделан с ФН {}, а сейчас отвечает ФН {}: исход операции на прежнем ФН проверить нельзя.",
+                before.fn_number, now.fn_number
+            ));
+        }
+        if !before.kkt_serial.is_empty() && before.kkt_serial != now.kkt_serial {
+            return Some(format!(
+                "Снимок сделан с ККТ № {}, а сейчас отвечает ККТ № {}: исход операции на прежней ККТ проверить нельзя.",
+                before.kkt_serial, now.kkt_serial
+            ));
+        }
+        None
     }
 
     /// FD unchanged: cancel a receipt left open; an FN document open outside mode 8 is a
