@@ -134,6 +134,55 @@ pub fn sample_request(i: u64) -> OperationRequest {
     }
 }
 
+/// A receipt as large as a client can make it within `max_json_bytes` of canonical JSON:
+/// positions with names of the longest allowed length (128 characters, two bytes each in
+/// UTF-8). For tests of the record cap and of crashes while large records are written.
+pub fn sized_request(max_json_bytes: usize, seed: u64) -> OperationRequest {
+    let item = |i: usize| Item {
+        name: format!("{:05} {seed:010} ", i)
+            .chars()
+            .chain("Товар с очень длинным наименованием ".chars().cycle())
+            .take(128) // the longest name a position may have
+            .collect(),
+        quantity: Quantity::ONE,
+        price: Kopecks(100 + i as u64),
+        vat: VatRate::Vat22,
+    };
+    let request = |items: Vec<Item>| {
+        let total = Kopecks(items.iter().map(|i| i.price.0).sum());
+        let body = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            items,
+            total,
+            Kopecks(0),
+            total,
+            None,
+            true,
+        )
+        .map(OperationBody::Receipt)
+        // Unreachable: the positions are valid and balance; a cash-in keeps the caller going.
+        .unwrap_or(OperationBody::Cash(fiscal_model::CashMovement {
+            kind: fiscal_model::CashMovementKind::In,
+            amount: total,
+        }));
+        OperationRequest {
+            body,
+            routing: Routing::default(),
+        }
+    };
+    let size = |r: &OperationRequest| serde_json::to_vec(r).map_or(usize::MAX, |v| v.len());
+    let mut items = vec![item(0)];
+    loop {
+        let mut more = items.clone();
+        more.push(item(items.len()));
+        if size(&request(more.clone())) > max_json_bytes {
+            return request(items);
+        }
+        items = more;
+    }
+}
+
 /// Runs the submit benchmark in fresh stores under `dir`: `n` submits per level.
 pub async fn bench_report(
     dir: &Path,
@@ -169,6 +218,7 @@ pub async fn bench_report(
                         crate::SubmitError::Conflict { existing } => {
                             StoreError::Corrupt(format!("unexpected conflict on {}", existing.id))
                         }
+                        e @ crate::SubmitError::TooLarge { .. } => StoreError::Io(e.to_string()),
                     })?;
                     latencies.push(t.elapsed());
                 }
@@ -279,6 +329,7 @@ pub async fn populate(dir: &Path, n: u64) -> Result<(), StoreError> {
                     state: state.name().into(),
                     note: "populated".into(),
                 }],
+                attempts_dropped: 0,
                 state,
             };
             for (k, v) in keys::index_entries(&op) {

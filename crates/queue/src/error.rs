@@ -1,5 +1,6 @@
 //! The store's errors. Every variant means "not stored / not known": the HTTP layer answers
-//! 503 for all of them and never acknowledges an operation that met one.
+//! 503 for every [`StoreError`] and never acknowledges an operation that met one;
+//! [`SubmitError::TooLarge`] is the client's (413).
 
 use crate::Operation;
 
@@ -24,6 +25,19 @@ pub enum StoreError {
     /// An operation id that is empty, too long or contains control characters.
     #[error("invalid operation id: {0}")]
     InvalidId(String),
+    /// A change would make the record larger than [`crate::MAX_RECORD_BYTES`]; nothing was
+    /// written.
+    #[error(
+        "operation {id}: its record would be {bytes} bytes, more than the {limit} the store keeps"
+    )]
+    RecordTooLarge {
+        /// The operation.
+        id: String,
+        /// The size the record would have had.
+        bytes: usize,
+        /// [`crate::MAX_RECORD_BYTES`].
+        limit: usize,
+    },
     /// `transition` was asked about an id the store does not hold.
     #[error("operation {0} not found")]
     NotFound(String),
@@ -74,6 +88,19 @@ pub enum SubmitError {
     Conflict {
         /// The operation stored under that id.
         existing: Operation,
+    },
+    /// The operation is too large to store (its record would exceed
+    /// [`crate::MAX_NEW_RECORD_BYTES`]); nothing was stored. The client's fault: the API
+    /// answers 413 (or 400), and the same request will always meet the same answer.
+    #[error(
+        "operation is too large to store: its record would be {bytes} bytes, at most {limit} \
+         allowed (send fewer or shorter positions)"
+    )]
+    TooLarge {
+        /// The size the record would have had, in bytes.
+        bytes: usize,
+        /// [`crate::MAX_NEW_RECORD_BYTES`].
+        limit: usize,
     },
     /// The store failed; nothing was acknowledged.
     #[error(transparent)]

@@ -15,6 +15,29 @@
 
 use crate::{OpState, Operation, OperationId, RegisterId, StoreError};
 
+/// The largest record a new operation may have (its request, hash and first history entry):
+/// `submit` refuses a bigger one with [`crate::SubmitError::TooLarge`].
+///
+/// sled 0.34 writes a log message larger than a quarter of its segment (segments are 512 KiB
+/// by default, so about 128 KiB) into a separate blob file instead of the log. Blobs are
+/// written and synced apart from the log, so a store whose records all stay well inside the
+/// log has one file to keep consistent instead of many. 64 KiB holds a receipt of several
+/// hundred positions (the HTTP body limit is larger, so this is what a client meets first),
+/// and leaves room for what the record gains later: a bounded history
+/// ([`crate::MAX_RECENT_ATTEMPTS`] notes of at most [`crate::MAX_NOTE_BYTES`]) and the state
+/// (snapshot, reason, fiscal result: a few hundred bytes to a few KiB).
+///
+/// A consolidated sled leaf holds up to 17 entries, so a leaf of several records near the
+/// cap is still written as a blob; the group commit syncs blobs before the log for that case.
+pub const MAX_NEW_RECORD_BYTES: usize = 64 * 1024;
+
+/// The largest record the store writes at all (any change): 64 KiB of request, about 20 KiB
+/// of bounded history (33 entries of at most 2 × 256 bytes of escaped note plus their time
+/// and state name), and room for the state; still below the ~128 KiB at which sled would
+/// move a single record out of its log. A change that would exceed it is refused with
+/// [`StoreError::RecordTooLarge`] (it cannot happen with states the driver produces).
+pub const MAX_RECORD_BYTES: usize = 96 * 1024;
+
 /// Version byte in front of every record. Bump it when `Operation`'s serde form changes
 /// incompatibly, and teach `decode_record` the old one.
 pub(crate) const RECORD_VERSION: u8 = 1;

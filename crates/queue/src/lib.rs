@@ -19,11 +19,13 @@ mod retention;
 mod store;
 
 pub use bench::{
-    bench_report, measure_startup, populate, sample_request, BenchLevel, BenchReport, StartupReport,
+    bench_report, measure_startup, populate, sample_request, sized_request, BenchLevel,
+    BenchReport, StartupReport,
 };
 pub use error::{StoreError, SubmitError};
+pub use keys::{MAX_NEW_RECORD_BYTES, MAX_RECORD_BYTES};
 pub use operation::{
     payload_hash, Attempt, NewOperation, OpState, Operation, OperationId, OperationKind, Reason,
-    RegisterId, Submitted, MAX_ID_CHARS,
+    RegisterId, Submitted, MAX_ID_CHARS, MAX_NOTE_BYTES, MAX_RECENT_ATTEMPTS,
 };
 pub use store::{Store, StoreConfig};

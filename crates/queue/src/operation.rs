@@ -14,6 +14,15 @@ use crate::StoreError;
 /// Longest operation id accepted (characters).
 pub const MAX_ID_CHARS: usize = 128;
 
+/// History entries kept besides the first one ("accepted"): the most recent ones. A worker
+/// that loops (a register waiting for paper all day) replaces old entries instead of growing
+/// the record; [`Operation::attempts_dropped`] counts what was let go.
+pub const MAX_RECENT_ATTEMPTS: usize = 32;
+
+/// Longest note kept in one history entry, in bytes of UTF-8 (cut at a character boundary,
+/// marked with "…"; control characters become spaces, so JSON escaping at most doubles it).
+pub const MAX_NOTE_BYTES: usize = 256;
+
 /// The client's `operationId`: 1..=128 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -254,8 +263,46 @@ pub struct Operation {
     pub processed_at: Option<DateTime<Utc>>,
     /// Where it is now.
     pub state: OpState,
-    /// History: one entry per state change.
+    /// History: the first state change and the [`MAX_RECENT_ATTEMPTS`] most recent ones.
     pub attempts: Vec<Attempt>,
+    /// History entries dropped between the first and the kept recent ones.
+    #[serde(default)]
+    pub attempts_dropped: u64,
+}
+
+impl Operation {
+    /// Appends a history entry with `note` cut to [`MAX_NOTE_BYTES`], dropping the oldest
+    /// entry after the first when more than [`MAX_RECENT_ATTEMPTS`] recent ones would remain.
+    pub(crate) fn record_attempt(&mut self, at: DateTime<Utc>, state: &OpState, note: &str) {
+        self.attempts.push(Attempt {
+            at,
+            state: state.name().into(),
+            note: bounded_note(note),
+        });
+        let excess = self.attempts.len().saturating_sub(1 + MAX_RECENT_ATTEMPTS);
+        if excess > 0 {
+            self.attempts.drain(1..1 + excess);
+            self.attempts_dropped = self.attempts_dropped.saturating_add(excess as u64);
+        }
+    }
+}
+
+/// `note` with control characters as spaces, at most [`MAX_NOTE_BYTES`] long.
+pub(crate) fn bounded_note(note: &str) -> String {
+    const MARK: &str = "…";
+    let clean = |c: char| if c.is_control() { ' ' } else { c };
+    if note.len() <= MAX_NOTE_BYTES {
+        return note.chars().map(clean).collect();
+    }
+    let mut out = String::with_capacity(MAX_NOTE_BYTES);
+    for c in note.chars().map(clean) {
+        if out.len() + c.len_utf8() + MARK.len() > MAX_NOTE_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    out.push_str(MARK);
+    out
 }
 
 /// The hex SHA-256 of the canonical form of `request`: its typed serde JSON (fields in
@@ -384,6 +431,18 @@ mod tests {
             date_time: chrono::NaiveDateTime::default(),
         });
         assert!(!done(cash.clone()).may_become(&done(cash)));
+    }
+
+    #[test]
+    fn notes_are_cut_at_a_character_boundary_without_control_characters() {
+        assert_eq!(bounded_note("ok\nthen"), "ok then");
+        let long = "ж".repeat(MAX_NOTE_BYTES);
+        let cut = bounded_note(&long);
+        assert!(cut.len() <= MAX_NOTE_BYTES, "{}", cut.len());
+        assert!(cut.ends_with('…'));
+        assert!(cut.trim_end_matches('…').chars().all(|c| c == 'ж'));
+        let exact = "a".repeat(MAX_NOTE_BYTES);
+        assert_eq!(bounded_note(&exact), exact);
     }
 
     #[test]

@@ -127,11 +127,7 @@ impl Store {
                     op.state = OpState::Queued;
                     op.updated_at = now;
                     op.processed_at = None;
-                    op.attempts.push(Attempt {
-                        at: now,
-                        state: op.state.name().into(),
-                        note: "posted again after failure".into(),
-                    });
+                    op.record_attempt(now, &OpState::Queued, "posted again after failure");
                     let epoch = self.write(&key, Some(&existing), &op)?;
                     (Submitted::Requeued(op), epoch)
                 }
@@ -158,9 +154,17 @@ impl Store {
                             state: state.name().into(),
                             note: "accepted".into(),
                         }],
+                        attempts_dropped: 0,
                         state,
                     };
-                    let epoch = self.write(&key, None, &op)?;
+                    let record = keys::encode_record(&op)?;
+                    if record.len() > keys::MAX_NEW_RECORD_BYTES {
+                        return Err(SubmitError::TooLarge {
+                            bytes: record.len(),
+                            limit: keys::MAX_NEW_RECORD_BYTES,
+                        });
+                    }
+                    let epoch = self.write_record(&key, None, &op, record)?;
                     (Submitted::Created(op), epoch)
                 }
             }
@@ -205,11 +209,7 @@ impl Store {
             if to.is_finished() && !existing.state.is_finished() {
                 op.processed_at = Some(now);
             }
-            op.attempts.push(Attempt {
-                at: now,
-                state: to.name().into(),
-                note: note.into(),
-            });
+            op.record_attempt(now, &to, note);
             op.state = to;
             op.updated_at = now;
             let epoch = self.write(&key, Some(&existing), &op)?;
@@ -394,8 +394,26 @@ impl Store {
         old: Option<&Operation>,
         op: &Operation,
     ) -> Result<u64, StoreError> {
+        self.write_record(key, old, op, keys::encode_record(op)?)
+    }
+
+    /// [`Store::write`] with `op` already encoded as `record`.
+    fn write_record(
+        &self,
+        key: &[u8],
+        old: Option<&Operation>,
+        op: &Operation,
+        record: Vec<u8>,
+    ) -> Result<u64, StoreError> {
         // A poisoned store changes nothing more, not even in memory.
         self.inner.durability.healthy()?;
+        if record.len() > keys::MAX_RECORD_BYTES {
+            return Err(StoreError::RecordTooLarge {
+                id: op.id.to_string(),
+                bytes: record.len(),
+                limit: keys::MAX_RECORD_BYTES,
+            });
+        }
         let mut batch = sled::Batch::default();
         let new_entries = keys::index_entries(op);
         if let Some(old) = old {
@@ -408,7 +426,7 @@ impl Store {
         for (k, v) in new_entries {
             batch.insert(k, v);
         }
-        batch.insert(key, keys::encode_record(op)?);
+        batch.insert(key, record);
         self.inner
             .db
             .apply_batch(batch)
