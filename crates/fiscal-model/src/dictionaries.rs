@@ -337,6 +337,7 @@ fn dict(field: &str, reason: String) -> ModelError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -10,10 +10,13 @@ mod money;
 mod receipt;
 mod request;
 mod result;
+pub mod text;
 
 pub use dictionaries::{ReceiptType, TaxGroup, TaxGroupMap, TaxationSystem, VatRate};
 pub use money::{Kopecks, Quantity};
-pub use receipt::{BuyerContact, CashMovement, CashMovementKind, Item, Receipt};
+pub use receipt::{
+    BuyerContact, CashMovement, CashMovementKind, Item, Receipt, MAX_ITEM_NAME_CHARS,
+};
 pub use request::{OperationBody, OperationRequest, Routing};
 pub use result::{CashResult, Completion, FiscalResult};
 

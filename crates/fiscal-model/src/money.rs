@@ -7,8 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
 
-/// The largest amount a Shtrih-M 5-byte money field can carry (§3 of the protocol notes).
-const MAX_KOPECKS: u64 = 0xFF_FFFF_FFFF;
 /// The largest quantity a 6-byte FF46 quantity field can carry.
 const MAX_MICROS: u64 = 0xFFFF_FFFF_FFFF;
 
@@ -20,6 +18,11 @@ const MAX_MICROS: u64 = 0xFFFF_FFFF_FFFF;
 pub struct Kopecks(pub u64);
 
 impl Kopecks {
+    /// The largest amount the product accepts anywhere (a price, a position's sum, a receipt
+    /// total, a payment, a cash movement): what a register's 5-byte money field holds (§3),
+    /// one below all-ones, which FF46 reads as "not given". 10 995 116 277.74 roubles.
+    pub const MAX: Kopecks = Kopecks(0xFF_FFFF_FFFE);
+
     /// Converts roubles given as an exact decimal (at most two decimals, not negative).
     pub fn from_roubles(value: Decimal, field: &str) -> Result<Kopecks, ModelError> {
         let err = |reason: &str| ModelError::Money {
@@ -33,9 +36,15 @@ impl Kopecks {
         if scaled.fract() != Decimal::ZERO {
             return Err(err("must have at most 2 decimal places (kopecks)"));
         }
-        let kopecks: u64 = scaled.trunc().try_into().map_err(|_| err("is too large"))?;
-        if kopecks > MAX_KOPECKS {
-            return Err(err("is too large"));
+        let too_large = || {
+            err(&format!(
+                "is larger than the largest amount a register holds ({})",
+                Kopecks::MAX
+            ))
+        };
+        let kopecks: u64 = scaled.trunc().try_into().map_err(|_| too_large())?;
+        if kopecks > Kopecks::MAX.0 {
+            return Err(too_large());
         }
         Ok(Kopecks(kopecks))
     }
@@ -45,11 +54,11 @@ impl Kopecks {
         Decimal::from(self.0) / Decimal::ONE_HUNDRED
     }
 
-    /// Sum that refuses to overflow.
+    /// Sum that refuses to go above [`Kopecks::MAX`].
     pub fn checked_add(self, other: Kopecks) -> Option<Kopecks> {
         self.0
             .checked_add(other.0)
-            .filter(|v| *v <= MAX_KOPECKS)
+            .filter(|v| *v <= Kopecks::MAX.0)
             .map(Kopecks)
     }
 }
@@ -99,13 +108,14 @@ impl Quantity {
         Decimal::from(self.0) / Decimal::from(1_000_000u32)
     }
 
-    /// price × quantity in kopecks, rounded half away from zero as the register does; `None` on overflow.
+    /// price × quantity in kopecks, rounded half away from zero as the register does; `None`
+    /// above [`Kopecks::MAX`].
     pub fn times(self, price: Kopecks) -> Option<Kopecks> {
         let product = u128::from(self.0).checked_mul(u128::from(price.0))?;
         let rounded = (product + 500_000) / 1_000_000;
         u64::try_from(rounded)
             .ok()
-            .filter(|v| *v <= MAX_KOPECKS)
+            .filter(|v| *v <= Kopecks::MAX.0)
             .map(Kopecks)
     }
 }
@@ -117,6 +127,7 @@ impl fmt::Display for Quantity {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use std::str::FromStr;
@@ -138,6 +149,24 @@ mod tests {
         assert!(Kopecks::from_roubles(d("-1"), "x").is_err());
         assert!(Kopecks::from_roubles(d("99999999999999"), "x").is_err());
         assert_eq!(Kopecks(27000).to_string(), "270.00");
+    }
+
+    #[test]
+    fn one_maximum_for_every_amount() {
+        assert_eq!(Kopecks::MAX, Kopecks(0xFF_FFFF_FFFE));
+        assert_eq!(Kopecks::MAX.to_string(), "10995116277.74");
+        assert_eq!(
+            Kopecks::from_roubles(d("10995116277.74"), "price"),
+            Ok(Kopecks::MAX)
+        );
+        let e = Kopecks::from_roubles(d("10995116277.75"), "positions[0].price").unwrap_err();
+        assert_eq!(e.field(), "positions[0].price");
+        assert!(e.to_string().contains("10995116277.74"), "{e}");
+        assert_eq!(Kopecks::MAX.checked_add(Kopecks(1)), None);
+        assert_eq!(Kopecks(1).checked_add(Kopecks(2)), Some(Kopecks(3)));
+        assert_eq!(Quantity::ONE.times(Kopecks::MAX), Some(Kopecks::MAX));
+        assert_eq!(Quantity(2_000_000).times(Kopecks::MAX), None);
+        assert_eq!(Quantity(1_000_001).times(Kopecks::MAX), None);
     }
 
     #[test]

@@ -65,6 +65,11 @@ pub struct Receipt {
     pub buyer: Option<BuyerContact>,
     /// `false`: electronic receipt only (requires `buyer`).
     pub print: bool,
+    /// A second contact the client gave beside `buyer` (a phone beside an e-mail). Tag 1008
+    /// holds one contact, so it is not sent; it is kept because it is part of what the client
+    /// asked, so a replay that changes it is a different request (idempotency conflict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsent_contact: Option<BuyerContact>,
 }
 
 impl Receipt {
@@ -106,15 +111,42 @@ impl Receipt {
                     format!("is {chars} characters long; at most {MAX_ITEM_NAME_CHARS} allowed"),
                 ));
             }
+            if let Some(c) = crate::text::unprintable(&item.name) {
+                return Err(err(
+                    &format!("positions[{i}].name"),
+                    format!(
+                        "contains {}, which a register cannot print (not in its code page CP1251)",
+                        crate::text::describe(c)
+                    ),
+                ));
+            }
             let line = item.sum().ok_or_else(|| {
                 err(
                     &format!("positions[{i}]"),
-                    "price × quantity is too large".into(),
+                    format!(
+                        "price × quantity is larger than the largest amount a register holds ({})",
+                        Kopecks::MAX
+                    ),
                 )
             })?;
-            sum = sum
-                .checked_add(line)
-                .ok_or_else(|| err("positions", "the sum of positions is too large".into()))?;
+            if line == Kopecks(0) {
+                return Err(err(
+                    &format!("positions[{i}]"),
+                    format!(
+                        "price × quantity ({} × {}) rounds to 0.00; a position must come to at least 0.01",
+                        item.price, item.quantity
+                    ),
+                ));
+            }
+            sum = sum.checked_add(line).ok_or_else(|| {
+                err(
+                    "positions",
+                    format!(
+                        "the positions add up to more than the largest amount a register holds ({})",
+                        Kopecks::MAX
+                    ),
+                )
+            })?;
         }
         if sum != total {
             return Err(err(
@@ -122,9 +154,15 @@ impl Receipt {
                 format!("is {total} but the positions add up to {sum}"),
             ));
         }
-        let paid = cash
-            .checked_add(cashless)
-            .ok_or_else(|| err("cashPaymentSum", "payments are too large".into()))?;
+        let paid = cash.checked_add(cashless).ok_or_else(|| {
+            err(
+                "cashPaymentSum",
+                format!(
+                    "cashPaymentSum + cashlessPaymentSum is larger than the largest amount a register holds ({})",
+                    Kopecks::MAX
+                ),
+            )
+        })?;
         if paid != total {
             return Err(err(
                 "totalSum",
@@ -146,7 +184,14 @@ impl Receipt {
             total,
             buyer,
             print,
+            unsent_contact: None,
         })
+    }
+
+    /// Keeps `contact` as given beside `buyer` but not sent (see [`Receipt::unsent_contact`]).
+    pub fn with_unsent_contact(mut self, contact: Option<BuyerContact>) -> Receipt {
+        self.unsent_contact = contact;
+        self
     }
 }
 
@@ -169,6 +214,7 @@ pub struct CashMovement {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -255,5 +301,87 @@ mod tests {
             true,
         );
         assert_eq!(r.unwrap_err().field(), "positions[0].name");
+    }
+
+    fn one(item: Item, total: Kopecks) -> Result<Receipt, ModelError> {
+        Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![item],
+            total,
+            Kopecks(0),
+            total,
+            None,
+            true,
+        )
+    }
+
+    #[test]
+    fn names_a_register_cannot_print_are_refused_naming_the_character() {
+        let mut emoji = item(1, 100);
+        emoji.name = "Сок 🍊".into();
+        let e = one(emoji, Kopecks(100)).unwrap_err();
+        assert_eq!(e.field(), "positions[0].name");
+        assert!(e.to_string().contains("U+1F34A"), "{e}");
+        let mut zwj = item(1, 100);
+        zwj.name = "Хлеб\u{200D}ржаной".into();
+        let e = one(zwj, Kopecks(100)).unwrap_err();
+        assert!(e.to_string().contains("U+200D"), "{e}");
+        let mut typographic = item(1, 100);
+        typographic.name = "«Ёлочка» — № 5 …".into();
+        assert!(one(typographic, Kopecks(100)).is_ok());
+    }
+
+    #[test]
+    fn a_position_of_zero_kopecks_is_refused() {
+        let tiny = Item {
+            name: "Болт".into(),
+            quantity: Quantity(1_000),
+            price: Kopecks(1),
+            vat: VatRate::Vat22,
+        };
+        let e = one(tiny, Kopecks(0)).unwrap_err();
+        assert_eq!(e.field(), "positions[0]");
+        assert!(e.to_string().contains("0.00"), "{e}");
+    }
+
+    #[test]
+    fn sums_above_the_register_maximum_are_refused() {
+        let huge = Item {
+            name: "Слиток".into(),
+            quantity: Quantity(2_000_000),
+            price: Kopecks::MAX,
+            vat: VatRate::Vat22,
+        };
+        let e = one(huge, Kopecks::MAX).unwrap_err();
+        assert_eq!(e.field(), "positions[0]");
+        let half = Item {
+            name: "Слиток".into(),
+            quantity: Quantity::ONE,
+            price: Kopecks(Kopecks::MAX.0 / 2 + 1),
+            vat: VatRate::Vat22,
+        };
+        let r = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![half.clone(), half],
+            Kopecks::MAX,
+            Kopecks(0),
+            Kopecks::MAX,
+            None,
+            true,
+        );
+        assert_eq!(r.unwrap_err().field(), "positions");
+        let r = Receipt::new(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![item(1, 100)],
+            Kopecks::MAX,
+            Kopecks(1),
+            Kopecks(100),
+            None,
+            true,
+        );
+        assert_eq!(r.unwrap_err().field(), "cashPaymentSum");
     }
 }

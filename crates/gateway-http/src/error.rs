@@ -32,6 +32,10 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The operation's stored record would be larger than the store keeps (413): fewer or
+    /// shorter positions.
+    #[error("{0}")]
+    OperationTooLarge(String),
     /// No or an invalid bearer token (401).
     #[error("Authorization: {0}")]
     Unauthorized(String),
@@ -78,7 +82,9 @@ impl ApiError {
         match self {
             ApiError::Validation { .. } | ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::OperationTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::OperationNotFound(_) | ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
@@ -94,7 +100,9 @@ impl ApiError {
             ApiError::Validation { .. } => "VALIDATION_ERROR",
             ApiError::MalformedJson(_) => "MALFORMED_JSON",
             ApiError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            ApiError::PayloadTooLarge { .. } | ApiError::OperationTooLarge(_) => {
+                "PAYLOAD_TOO_LARGE"
+            }
             ApiError::Unauthorized(_) => "UNAUTHORIZED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::OperationNotFound(_) => "OPERATION_NOT_FOUND",
@@ -110,6 +118,7 @@ impl ApiError {
         match self {
             ApiError::Validation { field, .. } => field.as_deref(),
             ApiError::UnsupportedMediaType => Some("Content-Type"),
+            ApiError::OperationTooLarge(_) => Some("positions"),
             ApiError::OperationNotFound(_) | ApiError::IdempotencyConflict(_) => {
                 Some("operationId")
             }

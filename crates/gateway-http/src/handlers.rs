@@ -165,6 +165,7 @@ async fn submit(
         Err(SubmitError::Conflict { existing }) => Err(ApiError::IdempotencyConflict(
             existing.id.as_str().to_string(),
         )),
+        Err(e @ SubmitError::TooLarge { .. }) => Err(ApiError::OperationTooLarge(e.to_string())),
         Err(SubmitError::Store(e)) => Err(e.into()),
     }
 }

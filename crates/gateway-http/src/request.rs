@@ -110,10 +110,15 @@ pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
         cashbox_group_id: guid(m, "cashboxGroupId")?,
         juridical_person_id: guid(m, "juridicalPersonId")?,
     };
-    // Tag 1008 holds one contact; when both are given the e-mail wins (documented).
-    let buyer = email
-        .map(BuyerContact::Email)
-        .or(phone.map(BuyerContact::Phone));
+    // Tag 1008 holds one contact; when both are given the e-mail wins (documented). The phone
+    // stays in the payload, so a replay with another phone is a conflict, not a duplicate.
+    let (buyer, unsent) = match (email, phone) {
+        (Some(email), phone) => (
+            Some(BuyerContact::Email(email)),
+            phone.map(BuyerContact::Phone),
+        ),
+        (None, phone) => (phone.map(BuyerContact::Phone), None),
+    };
     let receipt = Receipt::new(
         receipt_type,
         taxation,
@@ -123,7 +128,8 @@ pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
         total,
         buyer,
         print,
-    )?;
+    )?
+    .with_unsent_contact(unsent);
     Ok(ParsedRequest {
         id,
         request: OperationRequest {
@@ -220,6 +226,16 @@ fn email_address(raw: &str) -> Result<String, ApiError> {
         || s.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(bad("is not an e-mail address"));
+    }
+    // It is printed on the receipt and stored in the FN: the same code page as the positions.
+    if let Some(c) = fiscal_model::text::unprintable(s) {
+        return Err(ApiError::invalid(
+            "buyerEmail",
+            format!(
+                "contains {}, which a register cannot print (not in its code page CP1251)",
+                fiscal_model::text::describe(c)
+            ),
+        ));
     }
     Ok(s.to_string())
 }
