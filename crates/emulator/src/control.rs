@@ -1,6 +1,6 @@
 //! The control channel of an emulator running as its own process: a unix socket speaking
 //! one command per line, so tests and people can open the cover, take the paper out, arm a
-//! power cut or read the FN archive while a host drives the register.
+//! power cut or a lost ACK, or read the FN archive while a host drives the register.
 //!
 //! Commands (one reply per command, then the connection stays open for the next line):
 //!
@@ -10,6 +10,8 @@
 //! noise CORRUPT DROP                   delay MS            print-time MS
 //! clock-offset MINUTES                 ff-after-ack on|off power-cycle
 //! power-cut POINT [CODE] stay-off      (the power stays off after the cut)
+//! drop-next-ack CODE                   (the next CODE command executes but its ACK is lost;
+//!                                       on protocol 2.0 its answer packet is lost)
 //! power off|on                         keyboard z-report   (a Z report made at the register)
 //! archive   → one JSON document per line        status → one JSON object
 //! ```
@@ -41,6 +43,8 @@ pub enum ControlCommand {
     Paper(PaperState),
     /// Arm a power cut.
     PowerCut(PowerCut),
+    /// Lose the ACK (protocol 2.0: the answer packet) of the next command with this code.
+    DropNextAck(u16),
     /// Byte noise in both directions.
     Noise(Noise),
     /// Answer delay.
@@ -133,6 +137,10 @@ impl FromStr for ControlCommand {
                     "power-cut before-execution|after-commit|mid-answer [CODE] [stay-off]",
                 ))
             }
+            ("drop-next-ack", Some(code)) if second.is_none() => {
+                ControlCommand::DropNextAck(parse_command_code(code)?)
+            }
+            ("drop-next-ack", _) => return Err(ControlError::Usage("drop-next-ack CODE")),
             ("noise", _) => {
                 const USAGE: &str = "noise CORRUPT DROP (probabilities per byte, 0..1)";
                 ControlCommand::Noise(Noise {
@@ -197,6 +205,8 @@ pub struct StatusReport {
     pub link_phase: LinkPhase,
     /// The power cut still armed.
     pub armed_power_cut: Option<PowerCut>,
+    /// The command code whose ACK is still armed to be lost.
+    pub armed_drop_ack: Option<u16>,
     /// Line faults in force.
     pub line_faults: LineFaults,
     /// Counts since start.
@@ -226,6 +236,7 @@ impl Emulator {
             link_layer: s.link.layer(),
             link_phase: s.link.phase(),
             armed_power_cut: s.armed,
+            armed_drop_ack: s.drop_ack,
             line_faults: s.faults.clone(),
             counters,
         }
@@ -237,6 +248,7 @@ impl Emulator {
             ControlCommand::Cover(open) => self.set_cover_open(open),
             ControlCommand::Paper(paper) => self.set_paper(paper),
             ControlCommand::PowerCut(cut) => self.arm_power_cut(cut),
+            ControlCommand::DropNextAck(code) => self.arm_drop_next_ack(code),
             ControlCommand::Noise(noise) => self.update_line_faults(|f| {
                 f.to_device = noise;
                 f.from_device = noise;

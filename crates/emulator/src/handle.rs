@@ -2,8 +2,8 @@
 //! shared by its transports, its control channel and the tests that inspect it.
 //!
 //! `Station` is the synchronous heart every transport drives under the lock: input bytes
-//! go through noise into the link, accepted requests through the armed power cut into the
-//! device, answers (possibly delayed) back into the link. The lock is never held across an
+//! go through noise into the link, accepted requests through the armed faults (a lost ACK, a
+//! power cut) into the device, answers (possibly delayed) back into the link. The lock is never held across an
 //! await; transports only lock to feed bytes and collect output.
 
 use std::path::PathBuf;
@@ -17,7 +17,8 @@ use serde::Serialize;
 use crate::device::{
     Device, DeviceConfig, DeviceError, DeviceFaults, DeviceState, FnDocument, PaperState,
 };
-use crate::faults::{CutPoint, LineFaults, LineNoise, PowerCut};
+use crate::faults::{command_code, CutPoint, LineFaults, LineNoise, PowerCut};
+use crate::link::standard::ACK;
 use crate::link::{DeviceLink, LinkChoice, LinkCounters, LinkPhase, LinkTiming};
 
 /// How to build a virtual register.
@@ -69,6 +70,9 @@ pub struct Counters {
     pub frames_executed: u64,
     /// Power cycles, armed cuts and explicit ones.
     pub power_cycles: u64,
+    /// Armed lost-ACK faults that struck (an ACK byte, or on protocol 2.0 an answer packet,
+    /// that never left the device).
+    pub acks_lost: u64,
     /// Bytes read from the host, before line noise.
     pub bytes_in: u64,
     /// Bytes written to the host, after line noise.
@@ -112,11 +116,13 @@ impl Emulator {
             faults: config.faults.clone(),
             noise: LineNoise::new(config.seed),
             armed: None,
+            drop_ack: None,
             powered_off: false,
             baud: config.baud,
             delayed: None,
             executed: 0,
             power_cycles: 0,
+            acks_lost: 0,
             bytes_in: 0,
             bytes_out: 0,
             session: 0,
@@ -181,6 +187,21 @@ impl Emulator {
         self.station.lock().armed
     }
 
+    /// Arms a lost acknowledgement for the next command with code `code` (`0x50`, `0xFF45`
+    /// …; replaces one already armed): the device executes it, but on the standard layer the
+    /// ACK byte that accepts its frame never reaches the host (the answer still follows), and
+    /// on protocol 2.0, which has no ACK, its answer packet is lost (the device retains it).
+    /// Armed together with a power cut after commit on the same command, the device executes,
+    /// the host sees nothing at all, and the restart takes the retained answer.
+    pub fn arm_drop_next_ack(&self, code: u16) {
+        self.station.lock().drop_ack = Some(code);
+    }
+
+    /// The command code whose ACK is still armed to be lost, if any.
+    pub fn armed_drop_ack(&self) -> Option<u16> {
+        self.station.lock().drop_ack
+    }
+
     /// Replaces the line faults.
     pub fn set_line_faults(&self, faults: LineFaults) {
         let mut s = self.station.lock();
@@ -230,6 +251,7 @@ impl Emulator {
             link: s.link.counters(),
             frames_executed: s.executed,
             power_cycles: s.power_cycles,
+            acks_lost: s.acks_lost,
             bytes_in: s.bytes_in,
             bytes_out: s.bytes_out,
         }
@@ -248,14 +270,18 @@ pub(crate) struct Station {
     pub(crate) faults: LineFaults,
     noise: LineNoise,
     pub(crate) armed: Option<PowerCut>,
+    /// The next command with this code loses its ACK (standard) or answer packet (2.0).
+    pub(crate) drop_ack: Option<u16>,
     /// The power is off: bytes from the host are lost and nothing is answered.
     pub(crate) powered_off: bool,
     /// The speed the device listens at (pty only), if fixed.
     pub(crate) baud: Option<u32>,
-    /// An answer held back by `answer_delay`, and when it is due.
-    delayed: Option<(Instant, Vec<u8>)>,
+    /// An answer held back by `answer_delay`, when it is due, and whether it is lost on the
+    /// way (a lost-ACK fault on protocol 2.0).
+    delayed: Option<(Instant, Vec<u8>, bool)>,
     executed: u64,
     power_cycles: u64,
+    acks_lost: u64,
     pub(crate) bytes_in: u64,
     bytes_out: u64,
     /// Incremented by each new transport connection; an older one stops serving.
@@ -283,10 +309,32 @@ impl Station {
         while !rest.is_empty() {
             let used = self.link.handle_input(rest, now);
             rest = &rest[used..];
-            out.extend(self.link.poll_transmit().unwrap_or_default());
-            if let Some(request) = self.link.poll_request() {
-                out.extend(self.run(&request, now, wall));
+            let mut sent = self.link.poll_transmit().unwrap_or_default();
+            let Some(request) = self.link.poll_request() else {
+                out.extend(sent);
+                continue;
+            };
+            let lose_ack = self
+                .drop_ack
+                .is_some_and(|code| command_code(&request) == Some(code));
+            let mut lose_answer = false;
+            if lose_ack {
+                self.drop_ack = None;
+                self.acks_lost += 1;
+                match self.link.layer() {
+                    // The link stops right after the byte that completes a frame, so the ACK
+                    // accepting it is the last byte it produced (§2.5).
+                    Some(LinkChoice::Standard) => {
+                        if sent.last() == Some(&ACK) {
+                            sent.pop();
+                        }
+                    }
+                    // No ACK on this layer: the answer packet is what goes missing.
+                    _ => lose_answer = true,
+                }
             }
+            out.extend(sent);
+            out.extend(self.run(&request, now, wall, lose_answer));
         }
         self.outbound(out)
     }
@@ -296,9 +344,12 @@ impl Station {
         if self.powered_off {
             return Vec::new();
         }
-        if self.delayed.as_ref().is_some_and(|(due, _)| now >= *due) {
-            if let Some((_, answer)) = self.delayed.take() {
+        if self.delayed.as_ref().is_some_and(|(due, ..)| now >= *due) {
+            if let Some((_, answer, lost)) = self.delayed.take() {
                 self.link.answer_ready(answer, now);
+                if lost {
+                    let _ = self.link.poll_transmit();
+                }
             }
         }
         self.link.handle_timeout(now);
@@ -309,7 +360,7 @@ impl Station {
     /// When `tick` must run next.
     pub(crate) fn next_wake(&self) -> Option<Instant> {
         let link = self.link.poll_timeout();
-        let delayed = self.delayed.as_ref().map(|(due, _)| *due);
+        let delayed = self.delayed.as_ref().map(|(due, ..)| *due);
         match (link, delayed) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -317,8 +368,15 @@ impl Station {
     }
 
     /// Executes an accepted request, honouring an armed power cut. Returns the bytes written
-    /// before the power went (half an answer) or the answer when it is not delayed.
-    fn run(&mut self, request: &[u8], now: Instant, wall: NaiveDateTime) -> Vec<u8> {
+    /// before the power went (half an answer) or the answer when it is not delayed; nothing
+    /// when `lose_answer` (the answer, or its half, is lost on the line).
+    fn run(
+        &mut self,
+        request: &[u8],
+        now: Instant,
+        wall: NaiveDateTime,
+        lose_answer: bool,
+    ) -> Vec<u8> {
         let cut = self.armed.filter(|c| c.matches(request));
         if cut.is_some() {
             self.armed = None;
@@ -339,15 +397,24 @@ impl Station {
                 let mut wire = self.link.frame_answer(&answer);
                 wire.truncate(wire.len() / 2);
                 self.power_cycle(wall);
-                wire
+                if lose_answer {
+                    Vec::new()
+                } else {
+                    wire
+                }
             }
             _ if !self.faults.answer_delay.is_zero() => {
-                self.delayed = Some((now + self.faults.answer_delay, answer));
+                self.delayed = Some((now + self.faults.answer_delay, answer, lose_answer));
                 Vec::new()
             }
             _ => {
                 self.link.answer_ready(answer, now);
-                self.link.poll_transmit().unwrap_or_default()
+                let wire = self.link.poll_transmit().unwrap_or_default();
+                if lose_answer {
+                    Vec::new()
+                } else {
+                    wire
+                }
             }
         }
     }

@@ -44,6 +44,14 @@ fn lines_parse_into_commands() {
     );
     assert_eq!(p("power off"), Ok(ControlCommand::Power(false)));
     assert_eq!(p("keyboard z-report"), Ok(ControlCommand::KeyboardZReport));
+    assert_eq!(
+        p("drop-next-ack FF45"),
+        Ok(ControlCommand::DropNextAck(0xFF45))
+    );
+    assert_eq!(p("drop-next-ack 50"), Ok(ControlCommand::DropNextAck(0x50)));
+    assert!(p("drop-next-ack").is_err());
+    assert!(p("drop-next-ack 50 51").is_err());
+    assert!(p("drop-next-ack XYZ").is_err());
     assert!(p("power-cut after-commit 50 later").is_err());
     assert!(p("power sideways").is_err());
     assert!(p("power-cut sometime").is_err());
@@ -73,11 +81,13 @@ async fn commands_over_the_socket_change_the_register() {
     assert_eq!(ask("cover open").await, "ok");
     assert_eq!(ask("power-cut before-execution 50").await, "ok");
     assert_eq!(ask("noise 0.01 0.02").await, "ok");
+    assert_eq!(ask("drop-next-ack FF45").await, "ok");
     assert!(ask("bogus").await.starts_with("error: "));
     let status: serde_json::Value = serde_json::from_str(&ask("status").await).unwrap();
     assert_eq!(status["armed_power_cut"]["point"], "before-execution");
     assert_eq!(status["armed_power_cut"]["command"], 0x50);
     assert_eq!(status["line_faults"]["to_device"]["drop"], 0.02);
+    assert_eq!(status["armed_drop_ack"], 0xFF45);
     assert_eq!(status["cash_in_count"], 0);
     assert_eq!(
         status["flags"].as_u64().unwrap() & (1 << 10),
@@ -89,6 +99,7 @@ async fn commands_over_the_socket_change_the_register() {
         emu.armed_power_cut(),
         Some(PowerCut::on(CutPoint::BeforeExecution, 0x50))
     );
+    assert_eq!(emu.armed_drop_ack(), Some(0xFF45));
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The register over an in-memory pipe, with handwritten bytes: the link as a host sees it,
-//! power cuts at each point, line faults.
+//! power cuts at each point, lost ACKs, line faults.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -237,6 +237,52 @@ async fn a_new_connection_takes_the_line_over() {
     assert_eq!(r, 0, "the old connection was closed");
 }
 
+#[tokio::test]
+async fn a_lost_ack_still_executes_and_the_answer_follows() {
+    let emu = emulator();
+    let mut s = emu.in_memory();
+    emu.arm_drop_next_ack(0x50);
+    assert_eq!(enq(&mut s).await, NAK);
+    s.write_all(&frame(&CASH_IN)).await.unwrap();
+    // The first byte back is the answer's STX: the ACK never left the device.
+    let answer = read_frame(&mut s).await;
+    assert_eq!(&answer[..2], [0x50, 0x00], "cash in, no error");
+    s.write_all(&[ACK]).await.unwrap();
+    assert_eq!(enq(&mut s).await, NAK, "answer consumed");
+    let c = emu.counters();
+    assert_eq!((c.frames_executed, c.acks_lost), (1, 1));
+    assert_eq!(c.link.acks_sent, 1, "the device sent it; the line lost it");
+    assert_eq!(emu.status_report().cash_in_count, 1);
+    assert_eq!(emu.armed_drop_ack(), None, "a lost ACK strikes once");
+}
+
+#[tokio::test]
+async fn a_lost_ack_filtered_by_command_spares_other_commands() {
+    let emu = emulator();
+    let mut s = emu.in_memory();
+    emu.arm_drop_next_ack(0xFF45);
+    command(&mut s, &STATUS).await;
+    assert_eq!(emu.counters().acks_lost, 0);
+    assert_eq!(emu.armed_drop_ack(), Some(0xFF45));
+}
+
+/// Both faults on one cash in: it executes, the ACK is lost, the power goes before the answer
+/// and the retained answer with it. The host sees nothing after its frame, then ENQ→NAK:
+/// exactly what it would see had the frame never arrived.
+#[tokio::test]
+async fn a_lost_ack_and_a_cut_after_commit_look_like_a_frame_never_received() {
+    let emu = emulator();
+    let mut s = emu.in_memory();
+    emu.arm_drop_next_ack(0x50);
+    emu.arm_power_cut(PowerCut::on(CutPoint::AfterCommit, 0x50));
+    assert_eq!(enq(&mut s).await, NAK);
+    s.write_all(&frame(&CASH_IN)).await.unwrap();
+    assert_eq!(enq(&mut s).await, NAK, "no ACK came, and nothing is held");
+    let c = emu.counters();
+    assert_eq!((c.frames_executed, c.power_cycles, c.acks_lost), (1, 1, 1));
+    assert_eq!(emu.status_report().cash_in_count, 1, "it ran");
+}
+
 mod v2 {
     //! The same faults on the protocol 2.0 layer (§2.9), packets written by hand.
 
@@ -311,6 +357,37 @@ mod v2 {
         s.write_all(&packet(None, &[])).await.unwrap();
         read_packet(&mut s, &packet(Some(0), &[])).await;
         assert_eq!(emu.counters().frames_executed, 0);
+    }
+
+    #[tokio::test]
+    async fn a_lost_ack_on_v2_loses_the_answer_packet_which_a_ping_brings_back() {
+        let emu = v2_emulator();
+        let mut s = emu.in_memory();
+        emu.arm_drop_next_ack(0x50);
+        s.write_all(&packet(Some(1), &CASH_IN)).await.unwrap();
+        s.write_all(&packet(None, &[])).await.unwrap();
+        // The only packet that comes back is the ping's reply: the retained answer, NUM 1.
+        let reply = read_any_packet(&mut s).await;
+        assert_eq!(reply[..5], [0x8F, 0x07, 0x00, 0x01, 0x00]);
+        assert_eq!(reply[5..7], [0x50, 0x00], "cash in, no error");
+        assert_eq!(emu.counters().bytes_out, reply.len() as u64);
+        let c = emu.counters();
+        assert_eq!((c.frames_executed, c.acks_lost), (1, 1));
+        assert_eq!(c.link.answers_replayed, 1);
+    }
+
+    #[tokio::test]
+    async fn a_lost_ack_and_a_cut_after_commit_on_v2_leave_number_zero_and_nothing_held() {
+        let emu = v2_emulator();
+        let mut s = emu.in_memory();
+        emu.arm_drop_next_ack(0x50);
+        emu.arm_power_cut(PowerCut::on(CutPoint::AfterCommit, 0x50));
+        s.write_all(&packet(Some(1), &CASH_IN)).await.unwrap();
+        s.write_all(&packet(None, &[])).await.unwrap();
+        read_packet(&mut s, &packet(Some(0), &[])).await;
+        let c = emu.counters();
+        assert_eq!((c.frames_executed, c.power_cycles, c.acks_lost), (1, 1, 1));
+        assert_eq!(emu.status_report().cash_in_count, 1, "it ran");
     }
 }
 
