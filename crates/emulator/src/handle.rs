@@ -6,6 +6,7 @@
 //! power cut) into the device, answers (possibly delayed) back into the link. The lock is never held across an
 //! await; transports only lock to feed bytes and collect output.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -123,6 +124,7 @@ impl Emulator {
             executed: 0,
             power_cycles: 0,
             acks_lost: 0,
+            executed_by_code: BTreeMap::new(),
             bytes_in: 0,
             bytes_out: 0,
             session: 0,
@@ -257,6 +259,18 @@ impl Emulator {
         }
     }
 
+    /// How many times commands with code `code` (`0x50`, `0xFF45` …) were executed since
+    /// start, whatever they answered: a command sent twice shows here even when the device
+    /// refused the second copy.
+    pub fn executions(&self, code: u16) -> u64 {
+        self.station
+            .lock()
+            .executed_by_code
+            .get(&code)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Where the link state machine is.
     pub fn link_phase(&self) -> LinkPhase {
         self.station.lock().link.phase()
@@ -282,6 +296,8 @@ pub(crate) struct Station {
     executed: u64,
     power_cycles: u64,
     acks_lost: u64,
+    /// Executions per command code.
+    executed_by_code: BTreeMap<u16, u64>,
     pub(crate) bytes_in: u64,
     bytes_out: u64,
     /// Incremented by each new transport connection; an older one stops serving.
@@ -388,6 +404,9 @@ impl Station {
         }
         let answer = self.device.execute(request, wall);
         self.executed += 1;
+        if let Some(code) = command_code(request) {
+            *self.executed_by_code.entry(code).or_default() += 1;
+        }
         match cut.map(|c| c.point) {
             Some(CutPoint::AfterCommit) => {
                 self.power_cycle(wall);

@@ -281,6 +281,8 @@ async fn a_lost_ack_and_a_cut_after_commit_look_like_a_frame_never_received() {
     let c = emu.counters();
     assert_eq!((c.frames_executed, c.power_cycles, c.acks_lost), (1, 1, 1));
     assert_eq!(emu.status_report().cash_in_count, 1, "it ran");
+    assert_eq!(emu.executions(0x50), 1);
+    assert_eq!(emu.executions(0xFF45), 0);
 }
 
 mod v2 {
