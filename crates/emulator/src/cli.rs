@@ -32,7 +32,7 @@ pub struct EmulatorArgs {
     /// Keep the device state (FN archive, shift, counters) in this JSON file.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Accept control commands (cover, paper, power-cut, noise, archive, status …) on this
+    /// Accept control commands (cover, paper, power-cut, drop-next-ack, noise, archive, status …) on this
     /// unix socket.
     #[arg(long, value_name = "SOCKET")]
     pub control: Option<PathBuf>,

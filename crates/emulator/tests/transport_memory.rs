@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use emulator::link::standard::{frame, ACK, ENQ, NAK};
-use emulator::{CutPoint, Emulator, EmulatorConfig, LineFaults, LinkChoice, PowerCut};
+use emulator::{CutPoint, Emulator, EmulatorConfig, LineFaults, LinkChoice, LinkPhase, PowerCut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 /// Short status, system administrator's password 30 (§6.1).
@@ -318,6 +318,18 @@ mod v2 {
         }
     }
 
+    /// Lets the register's tasks run until `done` holds (bounded: the clock may be paused,
+    /// so no timer would end a wait).
+    async fn until(done: impl Fn() -> bool) {
+        for _ in 0..100_000 {
+            if done() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the register never got there");
+    }
+
     fn v2_emulator() -> Emulator {
         Emulator::new(EmulatorConfig {
             link: LinkChoice::V2,
@@ -376,6 +388,25 @@ mod v2 {
         let c = emu.counters();
         assert_eq!((c.frames_executed, c.acks_lost), (1, 1));
         assert_eq!(c.link.answers_replayed, 1);
+    }
+
+    /// A slow command: its answer is lost when it is finally ready, not sent late.
+    #[tokio::test(start_paused = true)]
+    async fn a_lost_ack_on_v2_also_loses_a_delayed_answer() {
+        let emu = v2_emulator();
+        let mut s = emu.in_memory();
+        emu.update_line_faults(|f| f.answer_delay = Duration::from_millis(700));
+        emu.arm_drop_next_ack(0x50);
+        s.write_all(&packet(Some(1), &CASH_IN)).await.unwrap();
+        until(|| emu.counters().frames_executed == 1).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        // The answer is ready (held for a ping) but was never sent.
+        until(|| emu.link_phase() == LinkPhase::Hold).await;
+        assert_eq!(emu.counters().bytes_out, 0, "the answer never left");
+        s.write_all(&packet(None, &[])).await.unwrap();
+        let reply = read_any_packet(&mut s).await;
+        assert_eq!(reply[..7], [0x8F, 0x07, 0x00, 0x01, 0x00, 0x50, 0x00]);
+        assert_eq!(emu.counters().bytes_out, reply.len() as u64);
     }
 
     #[tokio::test]
