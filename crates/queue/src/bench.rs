@@ -171,16 +171,20 @@ pub fn sized_request(max_json_bytes: usize, seed: u64) -> OperationRequest {
             routing: Routing::default(),
         }
     };
-    let size = |r: &OperationRequest| serde_json::to_vec(r).map_or(usize::MAX, |v| v.len());
-    let mut items = vec![item(0)];
-    loop {
-        let mut more = items.clone();
-        more.push(item(items.len()));
-        if size(&request(more.clone())) > max_json_bytes {
-            return request(items);
-        }
-        items = more;
+    let size = |n: usize| {
+        serde_json::to_vec(&request((0..n).map(item).collect())).map_or(usize::MAX, |v| v.len())
+    };
+    // Positions are (nearly) equal in size: estimate, then step to the exact count.
+    let (one, two) = (size(1), size(2));
+    let per_item = two.saturating_sub(one).max(1);
+    let mut n = 1 + max_json_bytes.saturating_sub(one) / per_item;
+    while n > 1 && size(n) > max_json_bytes {
+        n -= 1;
     }
+    while size(n + 1) <= max_json_bytes {
+        n += 1;
+    }
+    request((0..n).map(item).collect())
 }
 
 /// Runs the submit benchmark in fresh stores under `dir`: `n` submits per level.
