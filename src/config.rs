@@ -22,6 +22,15 @@ pub struct Config {
     pub body_limit: usize,
     /// Longest `wait` a checkStatus long poll may ask for.
     pub max_wait: Duration,
+    /// Host names and addresses the `Host` header may name besides localhost, 127.0.0.1,
+    /// [::1] and the listen address (normalised; 421 otherwise).
+    pub allowed_hosts: Vec<String>,
+    /// Most HTTP connections open at once.
+    pub max_connections: usize,
+    /// Longest time from a request's first byte to the end of its head.
+    pub header_timeout: Duration,
+    /// Longest time a connection stays open without a request in flight.
+    pub idle_timeout: Duration,
     /// JWT verification keys.
     pub auth: AuthSettings,
     /// Where the operation store lives.
@@ -45,6 +54,10 @@ pub struct AuthSettings {
     pub hs256_secret: Option<String>,
     /// RS256 / ES256 public keys (PEM files, read at start-up).
     pub public_keys_pem: Vec<(PathBuf, String)>,
+    /// Required `iss` claim, if set.
+    pub issuer: Option<String>,
+    /// Required `aud` claim, if set.
+    pub audience: Option<String>,
 }
 
 /// One register.
@@ -202,6 +215,11 @@ struct RawServer {
     listen: Option<String>,
     body_limit_kib: Option<usize>,
     max_wait_seconds: Option<u64>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    max_connections: Option<usize>,
+    header_timeout_seconds: Option<u64>,
+    idle_timeout_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -210,6 +228,8 @@ struct RawAuth {
     hs256_secret: Option<String>,
     #[serde(default)]
     public_key_files: Vec<PathBuf>,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -343,6 +363,35 @@ impl Config {
             return Err(err("server.body_limit_kib", "must be at least 1"));
         }
         let max_wait = Duration::from_secs(raw.server.max_wait_seconds.unwrap_or(60));
+        let mut allowed_hosts = Vec::new();
+        for (i, host) in raw.server.allowed_hosts.iter().enumerate() {
+            allowed_hosts.push(
+                gateway_http::AllowedHosts::entry(host)
+                    .map_err(|e| err(format!("server.allowed_hosts[{i}]"), e))?,
+            );
+        }
+        let max_connections = raw
+            .server
+            .max_connections
+            .unwrap_or(gateway_http::ServeLimits::DEFAULT_MAX_CONNECTIONS);
+        if max_connections == 0 {
+            return Err(err("server.max_connections", "must be at least 1"));
+        }
+        let seconds = |key: &str, value: Option<u64>, default: Duration| match value {
+            None => Ok(default),
+            Some(0) => Err(err(format!("server.{key}"), "must be at least 1")),
+            Some(n) => Ok(Duration::from_secs(n)),
+        };
+        let header_timeout = seconds(
+            "header_timeout_seconds",
+            raw.server.header_timeout_seconds,
+            gateway_http::ServeLimits::DEFAULT_HEADER_TIMEOUT,
+        )?;
+        let idle_timeout = seconds(
+            "idle_timeout_seconds",
+            raw.server.idle_timeout_seconds,
+            gateway_http::ServeLimits::DEFAULT_IDLE_TIMEOUT,
+        )?;
 
         let mut public_keys_pem = Vec::new();
         for (i, file) in raw.auth.public_key_files.iter().enumerate() {
@@ -362,6 +411,15 @@ impl Config {
                 return Err(err("auth.hs256_secret", "must be at least 32 characters"));
             }
         }
+        let claim = |key: &str, value: Option<String>| match value {
+            Some(v) if v.trim().is_empty() => Err(err(
+                format!("auth.{key}"),
+                "must not be empty (leave the key out to accept any)",
+            )),
+            other => Ok(other),
+        };
+        let issuer = claim("issuer", raw.auth.issuer)?;
+        let audience = claim("audience", raw.auth.audience)?;
         if hs256_secret.is_none() && public_keys_pem.is_empty() {
             return Err(err("auth", format!("set hs256_secret (or the {SECRET_ENV} environment variable) or public_key_files: the API never runs without authentication")));
         }
@@ -425,9 +483,15 @@ impl Config {
             listen,
             body_limit,
             max_wait,
+            allowed_hosts,
+            max_connections,
+            header_timeout,
+            idle_timeout,
             auth: AuthSettings {
                 hs256_secret,
                 public_keys_pem,
+                issuer,
+                audience,
             },
             data_dir,
             retention,
@@ -699,6 +763,51 @@ mod tests {
         assert_eq!(e.path, "auth");
         let e = Config::parse(&minimal("colour = 1\n"), None).unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn http_bounds_and_token_claims_have_defaults_and_name_their_keys() {
+        let c = Config::parse(&minimal(""), None).unwrap();
+        assert!(c.allowed_hosts.is_empty());
+        assert_eq!(c.max_connections, 256);
+        assert_eq!(c.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        assert_eq!(
+            (c.auth.issuer.as_deref(), c.auth.audience.as_deref()),
+            (None, None)
+        );
+        let text = minimal("").replacen(
+            "[auth]\n",
+            "[server]\nallowed_hosts = [\"POS-Gateway.local\", \"[fe80::1]\"]\nmax_connections = 32\nheader_timeout_seconds = 5\nidle_timeout_seconds = 20\n[auth]\nissuer = \"pos-backend\"\naudience = \"fiscal-gateway\"\n",
+            1,
+        );
+        let c = Config::parse(&text, None).unwrap();
+        assert_eq!(c.allowed_hosts, ["pos-gateway.local", "fe80::1"]);
+        assert_eq!(c.max_connections, 32);
+        assert_eq!(c.header_timeout, Duration::from_secs(5));
+        assert_eq!(c.idle_timeout, Duration::from_secs(20));
+        assert_eq!(c.auth.issuer.as_deref(), Some("pos-backend"));
+        assert_eq!(c.auth.audience.as_deref(), Some("fiscal-gateway"));
+        for (server, key) in [
+            (
+                "allowed_hosts = [\"localhost\", \"http://x/\"]",
+                "server.allowed_hosts[1]",
+            ),
+            ("allowed_hosts = [\"x:80\"]", "server.allowed_hosts[0]"),
+            ("max_connections = 0", "server.max_connections"),
+            (
+                "header_timeout_seconds = 0",
+                "server.header_timeout_seconds",
+            ),
+            ("idle_timeout_seconds = 0", "server.idle_timeout_seconds"),
+        ] {
+            let text =
+                minimal("").replacen("[auth]\n", &format!("[server]\n{server}\n[auth]\n"), 1);
+            let e = Config::parse(&text, None).unwrap_err();
+            assert_eq!(e.path, key, "{e}");
+        }
+        let text = minimal("").replacen("[auth]\n", "[auth]\nissuer = \" \"\n", 1);
+        assert_eq!(Config::parse(&text, None).unwrap_err().path, "auth.issuer");
     }
 
     #[test]

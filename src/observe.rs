@@ -1,7 +1,11 @@
 //! What a technician and a monitoring system see: `GET /metrics` (Prometheus text format) and
 //! `GET /` (a small status page, plain HTML and CSS, no script). Both are read-only views of the
-//! workers' [`Health`] and of the store's queue depth; they carry no secrets and no buyer data,
-//! so they need no token (the daemon listens on localhost by default).
+//! workers' [`Health`] and of the store's queue depth. They need no token (the daemon listens
+//! on localhost, and the `Host` check keeps other sites' pages out), so they carry nothing an
+//! operation could be traced by: no operationId, no FD number or fiscal sign of an operation,
+//! no buyer e-mail or phone. A message that names an operation is cut to its first clause
+//! ([`gateway_http::public_message`]). Register identity (serial, FN number, RNM) is shown: it
+//! is printed on every receipt and is what a technician needs.
 //!
 //! Event metrics (operations by result, fiscalization latency, device errors) are recorded
 //! where they happen, through the `metrics` facade; state metrics (queue depth, paper, cover,
@@ -200,11 +204,21 @@ fn render_page(o: &Observed) -> String {
         let (class, state) = match &h.state {
             RegisterState::Ready => ("ok", "Готова".to_string()),
             RegisterState::Connecting => ("warn", "Подключение…".to_string()),
-            RegisterState::NotReady { message, code } => ("bad", format!("{} ({code})", message)),
-            RegisterState::NoLink { message } => ("bad", format!("Нет связи: {message}")),
-            RegisterState::Halted { message } => {
-                ("bad", format!("Остановлена, нужен оператор: {message}"))
-            }
+            RegisterState::NotReady { message, code } => (
+                "bad",
+                format!("{} ({code})", gateway_http::public_message(message)),
+            ),
+            RegisterState::NoLink { message } => (
+                "bad",
+                format!("Нет связи: {}", gateway_http::public_message(message)),
+            ),
+            RegisterState::Halted { message } => (
+                "bad",
+                format!(
+                    "Остановлена, нужен оператор: {}",
+                    gateway_http::public_message(message)
+                ),
+            ),
         };
         let queued: u64 = depth
             .iter()
@@ -238,7 +252,13 @@ fn render_page(o: &Observed) -> String {
         let last_error = h
             .last_error
             .as_ref()
-            .map(|(t, e)| format!("{} — {}", t.format("%Y-%m-%d %H:%M:%S UTC"), e))
+            .map(|(t, e)| {
+                format!(
+                    "{} — {}",
+                    t.format("%Y-%m-%d %H:%M:%S UTC"),
+                    gateway_http::public_message(e)
+                )
+            })
             .unwrap_or_else(|| "—".into());
         let _ = write!(
             body,
@@ -255,7 +275,7 @@ fn render_page(o: &Observed) -> String {
 <tr><th>Последняя ошибка</th><td data-field="last-error">{last_error}</td></tr>
 </table>
 <h3>Последние операции</h3>
-<table class="recent"><tr><th>Время (UTC)</th><th>operationId</th><th>Вид</th><th>Итог</th><th>Подробно</th></tr>
+<table class="recent"><tr><th>Время (UTC)</th><th>Вид</th><th>Итог</th><th>Причина</th></tr>
 "#,
             id = esc(&h.id),
             state = esc(&state),
@@ -271,15 +291,22 @@ fn render_page(o: &Observed) -> String {
             last_error = esc(&last_error),
         );
         for r in &h.recent {
+            // No operationId and no FD number: the page needs no token. A failure's reason
+            // (cover, paper, refusal) is the register's, shown without operation details.
+            let done = r.outcome == "done";
+            let reason = if done {
+                "—".to_string()
+            } else {
+                gateway_http::public_message(&r.detail)
+            };
             let _ = writeln!(
                 body,
-                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                if r.outcome == "done" { "ok" } else { "bad" },
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if done { "ok" } else { "bad" },
                 r.at.format("%H:%M:%S"),
-                esc(&r.id),
                 esc(&r.kind),
                 esc(&r.outcome),
-                esc(&r.detail)
+                esc(&reason)
             );
         }
         body.push_str("</table>\n</section>\n");

@@ -126,16 +126,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 healths.iter().map(|h| h.lock().readiness()).collect()
             }))
         }),
+        allowed_hosts: allowed_hosts(&config)?,
     };
     let observed = crate::observe::Observed {
         registers: Arc::new(healths.clone()),
         store: store.clone(),
         prometheus: crate::observe::install_recorder(),
     };
-    let router = gateway_http::app(state)
-        .merge(crate::observe::routes(observed))
-        // The status page and /metrics answer a wrong method in the API's one error shape too.
-        .method_not_allowed_fallback(gateway_http::method_not_allowed);
+    // The status page and /metrics get the API's Host check and its one error shape too.
+    let router = gateway_http::app_with(state, crate::observe::routes(observed));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -157,10 +156,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         signal_token.cancel();
     });
     let server_token = shutdown.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { server_token.cancelled().await })
-        .await
-        .context("HTTP server failed")?;
+    let limits = gateway_http::ServeLimits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        idle_timeout: config.idle_timeout,
+        ..gateway_http::ServeLimits::default()
+    };
+    // Returns once the listener is closed and every connection has ended: idle ones at once,
+    // requests in flight after at most the shutdown grace.
+    gateway_http::serve(listener, router, limits, async move {
+        server_token.cancelled().await
+    })
+    .await;
     while workers.join_next().await.is_some() {}
     store
         .sync()
@@ -180,8 +187,26 @@ fn route(r: &RegisterSettings) -> gateway_http::RegisterRoute {
     }
 }
 
+/// Loopback, the address the gateway listens on (an address cannot be rebound by DNS) and the
+/// configured `server.allowed_hosts`.
+fn allowed_hosts(config: &Config) -> anyhow::Result<gateway_http::AllowedHosts> {
+    let mut hosts = gateway_http::AllowedHosts::loopback().with_ip(config.listen.ip());
+    for (i, host) in config.allowed_hosts.iter().enumerate() {
+        hosts = hosts
+            .with(host)
+            .map_err(|e| anyhow::anyhow!("server.allowed_hosts[{i}]: {e}"))?;
+    }
+    Ok(hosts)
+}
+
 fn auth_config(auth: &AuthSettings) -> anyhow::Result<gateway_http::AuthConfig> {
     let mut config = gateway_http::AuthConfig::new();
+    if let Some(issuer) = &auth.issuer {
+        config = config.with_issuer(issuer.clone());
+    }
+    if let Some(audience) = &auth.audience {
+        config = config.with_audience(audience.clone());
+    }
     if let Some(secret) = &auth.hs256_secret {
         config = config.with_hs256(secret.as_bytes());
     }
@@ -253,9 +278,15 @@ fn emulator_config(
         listen: SocketAddr::from(([127, 0, 0, 1], 5897)),
         body_limit: 256 * 1024,
         max_wait: Duration::from_secs(60),
+        allowed_hosts: Vec::new(),
+        max_connections: gateway_http::ServeLimits::DEFAULT_MAX_CONNECTIONS,
+        header_timeout: gateway_http::ServeLimits::DEFAULT_HEADER_TIMEOUT,
+        idle_timeout: gateway_http::ServeLimits::DEFAULT_IDLE_TIMEOUT,
         auth: AuthSettings {
             hs256_secret: Some(secret.clone()),
             public_keys_pem: Vec::new(),
+            issuer: None,
+            audience: None,
         },
         data_dir,
         retention: Duration::from_secs(30 * 86_400),

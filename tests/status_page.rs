@@ -29,7 +29,12 @@ async fn status_page_in_headless_chromium_and_metrics() {
     let Rig { gateway, pos, .. } = &Rig::start(GatewayOptions::default());
     pos.post("formReceipt", &receipt_with_total("page-1", 4321))
         .await;
-    assert_eq!(pos.settled("page-1").await["status"], 2);
+    let settled = pos.settled("page-1").await;
+    assert_eq!(settled["status"], 2);
+    let sign = settled["fiscalParams"]["fiscalDocumentSign"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(chromium())
@@ -59,7 +64,20 @@ async fn status_page_in_headless_chromium_and_metrics() {
         "{dom}"
     );
     assert!(dom.contains("Готова"), "register state shown: {dom}");
-    assert!(dom.contains("page-1"), "recent operation shown: {dom}");
+    assert!(
+        dom.contains("<td>receipt</td><td>done</td>"),
+        "recent operation shown: {dom}"
+    );
+    // The page needs no token: no operationId, no fiscal sign, no FD of an operation.
+    assert!(
+        !dom.contains("page-1"),
+        "operationId on a token-free page: {dom}"
+    );
+    assert!(
+        !dom.contains(&sign),
+        "fiscal sign on a token-free page: {dom}"
+    );
+    assert!(!dom.contains("ФПД"), "{dom}");
     assert!(dom.contains("9999"), "FN number shown: {dom}");
     assert!(
         dom.contains("data-field=\"queue\">0<"),

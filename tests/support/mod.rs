@@ -430,3 +430,61 @@ pub fn receipt_with_total(id: &str, kopecks: u64) -> Value {
         "cashboxId": CASHBOX
     })
 }
+
+/// `fiscal-gateway serve --emulator` (one built-in virtual register, no configuration) on a
+/// free port, with its development token.
+pub struct DevGateway {
+    pub proc: Proc,
+    pub base: String,
+    pub token: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl DevGateway {
+    pub fn start() -> DevGateway {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(bin());
+        cmd.arg("serve")
+            .arg("--emulator")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .env("RUST_LOG", "info");
+        let proc = Proc::spawn("gateway", cmd, &dir.path().join("gateway.log"));
+        let base = proc.wait_line("listening on http://");
+        let token = proc.wait_line("development token:");
+        DevGateway {
+            proc,
+            base,
+            token,
+            dir,
+        }
+    }
+
+    /// A POS client with the development token.
+    pub fn pos(&self) -> Pos {
+        Pos {
+            token: self.token.clone(),
+            ..Pos::new(&self.base)
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("gateway.log")).unwrap_or_default()
+    }
+}
+
+/// Sends raw bytes on a new connection and returns everything the gateway answers until it
+/// closes the connection (the request should say `Connection: close`).
+pub async fn raw_http(base: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(base).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(START_LIMIT, stream.read_to_end(&mut answer))
+        .await
+        .expect("the gateway kept the connection open")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}

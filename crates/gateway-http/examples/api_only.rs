@@ -33,10 +33,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         body_limit: 256 * 1024,
         max_wait: Duration::from_secs(5),
         readiness: None,
+        allowed_hosts: gateway_http::AllowedHosts::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("listening on http://{}", listener.local_addr()?);
     println!("development token: {}", dev_token(SECRET));
-    axum::serve(listener, app(state)).await?;
+    gateway_http::serve(
+        listener,
+        app(state),
+        gateway_http::ServeLimits::default(),
+        std::future::pending(),
+    )
+    .await;
     Ok(())
 }

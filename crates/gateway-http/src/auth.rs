@@ -5,10 +5,14 @@
 //! Ed25519: EdDSA) — its `exp` lies in the future and its `nbf`, if any, in the past (60 s of
 //! clock skew allowed). `exp` is required: a leaked token without one would work forever.
 //!
+//! When an issuer and/or an audience is configured, `iss` / `aud` must be present and match.
+//!
 //! Access: a token without the optional claims `cashboxes` / `juridicalPersons` may use every
 //! register. With either claim it may use the registers listed in `cashboxes` plus the
 //! registers of the juridical persons listed in `juridicalPersons` (each claim grants; neither
-//! is needed). This module does not know routes or operations.
+//! is needed). A restriction claim that is present but not a list of strings (`null`, a
+//! string, a number) makes the token invalid (401): a malformed restriction never widens into
+//! "every register". This module does not know routes or operations.
 
 use jsonwebtoken::{
     decode, decode_header, Algorithm, DecodingKey, EncodingKey, Header, Validation,
@@ -42,6 +46,10 @@ struct VerifyingKey {
 #[derive(Clone, Default)]
 pub struct AuthConfig {
     keys: Vec<VerifyingKey>,
+    /// Required `iss`, when configured.
+    issuer: Option<String>,
+    /// Required `aud` (one of the token's audiences), when configured.
+    audience: Option<String>,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -49,6 +57,8 @@ impl std::fmt::Debug for AuthConfig {
         // Never print secrets.
         f.debug_struct("AuthConfig")
             .field("keys", &self.keys.len())
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
             .finish()
     }
 }
@@ -70,6 +80,18 @@ impl AuthConfig {
             key: DecodingKey::from_secret(secret),
             algorithms: vec![Algorithm::HS256],
         });
+        self
+    }
+
+    /// Accepts only tokens whose `iss` is `issuer`.
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> AuthConfig {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Accepts only tokens whose `aud` is (or lists) `audience`.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> AuthConfig {
+        self.audience = Some(audience.into());
         self
     }
 
@@ -123,8 +145,21 @@ impl AuthConfig {
             let mut validation = Validation::new(alg);
             validation.leeway = LEEWAY_SECONDS;
             validation.validate_nbf = true;
-            // No audience is configured; a token carrying one is still ours if signed by our key.
-            validation.validate_aud = false;
+            let mut required = vec!["exp"];
+            if let Some(issuer) = &self.issuer {
+                validation.set_issuer(&[issuer]);
+                required.push("iss");
+            }
+            match &self.audience {
+                Some(audience) => {
+                    validation.set_audience(&[audience]);
+                    required.push("aud");
+                }
+                // No audience is configured; a token carrying one is still ours if signed by
+                // our key.
+                None => validation.validate_aud = false,
+            }
+            validation.set_required_spec_claims(&required);
             match decode::<Claims>(token, &key.key, &validation) {
                 Ok(data) => return Ok(Access::from_claims(data.claims)),
                 Err(e) => last = describe(&e),
@@ -141,6 +176,8 @@ fn describe(e: &jsonwebtoken::errors::Error) -> String {
         ErrorKind::ImmatureSignature => "not valid yet (nbf is in the future)".into(),
         ErrorKind::InvalidSignature => "invalid signature".into(),
         ErrorKind::MissingRequiredClaim(c) => format!("the {c} claim is required"),
+        ErrorKind::InvalidIssuer => "the iss claim is not the configured issuer".into(),
+        ErrorKind::InvalidAudience => "the aud claim is not the configured audience".into(),
         _ => e.to_string(),
     }
 }
@@ -153,10 +190,43 @@ struct Claims {
     sub: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exp: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "cashboxes_claim",
+        skip_serializing_if = "Option::is_none"
+    )]
     cashboxes: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "juridical_persons_claim",
+        skip_serializing_if = "Option::is_none"
+    )]
     juridical_persons: Option<Vec<String>>,
+}
+
+/// A restriction claim that is present: only a list of strings will do. `null` is refused
+/// rather than read as absent, which would lift the restriction.
+fn restriction<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    claim: &str,
+) -> Result<Option<Vec<String>>, D::Error> {
+    Vec::<String>::deserialize(d).map(Some).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "the {claim} claim must be a list of id strings ({e})"
+        ))
+    })
+}
+
+fn cashboxes_claim<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    restriction(d, "cashboxes")
+}
+
+fn juridical_persons_claim<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    restriction(d, "juridicalPersons")
 }
 
 /// What a verified token may use.

@@ -54,6 +54,16 @@ pub enum ApiError {
     /// The operationId is already stored with a different payload (422).
     #[error("operationId: operation {0:?} already exists with a different payload; use a new operationId for a new operation")]
     IdempotencyConflict(String),
+    /// The `Host` header names no host this gateway answers for (421): a page of another site
+    /// reaching the loopback port through a DNS name it controls (DNS rebinding).
+    #[error("Host: {0}")]
+    MisdirectedRequest(String),
+    /// Every connection the gateway keeps open has a request in flight (503); retry shortly.
+    #[error("too many connections: all {limit} have a request in flight; retry shortly")]
+    TooManyConnections {
+        /// `server.max_connections`.
+        limit: usize,
+    },
     /// The operation store failed (503). A write may have reached the disk before the failure
     /// was seen, so the operation may have been stored: the client retries with the same
     /// operationId (a replay answers from the store), never with a new one.
@@ -90,7 +100,10 @@ impl ApiError {
             ApiError::OperationNotFound(_) | ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::IdempotencyConflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::StoreUnavailable(_) | ApiError::TooManyConnections { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -110,6 +123,8 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             ApiError::IdempotencyConflict(_) => "IDEMPOTENCY_CONFLICT",
             ApiError::StoreUnavailable(_) => "STORE_UNAVAILABLE",
+            ApiError::MisdirectedRequest(_) => "MISDIRECTED_REQUEST",
+            ApiError::TooManyConnections { .. } => "TOO_MANY_CONNECTIONS",
         }
     }
 
@@ -119,6 +134,7 @@ impl ApiError {
             ApiError::Validation { field, .. } => field.as_deref(),
             ApiError::UnsupportedMediaType => Some("Content-Type"),
             ApiError::OperationTooLarge(_) => Some("positions"),
+            ApiError::MisdirectedRequest(_) => Some("Host"),
             ApiError::OperationNotFound(_) | ApiError::IdempotencyConflict(_) => {
                 Some("operationId")
             }
@@ -136,6 +152,21 @@ struct ErrorBody<'a> {
     field: Option<&'a str>,
 }
 
+impl ApiError {
+    fn body(&self) -> ErrorBody<'_> {
+        ErrorBody {
+            error_code: self.code(),
+            error_message: self.to_string(),
+            field: self.field(),
+        }
+    }
+
+    /// The error body as JSON bytes, for answers written outside a router.
+    pub fn body_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.body()).unwrap_or_default()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -144,18 +175,13 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!(error = %self, status = status.as_u16(), "request refused");
         }
-        let body = ErrorBody {
-            error_code: self.code(),
-            error_message: self.to_string(),
-            field: self.field(),
-        };
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (status, axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
         match self {
             ApiError::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::StoreUnavailable(_) => {
+            ApiError::StoreUnavailable(_) | ApiError::TooManyConnections { .. } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}

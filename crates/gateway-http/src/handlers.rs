@@ -263,16 +263,47 @@ pub async fn check_status(
     Ok(Json(render(&app, &op)))
 }
 
-/// `GET /health`: the process answers and its store can be read.
+/// What replaces a message that names an operation on a page anyone on the PC may read.
+pub const PRIVATE_DETAILS: &str =
+    "подробности — в журнале службы (journalctl -u fiscal-gateway) и в checkStatus операции";
+
+/// A message as a token-free page (`/health`, the status page) may show it: a message that
+/// names an operation (the gateway writes "operation <id>") becomes [`PRIVATE_DETAILS`]
+/// after its first clause, so no operation id reaches a reader without a token.
+pub fn public_message(message: &str) -> String {
+    let named = ["operation ", "Operation "]
+        .iter()
+        .filter_map(|word| message.find(word))
+        .min();
+    match named {
+        None => message.to_string(),
+        Some(at) => {
+            let before = message[..at].trim_end().trim_end_matches(':').trim_end();
+            if before.is_empty() {
+                PRIVATE_DETAILS.to_string()
+            } else {
+                format!("{before}: {PRIVATE_DETAILS}")
+            }
+        }
+    }
+}
+
+/// `GET /health` (no token): the process answers, its store can be read, and each register's
+/// readiness; no operation ids, fiscal data or buyer data.
 pub async fn health(State(app): Shared) -> Result<Json<Value>, ApiError> {
     app.store.healthy()?;
     let depth = app.store.depth()?;
     let unfinished: u64 = depth.values().flat_map(|m| m.values()).sum();
-    let registers = app
+    let mut registers = app
         .readiness
         .as_ref()
         .map(|read| (read.0)())
         .unwrap_or_default();
+    for register in &mut registers {
+        if let Some(message) = &mut register.error_message {
+            *message = public_message(message);
+        }
+    }
     Ok(Json(serde_json::json!({
         "status": "ok",
         "unfinishedOperations": unfinished,

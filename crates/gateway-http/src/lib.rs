@@ -12,8 +12,10 @@ mod auth;
 mod error;
 mod fields;
 mod handlers;
+mod host;
 mod request;
 mod routing;
+mod server;
 mod status;
 
 use std::sync::Arc;
@@ -26,7 +28,9 @@ use fiscal_model::TaxGroupMap;
 
 pub use auth::{dev_token, Access, AuthConfig, KeyError};
 pub use error::ApiError;
-pub use handlers::{method_not_allowed, OPENAPI_JSON};
+pub use handlers::{method_not_allowed, public_message, OPENAPI_JSON, PRIVATE_DETAILS};
+pub use host::AllowedHosts;
+pub use server::{serve, ServeLimits};
 pub use status::{StatusBody, FNS_URL};
 
 /// A register as the router sees it.
@@ -61,6 +65,8 @@ pub struct AppState {
     pub max_wait: Duration,
     /// What each register can do right now, for `GET /health` (none: not reported).
     pub readiness: Option<ReadinessSource>,
+    /// Hosts the `Host` header may name (421 otherwise).
+    pub allowed_hosts: AllowedHosts,
 }
 
 /// Reads the registers' readiness when `/health` is asked.
@@ -90,6 +96,13 @@ pub struct RegisterReadiness {
 
 /// The API router.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The API router with `extra` routes (the status page, metrics) merged in, so that they get
+/// the same `Host` check, the same 404 / 405 error shape and the same request tracing.
+pub fn app_with(state: AppState, extra: Router) -> Router {
+    let allowed_hosts = Arc::new(state.allowed_hosts.clone());
     Router::new()
         .route("/v1.0/operations/formReceipt", post(handlers::form_receipt))
         .route("/v1.0/operations/depositCash", post(handlers::deposit_cash))
@@ -100,9 +113,14 @@ pub fn app(state: AppState) -> Router {
         .route("/v1.0/operations/checkStatus", get(handlers::check_status))
         .route("/health", get(handlers::health))
         .route("/openapi.json", get(handlers::openapi))
+        .with_state(Arc::new(state))
+        .merge(extra)
         // After the routes: it applies to the method routers that exist at this point.
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            allowed_hosts,
+            host::check,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(Arc::new(state))
 }

@@ -182,8 +182,9 @@ fn keyed_app(auth: AuthConfig) -> (tempfile::TempDir, axum::Router) {
         body_limit: BODY_LIMIT,
         max_wait: Duration::from_secs(1),
         readiness: None,
+        allowed_hosts: gateway_http::AllowedHosts::default(),
     };
-    (dir, app(state))
+    (dir, as_local_client(app(state)))
 }
 
 async fn check(router: &axum::Router, token: &str) -> u16 {

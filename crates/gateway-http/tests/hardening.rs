@@ -259,3 +259,258 @@ async fn the_idempotency_fingerprint_covers_every_field() {
         assert_eq!(body["errorCode"], "IDEMPOTENCY_CONFLICT", "{what}");
     }
 }
+
+#[tokio::test]
+async fn a_malformed_restriction_claim_makes_the_token_invalid() {
+    let rig = rig();
+    rig.post("formReceipt", &seed("r-1")).await;
+    for claims in [
+        serde_json::json!({"cashboxes": null}),
+        serde_json::json!({"juridicalPersons": null}),
+        serde_json::json!({"cashboxes": null, "juridicalPersons": null}),
+        serde_json::json!({"cashboxes": A}),
+        serde_json::json!({"cashboxes": [1, 2]}),
+        serde_json::json!({"cashboxes": {"id": A}}),
+        serde_json::json!({"juridicalPersons": true}),
+        serde_json::json!({"cashboxes": [B], "juridicalPersons": null}),
+    ] {
+        let token = token(claims.clone());
+        let (code, body) = rig.status_as(&token, "operationId=r-1").await;
+        assert_eq!(code, 401, "{claims}: {body}");
+        assert_eq!(body["errorCode"], "UNAUTHORIZED", "{body}");
+        let (code, body) = rig.post_as(&token, "formReceipt", &seed("r-2")).await;
+        assert_eq!(code, 401, "{claims}: {body}");
+    }
+    // A well-formed restriction still works, and an empty list allows nothing.
+    let (code, _) = rig
+        .status_as(
+            &token(serde_json::json!({"cashboxes": [A]})),
+            "operationId=r-1",
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (code, _) = rig
+        .status_as(
+            &token(serde_json::json!({"cashboxes": []})),
+            "operationId=r-1",
+        )
+        .await;
+    assert_eq!(code, 404);
+    assert_eq!(
+        rig.store
+            .depth()
+            .unwrap()
+            .values()
+            .flat_map(|m| m.values())
+            .sum::<u64>(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_checked_when_configured() {
+    let rig = rig_with(|state| {
+        state.auth = gateway_http::AuthConfig::new()
+            .with_hs256(SECRET)
+            .with_issuer("pos-backend")
+            .with_audience("fiscal-gateway");
+    });
+    // 404: the token was accepted and the unknown operation looked up.
+    for (claims, expected) in [
+        (
+            serde_json::json!({"iss": "pos-backend", "aud": "fiscal-gateway"}),
+            404,
+        ),
+        (
+            serde_json::json!({"iss": "pos-backend", "aud": ["other", "fiscal-gateway"]}),
+            404,
+        ),
+        (serde_json::json!({"aud": "fiscal-gateway"}), 401),
+        (serde_json::json!({"iss": "pos-backend"}), 401),
+        (
+            serde_json::json!({"iss": "someone-else", "aud": "fiscal-gateway"}),
+            401,
+        ),
+        (
+            serde_json::json!({"iss": "pos-backend", "aud": "another-service"}),
+            401,
+        ),
+        (
+            serde_json::json!({"iss": null, "aud": "fiscal-gateway"}),
+            401,
+        ),
+    ] {
+        let (code, body) = rig
+            .status_as(&token(claims.clone()), "operationId=nope")
+            .await;
+        assert_eq!(code, expected, "{claims}: {body}");
+        if expected == 401 {
+            let message = body["errorMessage"].as_str().unwrap();
+            assert!(
+                message.contains("iss") || message.contains("aud"),
+                "{message}"
+            );
+        }
+    }
+    // Without them configured, iss and aud are not needed.
+    let plain = support::rig();
+    let (code, _) = plain
+        .status_as(
+            &token(serde_json::json!({"aud": "anything"})),
+            "operationId=nope",
+        )
+        .await;
+    assert_eq!(code, 404);
+}
+
+/// A request with exactly these headers, straight to the router.
+async fn with_host(
+    router: &axum::Router,
+    method: &str,
+    path: &str,
+    host: Option<&str>,
+) -> (u16, Value) {
+    let mut request = axum::http::Request::builder().method(method).uri(path);
+    if let Some(host) = host {
+        request = request.header("host", host);
+    }
+    let request = request
+        .header(
+            "authorization",
+            format!("Bearer {}", token(serde_json::json!({}))),
+        )
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(seed("h-1").to_string()))
+        .unwrap();
+    send(router, request).await
+}
+
+const ENDPOINTS: [(&str, &str); 8] = [
+    ("POST", "/v1.0/operations/formReceipt"),
+    ("POST", "/v1.0/operations/depositCash"),
+    ("POST", "/v1.0/operations/withdrawCash"),
+    ("GET", "/v1.0/operations/checkStatus?operationId=h-1"),
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("GET", "/"),
+    ("GET", "/no-such-route"),
+];
+
+fn with_status_page(rig: &Rig) -> axum::Router {
+    // The status page and /metrics are merged in by the binary the same way.
+    let _ = rig;
+    axum::Router::new()
+        .route("/", axum::routing::get(|| async { "status page" }))
+        .route("/metrics", axum::routing::get(|| async { "metrics" }))
+}
+
+#[tokio::test]
+async fn a_foreign_host_is_421_on_every_endpoint() {
+    let rig = rig();
+    let state = |hosts: gateway_http::AllowedHosts| {
+        let mut state = gateway_http::AppState {
+            store: rig.store.clone(),
+            registers: registers(),
+            default_register: Some(A.into()),
+            auth: gateway_http::AuthConfig::new().with_hs256(SECRET),
+            body_limit: BODY_LIMIT,
+            max_wait: std::time::Duration::from_secs(1),
+            readiness: None,
+            allowed_hosts: gateway_http::AllowedHosts::default(),
+        };
+        state.allowed_hosts = hosts;
+        state
+    };
+    let router = gateway_http::app_with(
+        state(gateway_http::AllowedHosts::default()),
+        with_status_page(&rig),
+    );
+    for (method, path) in ENDPOINTS.iter().chain([("GET", "/metrics")].iter()) {
+        for host in [
+            Some("evil.example"),
+            Some("evil.example:5897"),
+            Some("localhost.evil.example:5897"),
+            Some("127.0.0.1.nip.io:5897"),
+            Some("192.168.1.10:5897"),
+            None,
+        ] {
+            let (code, body) = with_host(&router, method, path, host).await;
+            assert_eq!(code, 421, "{method} {path} Host {host:?}: {body}");
+            assert_eq!(body["errorCode"], "MISDIRECTED_REQUEST", "{body}");
+            assert_eq!(assert_error_shape(&body).as_deref(), Some("Host"));
+        }
+    }
+    assert!(
+        rig.store.depth().unwrap().is_empty(),
+        "nothing was queued through a foreign Host"
+    );
+    for (method, path) in ENDPOINTS.iter().chain([("GET", "/metrics")].iter()) {
+        for host in [
+            "localhost:5897",
+            "127.0.0.1:5897",
+            "[::1]:5897",
+            "localhost",
+        ] {
+            let (code, body) = with_host(&router, method, path, Some(host)).await;
+            assert_ne!(code, 421, "{method} {path} Host {host}: {body}");
+        }
+    }
+
+    // A configured name is accepted, with any port.
+    let configured = gateway_http::AllowedHosts::default()
+        .with("pos-gateway.local")
+        .unwrap();
+    let router = gateway_http::app_with(state(configured), with_status_page(&rig));
+    let (code, body) = with_host(&router, "GET", "/health", Some("POS-Gateway.local:8080")).await;
+    assert_eq!(code, 200, "{body}");
+    let (code, _) = with_host(&router, "GET", "/health", Some("evil.example")).await;
+    assert_eq!(code, 421);
+    // An absolute request target must name an allowed host too.
+    let (code, _) = with_host(
+        &rig.bare,
+        "GET",
+        "http://evil.example/health",
+        Some("localhost:5897"),
+    )
+    .await;
+    assert_eq!(code, 421);
+}
+
+#[tokio::test]
+async fn health_names_no_operation() {
+    let rig = rig_with(|state| {
+        state.readiness = Some(gateway_http::ReadinessSource(std::sync::Arc::new(|| {
+            vec![gateway_http::RegisterReadiness {
+                cashbox_id: A.into(),
+                ready: false,
+                error_code: Some("NEEDS_OPERATOR".into()),
+                error_message: Some(
+                    "ККТ остановлена, нужен оператор: operation sale-42: the register's counters do not show it".into(),
+                ),
+            }]
+        })));
+    });
+    rig.post("formReceipt", &seed("buyer-op-1")).await;
+    let (code, body) = send(
+        &rig.app,
+        axum::http::Request::get("/health")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let text = body.to_string();
+    for private in ["sale-42", "buyer-op-1", "customer@example.com"] {
+        assert!(!text.contains(private), "{private} in {text}");
+    }
+    assert_eq!(body["registers"][0]["errorCode"], "NEEDS_OPERATOR");
+    let message = body["registers"][0]["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with("ККТ остановлена, нужен оператор"),
+        "{message}"
+    );
+    assert_eq!(
+        gateway_http::public_message("Открыта крышка."),
+        "Открыта крышка."
+    );
+}

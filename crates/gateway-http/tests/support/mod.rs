@@ -66,8 +66,27 @@ pub const SEED_EXAMPLE: &str = r#"{
 pub struct Rig {
     pub _dir: tempfile::TempDir,
     pub store: Arc<Store>,
+    /// The router as an HTTP client reaches it: `Host: localhost` unless the request names one.
     pub app: Router,
+    /// The router itself: requests reach it with exactly the headers they carry.
+    pub bare: Router,
     pub token: String,
+}
+
+/// Gives every request without a `Host` the one a local HTTP client sends (an in-process
+/// request has none; hyper's clients always send one).
+pub fn as_local_client(app: Router) -> Router {
+    app.layer(axum::middleware::map_request(
+        |mut request: Request<Body>| async move {
+            if !request.headers().contains_key(header::HOST) {
+                request.headers_mut().insert(
+                    header::HOST,
+                    header::HeaderValue::from_static("localhost:5897"),
+                );
+            }
+            request
+        },
+    ))
 }
 
 pub fn registers() -> Vec<RegisterRoute> {
@@ -99,9 +118,14 @@ pub fn registers() -> Vec<RegisterRoute> {
 }
 
 pub fn rig() -> Rig {
+    rig_with(|_| {})
+}
+
+/// The rig with its state changed by `configure` (other keys, allowed hosts …).
+pub fn rig_with(configure: impl FnOnce(&mut AppState)) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("ops"), StoreConfig::default()).unwrap());
-    let state = AppState {
+    let mut state = AppState {
         store: store.clone(),
         registers: registers(),
         default_register: Some(A.into()),
@@ -109,11 +133,14 @@ pub fn rig() -> Rig {
         body_limit: BODY_LIMIT,
         max_wait: Duration::from_secs(60),
         readiness: None,
+        allowed_hosts: gateway_http::AllowedHosts::default(),
     };
+    configure(&mut state);
     Rig {
         _dir: dir,
         store,
-        app: app(state),
+        app: as_local_client(app(state.clone())),
+        bare: app(state),
         token: token(json!({})),
     }
 }
