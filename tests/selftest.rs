@@ -141,3 +141,76 @@ fn the_speed_is_found_when_the_register_is_set_to_another() {
     let link = checks["link"]["value"].as_str().unwrap();
     assert!(link.contains("19200 бод"), "{link}");
 }
+
+/// Runs `selftest --json` with `args`; returns the exit code and the output.
+fn selftest_raw(args: &[&str]) -> (i32, String) {
+    let out = Command::new(bin())
+        .arg("selftest")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_register_the_running_service_uses_is_not_opened_unless_forced() {
+    let rig = support::Rig::with_deadline(600);
+    rig.pos
+        .post("formReceipt", &receipt_with_total("held", 100))
+        .await;
+    assert_eq!(
+        rig.pos.settled("held").await["status"],
+        2,
+        "the service holds the port"
+    );
+    let config = rig.gateway.config.display().to_string();
+    let service = rig.gateway.base.trim_start_matches("http://").to_string();
+    let tty = rig.register.tty.display().to_string();
+    let frames = |r: &Register| -> u64 {
+        let status: Value = serde_json::from_str(r.control("status").trim()).unwrap();
+        status["counters"]["frames_executed"].as_u64().unwrap()
+    };
+
+    // From the configuration, and with the port given by hand: the service's view, no exchange.
+    for extra in [vec![], vec!["--port", tty.as_str(), "--baud", "115200"]] {
+        let before = frames(&rig.register);
+        let mut args = vec!["--config", config.as_str(), "--gateway", service.as_str()];
+        args.extend(extra.iter().copied());
+        let (code, out) = selftest_raw(&args);
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        let checks = doc["registers"][0]["checks"].as_array().unwrap();
+        let link = checks.iter().find(|c| c["id"] == "link").unwrap();
+        assert_eq!(link["verdict"], "warn", "{out}");
+        assert!(
+            link["advice"].as_str().unwrap().contains("--force"),
+            "{out}"
+        );
+        assert!(
+            checks
+                .iter()
+                .any(|c| c["id"] == "gateway" && c["verdict"] == "ok"),
+            "{out}"
+        );
+        assert_eq!(code, 0, "the service says the register is fine: {out}");
+        assert_eq!(
+            frames(&rig.register),
+            before,
+            "selftest did not talk to the register"
+        );
+    }
+
+    // --force opens it (a serial port the service holds then says it is locked).
+    let (code, out) = selftest_raw(&[
+        "--config",
+        config.as_str(),
+        "--gateway",
+        service.as_str(),
+        "--force",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("занята работающей службой"), "{out}");
+}

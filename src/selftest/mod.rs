@@ -50,6 +50,11 @@ pub struct SelftestArgs {
     /// System administrator password (§4).
     #[arg(long, default_value_t = 30)]
     pub password: u32,
+    /// Talk to a register the running gateway is using. The checks only read, but they
+    /// interrupt the service's exchange with the register; a serial port the service has open
+    /// stays locked even then (stop the service to check it).
+    #[arg(long)]
+    pub force: bool,
     /// Where the running gateway listens, to add what it says of each configured register
     /// (default: the configuration's listen address).
     #[arg(long, value_name = "HOST:PORT")]
@@ -60,6 +65,19 @@ pub struct SelftestArgs {
 pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
     let mut targets = Vec::new();
     let mut gateway: Option<Result<Vec<serde_json::Value>, String>> = None;
+    // Registers a running service is using, by device: not opened again unless --force.
+    let mut held: Vec<(String, String)> = Vec::new();
+    // What the service says, when a port given by hand turned out to be one of its own.
+    let mut service_view: Option<Vec<serde_json::Value>> = None;
+    if args.port.is_some() || args.tcp.is_some() {
+        // A port given by hand may be one the configured service is using.
+        if let Ok(config) = Config::load(&args.config) {
+            if let Some(Ok(view)) = gateway_view(gateway_address(&args, &config)).await {
+                held = in_service(&config, &view);
+                service_view = Some(view);
+            }
+        }
+    }
     if let Some(port) = &args.port {
         let baud = parse_baud(&args.baud)?;
         targets.push((
@@ -79,11 +97,10 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
         let config = Config::load(&args.config).map_err(|e| {
             anyhow::anyhow!("{}: {e} (or give --port / --tcp)", args.config.display())
         })?;
-        let mut listen = args.gateway.unwrap_or(config.listen);
-        if listen.ip().is_unspecified() {
-            listen.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        gateway = gateway_view(gateway_address(&args, &config)).await;
+        if let Some(Ok(view)) = &gateway {
+            held = in_service(&config, view);
         }
-        gateway = gateway_view(listen).await;
         for r in &config.registers {
             let target = match &r.transport {
                 TransportSettings::Serial { path, baud } => {
@@ -97,7 +114,19 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
     }
     let mut reports = Vec::new();
     for (name, target, taxes, zone) in targets {
-        let mut report = check_one(&name, target, &taxes, zone, &args).await;
+        let service_holds = held.iter().find(|(key, _)| *key == target.device_key());
+        let mut report = match service_holds {
+            Some((_, id)) if !args.force => {
+                let mut report = held_by_service(&name, id);
+                if let (None, Some(view)) = (&gateway, &service_view) {
+                    report
+                        .checks
+                        .insert(0, report::gateway_check(&Ok(view.clone()), id));
+                }
+                report
+            }
+            _ => check_one(&name, target, &taxes, zone, &args).await,
+        };
         if let Some(view) = &gateway {
             report.checks.insert(0, report::gateway_check(view, &name));
         }
@@ -121,6 +150,47 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
         );
     }
     Ok(passed)
+}
+
+/// Where the running gateway listens: `--gateway`, or the configuration's address.
+fn gateway_address(args: &SelftestArgs, config: &Config) -> std::net::SocketAddr {
+    let mut listen = args.gateway.unwrap_or(config.listen);
+    if listen.ip().is_unspecified() {
+        listen.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    listen
+}
+
+/// The configured registers the running service lists, as (device, id).
+fn in_service(config: &Config, view: &[serde_json::Value]) -> Vec<(String, String)> {
+    config
+        .registers
+        .iter()
+        .filter(|r| {
+            view.iter()
+                .any(|v| v["cashboxId"].as_str() == Some(r.id.as_str()))
+        })
+        .map(|r| (r.transport.device_key(), r.id.clone()))
+        .collect()
+}
+
+/// The report for a register the running service is using: not opened, so its exchange is not
+/// interrupted; what the service says of it is added beside.
+fn held_by_service(name: &str, id: &str) -> Report {
+    Report {
+        target: name.to_string(),
+        checks: vec![report::Check {
+            id: "link",
+            title: "Связь",
+            value: format!("касса {id} занята работающей службой; с ККТ проверка не говорила"),
+            verdict: report::Verdict::Warn,
+            advice: "Состояние кассы со слов службы — в строке «Служба». Для полной проверки \
+                     остановите службу (systemctl stop fiscal-gateway) или запустите selftest \
+                     с --force (прервёт обмен службы с кассой)."
+                .to_string(),
+        }],
+        error: None,
+    }
 }
 
 /// What a running gateway says of its registers (`GET /health`), if one answers at `listen`:
@@ -174,6 +244,23 @@ pub enum Target {
     Serial(PathBuf, Baud),
     /// TCP.
     Tcp(String),
+}
+
+impl Target {
+    /// The same key the configuration compares devices by.
+    fn device_key(&self) -> String {
+        match self {
+            Target::Serial(path, _) => TransportSettings::Serial {
+                path: path.clone(),
+                baud: None,
+            }
+            .device_key(),
+            Target::Tcp(address) => TransportSettings::Tcp {
+                address: address.clone(),
+            }
+            .device_key(),
+        }
+    }
 }
 
 /// Connects, reads, judges.
