@@ -36,6 +36,12 @@ pub enum ApiError {
     /// shorter positions.
     #[error("{0}")]
     OperationTooLarge(String),
+    /// The body did not arrive in time (408); nothing was stored.
+    #[error("body: not received within {seconds} s")]
+    BodyTimeout {
+        /// The limit in seconds.
+        seconds: u64,
+    },
     /// No or an invalid bearer token (401).
     #[error("Authorization: {0}")]
     Unauthorized(String),
@@ -101,6 +107,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::IdempotencyConflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::StoreUnavailable(_) | ApiError::TooManyConnections { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -124,6 +131,7 @@ impl ApiError {
             ApiError::IdempotencyConflict(_) => "IDEMPOTENCY_CONFLICT",
             ApiError::StoreUnavailable(_) => "STORE_UNAVAILABLE",
             ApiError::MisdirectedRequest(_) => "MISDIRECTED_REQUEST",
+            ApiError::BodyTimeout { .. } => "REQUEST_TIMEOUT",
             ApiError::TooManyConnections { .. } => "TOO_MANY_CONNECTIONS",
         }
     }
@@ -135,6 +143,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => Some("Content-Type"),
             ApiError::OperationTooLarge(_) => Some("positions"),
             ApiError::MisdirectedRequest(_) => Some("Host"),
+            ApiError::BodyTimeout { .. } => Some("body"),
             ApiError::OperationNotFound(_) | ApiError::IdempotencyConflict(_) => {
                 Some("operationId")
             }

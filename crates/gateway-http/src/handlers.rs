@@ -29,6 +29,9 @@ pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
 type Shared = State<Arc<AppState>>;
 
+/// Longest time a request body may take to arrive (a POS sends a few kilobytes at once).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// `POST /v1.0/operations/formReceipt`.
 pub async fn form_receipt(
     State(app): Shared,
@@ -104,9 +107,13 @@ async fn read_json(app: &AppState, headers: &HeaderMap, body: Body) -> Result<Va
         return Err(ApiError::PayloadTooLarge { limit });
     }
     // The only failures are the limit and a connection that broke mid-body; for the latter the
-    // answer goes nowhere, so one status serves both.
-    let bytes = axum::body::to_bytes(body, limit)
+    // answer goes nowhere, so one status serves both. A body that trickles is cut off: it would
+    // hold a connection of the limited pool.
+    let bytes = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit))
         .await
+        .map_err(|_| ApiError::BodyTimeout {
+            seconds: BODY_TIMEOUT.as_secs(),
+        })?
         .map_err(|_| ApiError::PayloadTooLarge { limit })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::MalformedJson(format!("not valid JSON: {e}")))

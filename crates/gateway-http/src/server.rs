@@ -87,6 +87,8 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let mut next_id: u64 = 0;
+    // One clock origin for every connection, so their idle times compare.
+    let epoch = Instant::now();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -99,7 +101,7 @@ pub async fn serve(
                     }
                     let _ = stream.set_nodelay(true);
                     next_id += 1;
-                    let watch = Arc::new(Watch::new());
+                    let watch = Arc::new(Watch::new(epoch));
                     open.insert(next_id, Arc::clone(&watch));
                     tasks.spawn(connection(
                         stream,
@@ -182,7 +184,8 @@ impl Registry {
         let victim = open
             .iter()
             .filter(|(_, w)| w.in_flight.load(Ordering::SeqCst) == 0)
-            .min_by_key(|(_, w)| w.waiting_since())
+            // Ties (the same millisecond) go to the older connection.
+            .min_by_key(|(id, w)| (w.waiting_since(), **id))
             .map(|(id, _)| *id);
         match victim.and_then(|id| open.remove(&id)) {
             Some(watch) => {
@@ -211,7 +214,7 @@ impl Drop for ConnSlot {
 struct Watch {
     /// Requests handed to the router and not yet answered.
     in_flight: AtomicUsize,
-    /// Milliseconds since `epoch` of the last answer (or of the opening).
+    /// Milliseconds since the server's `epoch` of the last answer (or of the opening).
     idle_since_ms: AtomicU64,
     /// Milliseconds since `epoch` (+1; 0 = none) of the first byte of a head not yet complete.
     head_started_ms: AtomicU64,
@@ -223,15 +226,18 @@ struct Watch {
 }
 
 impl Watch {
-    fn new() -> Watch {
-        Watch {
+    /// A connection opened now; `epoch` is the server's clock origin.
+    fn new(epoch: Instant) -> Watch {
+        let watch = Watch {
             in_flight: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(0),
             head_started_ms: AtomicU64::new(0),
             evicted: AtomicBool::new(false),
             changed: Notify::new(),
-            epoch: Instant::now(),
-        }
+            epoch,
+        };
+        watch.idle_since_ms.store(watch.now_ms(), Ordering::SeqCst);
+        watch
     }
 
     fn now_ms(&self) -> u64 {

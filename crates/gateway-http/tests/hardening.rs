@@ -8,6 +8,7 @@ mod support;
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use futures::StreamExt;
 use gateway_http::ApiError;
 use serde_json::Value;
 use support::*;
@@ -513,4 +514,22 @@ async fn health_names_no_operation() {
         gateway_http::public_message("Открыта крышка."),
         "Открыта крышка."
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_finishes_is_408_and_queues_nothing() {
+    let rig = rig();
+    let first = axum::body::Bytes::from_static(b"{\"operationId\": \"slow-1\", ");
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(first) })
+        .chain(futures::stream::pending());
+    let request = axum::http::Request::post("/v1.0/operations/formReceipt")
+        .header("authorization", format!("Bearer {}", rig.token))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap();
+    let (code, body) = send(&rig.app, request).await;
+    assert_eq!(code, 408, "{body}");
+    assert_eq!(body["errorCode"], "REQUEST_TIMEOUT");
+    assert_eq!(assert_error_shape(&body).as_deref(), Some("body"));
+    assert!(rig.store.depth().unwrap().is_empty());
 }
