@@ -275,7 +275,7 @@ pub const PRIVATE_DETAILS: &str =
     "подробности — в журнале службы (journalctl -u fiscal-gateway) и в checkStatus операции";
 
 /// A message as a token-free page (`/health`, the status page) may show it: a message that
-/// names an operation (the gateway writes "operation <id>") becomes [`PRIVATE_DETAILS`]
+/// names an operation (the gateway writes `operation <id>`) becomes [`PRIVATE_DETAILS`]
 /// after its first clause, so no operation id reaches a reader without a token.
 pub fn public_message(message: &str) -> String {
     let named = ["operation ", "Operation "]

@@ -5,8 +5,11 @@
 //! every field with a 400 that names it, routes each operation to a register, stores it in the
 //! [`queue::Store`] before answering, and renders stored operations as the API's status body.
 //! Every error has one shape (`errorCode`, `errorMessage`, `field`), chosen in one place
-//! ([`ApiError`]). It does not talk to registers, run workers or own the store's lifecycle:
-//! the root binary does, and may merge more routes into [`app`]'s router.
+//! ([`ApiError`]). Every request must name an allowed `Host` ([`AllowedHosts`], 421
+//! otherwise). [`serve`] runs the router over HTTP/1.1 with a connection limit, header and idle
+//! timeouts and a shutdown that never waits on idle clients. It does not talk to registers, run
+//! workers or own the store's lifecycle: the root binary does, and merges its own routes in
+//! with [`app_with`].
 
 mod auth;
 mod error;
