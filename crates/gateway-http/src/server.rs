@@ -325,6 +325,8 @@ async fn connection(
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        // The head and idle deadlines are this module's (hyper's would start while idle too).
+        .header_read_timeout(None)
         .serve_connection(io, service);
     tokio::pin!(conn);
     let mut draining = false;
