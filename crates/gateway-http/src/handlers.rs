@@ -255,7 +255,11 @@ pub async fn check_status(
     if !visible(&app, &access, &op) {
         return Err(not_found());
     }
-    let deadline = tokio::time::Instant::now() + wait;
+    let now = tokio::time::Instant::now();
+    // A configured maximum beyond the clock's range waits a day at most.
+    let deadline = now
+        .checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400));
     while status::status_code(&op.state) == STATUS_QUEUED {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {

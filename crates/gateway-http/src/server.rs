@@ -244,8 +244,11 @@ impl Watch {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    fn at(&self, ms: u64) -> Instant {
-        self.epoch + Duration::from_millis(ms)
+    /// `ms` after the epoch plus `timeout`; `None` (never) when that is beyond the clock.
+    fn at(&self, ms: u64, timeout: Duration) -> Option<Instant> {
+        self.epoch
+            .checked_add(Duration::from_millis(ms))?
+            .checked_add(timeout)
     }
 
     /// Since when the connection has been without a request in flight.
@@ -282,8 +285,8 @@ impl Watch {
             return None;
         }
         match self.head_started_ms.load(Ordering::SeqCst) {
-            0 => Some(self.at(self.waiting_since()) + limits.idle_timeout),
-            started => Some(self.at(started - 1) + limits.header_timeout),
+            0 => self.at(self.waiting_since(), limits.idle_timeout),
+            started => self.at(started - 1, limits.header_timeout),
         }
     }
 }

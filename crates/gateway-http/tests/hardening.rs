@@ -533,3 +533,21 @@ async fn a_body_that_never_finishes_is_408_and_queues_nothing() {
     assert_eq!(assert_error_shape(&body).as_deref(), Some("body"));
     assert!(rig.store.depth().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_largest_wait_a_configuration_allows_does_not_overflow_the_clock() {
+    let rig = rig_with(|state| state.max_wait = std::time::Duration::MAX);
+    rig.post("formReceipt", &seed("w-1")).await;
+    rig.finish(
+        "w-1",
+        queue::OpState::Done {
+            completion: fiscal_model::Completion::Receipt(fiscal_result()),
+        },
+    )
+    .await;
+    let (code, body) = rig
+        .status_query(&format!("operationId=w-1&wait={}", u64::MAX))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["status"], 2);
+}

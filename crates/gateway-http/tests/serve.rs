@@ -218,3 +218,20 @@ async fn shutdown_closes_idle_clients_at_once_and_busy_ones_after_the_grace() {
     // Nobody listens any more.
     assert!(TcpStream::connect(server.addr).await.is_err());
 }
+
+#[tokio::test]
+async fn timeouts_beyond_the_clock_mean_never_not_a_panic() {
+    let mut server = start(ServeLimits {
+        max_connections: 4,
+        header_timeout: Duration::MAX,
+        idle_timeout: Duration::MAX,
+        shutdown_grace: Duration::from_millis(500),
+    })
+    .await;
+    let _idle = TcpStream::connect(server.addr).await.unwrap();
+    let mut partial = TcpStream::connect(server.addr).await.unwrap();
+    partial.write_all(b"GET /hea").await.unwrap();
+    assert!(get_health(server.addr).await.starts_with("HTTP/1.1 200"));
+    let took = server.stop().await;
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
