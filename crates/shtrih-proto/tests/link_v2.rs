@@ -1,6 +1,7 @@
 //! The protocol 2.0 host link (§2.9) driven with packets and simulated time: numbering,
 //! same-number resends, stale replays, device restarts and a silent line. A command that changes
-//! fiscal or cash state ([`Resend::OnlyOnProof`]) is never resent under its number: those tests
+//! fiscal or cash state ([`Resend::OnlyOnProof`]) is resent under its number only once a ping
+//! shows the device still holding the previous command's answer: those tests
 //! compare the wire with packets written out as hex (CRC-16/CCITT-FALSE worked out apart from
 //! our encoder; the ping and the short status are the protocol notes' own §2.9 examples).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -268,6 +269,11 @@ const CASH_IN_1: &str = "8F 0C 00 01 00 50 01 00 00 00 A0 86 01 00 00 8B 56";
 const CASH_IN_7: &str = "8F 0C 00 07 00 50 01 00 00 00 A0 86 01 00 00 B5 5D";
 /// The §12.6 cash-in answer `50 00 01 98 00`, NUM 1.
 const CASH_IN_ANSWER_1: &str = "8F 07 00 01 00 50 00 01 98 00 F8 A2";
+/// The cash-in answer, NUM 7.
+const CASH_IN_ANSWER_7: &str = "8F 07 00 07 00 50 00 01 98 00 DD 03";
+/// Answers the device may hold under NUM 6: a short status `10 00 01`, an open receipt `8D 00 01`.
+const STATUS_ANSWER_6: &str = "8F 05 00 06 00 10 00 01 AE 16";
+const OPEN_ANSWER_6: &str = "8F 05 00 06 00 8D 00 01 C6 2C";
 /// Type II (numbered, empty) packets: NUM 0 (a device after power-on) and NUM 6.
 const EMPTY_0: &str = "8F 02 00 00 00 A8 69";
 const EMPTY_6: &str = "8F 02 00 06 00 0E C3";
@@ -377,5 +383,73 @@ fn an_unanswered_cash_in_on_a_silent_line_pings_until_the_window_ends() {
         vec![LinkEvent::Unknown(UnknownOutcome::LinkDead {
             accepted: false
         })]
+    );
+}
+
+/// The request packet was lost on the line: the ping finds the device still holding the
+/// previous answer, exactly as this side received it, so the request never ran and the device
+/// never restarted: the same packet goes again.
+#[test]
+fn a_lost_cash_in_request_is_resent_once_the_previous_answer_is_seen_still_held() {
+    let mut w = Wire::new();
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(STATUS_ANSWER_6));
+    let mut sent = w.sent();
+    assert_eq!(sent, vec![hex(CASH_IN_7)]);
+    w.expire();
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(STATUS_ANSWER_6));
+    let resent = w.sent();
+    assert_eq!(resent, vec![hex(CASH_IN_7)], "proven not run: sent again");
+    sent.extend(resent);
+    w.recv(&hex(CASH_IN_ANSWER_7));
+    assert_eq!(
+        w.events(),
+        vec![
+            LinkEvent::Discarded(STATUS_ANSWER.to_vec()),
+            LinkEvent::Discarded(STATUS_ANSWER.to_vec()),
+            LinkEvent::Answer(vec![0x50, 0x00, 0x01, 0x98, 0x00]),
+        ]
+    );
+    assert_eq!(times_sent(&sent, CASH_IN_7), 2);
+    assert_eq!(w.link.stats().retries, 1);
+}
+
+/// The previous number, but not the answer this side saw under it: not proof of anything.
+#[test]
+fn the_previous_number_with_another_answer_is_unknown() {
+    let mut w = Wire::new();
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(STATUS_ANSWER_6));
+    assert_eq!(w.sent(), vec![hex(CASH_IN_7)]);
+    w.expire();
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(OPEN_ANSWER_6));
+    assert!(w.sent().is_empty(), "not sent again");
+    let events = w.events();
+    assert_eq!(
+        events.last(),
+        Some(&LinkEvent::Unknown(UnknownOutcome::AckLost))
+    );
+}
+
+/// The previous number with nothing held: a device that restarted and numbers from where it
+/// was would say the same. Not sent again.
+#[test]
+fn the_previous_number_with_nothing_held_is_unknown() {
+    let mut w = Wire::new();
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(STATUS_ANSWER_6));
+    assert_eq!(w.sent(), vec![hex(CASH_IN_7)]);
+    w.expire();
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(EMPTY_6));
+    assert!(w.sent().is_empty(), "not sent again");
+    assert_eq!(
+        w.events().last(),
+        Some(&LinkEvent::Unknown(UnknownOutcome::AckLost))
     );
 }

@@ -34,10 +34,12 @@ pub enum Resend {
     /// protocol 2.0, resending the same packet number after a timeout.
     Safe,
     /// The command changes fiscal or cash state: it is sent again only on proof that it did
-    /// not run, that is a NAK in answer to that very frame (§2.7 row 1). Silence after the
-    /// frame followed by ENQ→NAK (row 3), or a protocol 2.0 packet left unanswered, ends in
-    /// [`UnknownOutcome::AckLost`] instead: the device may have executed it, lost its ACK or
-    /// answer on the line, then restarted and forgotten the answer (§2.5, §10.3).
+    /// not run: on the standard layer a NAK in answer to that very frame (§2.7 row 1), on
+    /// protocol 2.0 a ping showing the device still holding the previous command's answer.
+    /// Silence after the frame followed by ENQ→NAK (row 3), or a protocol 2.0 packet left
+    /// unanswered without that proof, ends in [`UnknownOutcome::AckLost`] instead: the device
+    /// may have executed it, lost its ACK or answer on the line, then restarted and forgotten
+    /// the answer (§2.5, §10.3).
     OnlyOnProof,
 }
 
@@ -148,10 +150,10 @@ pub enum UnknownOutcome {
     AnswerLost,
     /// A [`Resend::OnlyOnProof`] command went unacknowledged and the device holds no answer
     /// to it: on the standard layer silence after the frame, then ENQ→NAK (§2.7 row 3); on
-    /// protocol 2.0 no reply to the packet, then a ping answered without an answer carrying
-    /// its number. It may have executed and restarted in between (losing its ACK or answer on
-    /// the line, then its retained answer with the power), so this is no proof that it did not
-    /// run.
+    /// protocol 2.0 no reply to the packet, then a ping answered with the previous number but
+    /// not with the previous answer as this side received it. It may have executed and
+    /// restarted in between (losing its ACK or answer on the line, then its retained answer
+    /// with the power), so this is no proof that it did not run.
     #[error("the command went unanswered and the device holds no answer: it may have executed and restarted")]
     AckLost,
     /// The device stopped answering after it may have accepted the frame.

@@ -11,11 +11,21 @@
 //! unconfirmed on hardware: it rests on the vendor's text and driver alone, with no capture
 //! (see the protocol notes' SOURCES.md), and even as stated it lets a device that restarted
 //! after executing request 1 run a resent request 1 again. So nothing that could make a second
-//! document depends on it alone. A command the caller marked [`Resend::OnlyOnProof`] is never
-//! sent twice under the same number: when its answer does not come, the host pings (a type I
-//! packet executes nothing) and takes only the device's answer carrying the request's number
-//! as the outcome; anything else is an unknown outcome for the caller to settle from the
-//! device's state (§10). Commands that are harmless to repeat keep the same-number resends.
+//! document depends on it alone. A command the caller marked [`Resend::OnlyOnProof`] is not
+//! resent on a timeout. The host pings instead (a type I packet executes nothing) and reads
+//! what the device holds:
+//!
+//! - the answer carrying the request's number: it ran once; that is its answer;
+//! - the very answer of the previous command, under the previous number, which this side
+//!   received itself: the device neither ran the request (it would hold the request's answer)
+//!   nor restarted since (a restart loses the retained answer), so the request never ran and
+//!   is sent again under its number, with the same check before every further resend;
+//! - anything else (nothing held, another number, an answer this side never saw): unknown,
+//!   settled by the caller from the device's state (§10).
+//!
+//! Without a known previous answer (the first command after power-on, or after an unknown
+//! outcome whose ping found nothing held) a lost request of this kind therefore ends unknown.
+//! Commands that are harmless to repeat keep the plain same-number resends.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -63,6 +73,9 @@ pub struct HostLink2 {
     state: Host2State,
     /// The device's last executed number, once learned.
     last_num: Option<u16>,
+    /// The answer the device is known to retain, with its number: the last answer this side
+    /// received. Evidence that nothing ran since (see the module notes).
+    held: Option<(u16, Vec<u8>)>,
     msg: Vec<u8>,
     packet: Vec<u8>,
     answer_timeout: Duration,
@@ -82,6 +95,7 @@ impl HostLink2 {
             config,
             state: Host2State::Idle,
             last_num: None,
+            held: None,
             msg: Vec::new(),
             packet: Vec::new(),
             answer_timeout: Duration::ZERO,
@@ -103,6 +117,7 @@ impl HostLink2 {
     /// reconnect, or when the device may have restarted).
     pub fn sync(&mut self) {
         self.last_num = None;
+        self.held = None;
     }
 
     fn send(&mut self, bytes: Vec<u8>) {
@@ -142,6 +157,7 @@ impl HostLink2 {
             // The request may have run without us seeing its number: reusing the number we
             // believe is next would be answered with the old command's retained answer.
             self.last_num = None;
+            self.held = None;
         }
         self.state = Host2State::Idle;
         self.rx.clear();
@@ -156,7 +172,9 @@ impl HostLink2 {
             Host2State::Idle => {}
             Host2State::Ping { .. } => {
                 self.last_num = Some(got);
+                self.held = None;
                 if !data.is_empty() {
+                    self.held = Some((got, data.clone()));
                     self.events.push_back(LinkEvent::Discarded(data));
                 }
                 self.send_request(got, now);
@@ -165,6 +183,7 @@ impl HostLink2 {
                 if got == sent && !data.is_empty() {
                     // The answer with our number: executed exactly once (§2.9).
                     self.last_num = Some(got);
+                    self.held = Some((got, data.clone()));
                     self.finish(LinkEvent::Answer(data));
                 } else if got == sent.wrapping_sub(1) {
                     // The previous answer replayed: a late reply to a ping or to an earlier
@@ -181,14 +200,36 @@ impl HostLink2 {
                     }));
                 }
             }
-            Host2State::Probe { num: sent, .. } => {
+            Host2State::Probe {
+                num: sent, give_up, ..
+            } => {
                 if got == sent && !data.is_empty() {
                     // The device holds the answer carrying our number: it executed the
                     // request, once, and this is its answer (a ping executes nothing).
                     self.last_num = Some(got);
+                    self.held = Some((got, data.clone()));
                     self.finish(LinkEvent::Answer(data));
+                } else if got == sent.wrapping_sub(1)
+                    && !data.is_empty()
+                    && self
+                        .held
+                        .as_ref()
+                        .is_some_and(|(num, answer)| *num == got && *answer == data)
+                {
+                    // Still the previous command's answer, as this side received it: the
+                    // request has not run and the device has not restarted since. Proof
+                    // enough to send the same packet again; the check is repeated before any
+                    // further resend.
+                    self.events.push_back(LinkEvent::Discarded(data));
+                    self.stats.retries += 1;
+                    self.send(self.packet.clone());
+                    self.state = Host2State::AwaitAnswer {
+                        num: sent,
+                        deadline: now + self.config.t_ctrl,
+                        give_up: Some(give_up),
+                    };
                 } else if got == sent.wrapping_sub(1) {
-                    // By the numbering rule the request never ran; but that rule is
+                    // By the numbering rule alone the request never ran; but that rule is
                     // unconfirmed, and a device that executed it and restarted may say the
                     // same. Only the device's state can tell.
                     self.finish(LinkEvent::Unknown(UnknownOutcome::AckLost));
