@@ -322,7 +322,7 @@ impl Worker {
                     .transition(
                         &op.id,
                         OpState::Reconciling {
-                            snapshot: snapshot_json,
+                            snapshot: lost_at(snapshot_json, unknown.command),
                         },
                         &format!("unknown outcome: {unknown}"),
                     )
@@ -441,9 +441,61 @@ impl Worker {
                 return self.store_trouble(e);
             }
         }
+        if let Some(step) = self.resume(r, op, &snapshot_json).await {
+            return step;
+        }
         match self.verdict(r, op, snapshot_json).await {
             Ok(verdict) => self.apply_verdict(op, verdict).await,
             Err(step) => step,
+        }
+    }
+
+    /// A receipt whose lost command left it open with the items that landed is finished
+    /// rather than cancelled and made again (§10.3 step 4); `None` when the register's state
+    /// does not show that, and `reconcile` settles it.
+    async fn resume(
+        &mut self,
+        r: &mut Register,
+        op: &Operation,
+        snapshot_json: &serde_json::Value,
+    ) -> Option<Step> {
+        let OperationBody::Receipt(receipt) = &op.request.body else {
+            return None;
+        };
+        let snapshot: driver::Snapshot = serde_json::from_value(snapshot_json.clone()).ok()?;
+        snapshot.lost_command.as_ref()?;
+        let cashier = self.cashier();
+        match r
+            .resume_receipt(&snapshot, receipt, &self.settings.taxes, Some(&cashier))
+            .await
+        {
+            Ok(Some(fiscal)) => {
+                tracing::info!(operation = %op.id, register = %self.settings.id, "settled: the receipt left open was finished");
+                Some(self.complete(op, Completion::Receipt(fiscal)).await)
+            }
+            Ok(None) => None,
+            Err(RegisterError::Unknown(unknown)) => {
+                // Lost again while finishing: what was sent whole is now up to this command.
+                let snapshot_json = lost_at(snapshot_json.clone(), unknown.command);
+                match self
+                    .store
+                    .transition(
+                        &op.id,
+                        OpState::Reconciling {
+                            snapshot: snapshot_json,
+                        },
+                        &format!("unknown outcome while finishing: {unknown}"),
+                    )
+                    .await
+                {
+                    Ok(_) => Some(Step::Again),
+                    Err(e) => Some(self.store_trouble(e)),
+                }
+            }
+            Err(RegisterError::Rejected(rejection)) => Some(self.reject(op, rejection).await),
+            // A refusal cancelled the receipt; reconcile now finds nothing made.
+            Err(RegisterError::Refused(_)) => None,
+            Err(e) => Some(self.driver_trouble(e)),
         }
     }
 
@@ -995,6 +1047,14 @@ impl Worker {
             _ = self.shutdown.cancelled() => {}
         }
     }
+}
+
+/// The recorded snapshot with the command whose outcome was lost.
+fn lost_at(mut snapshot: serde_json::Value, command: &str) -> serde_json::Value {
+    if let Some(fields) = snapshot.as_object_mut() {
+        fields.insert("lost_command".into(), command.into());
+    }
+    snapshot
 }
 
 fn kind_name(body: &OperationBody) -> &'static str {

@@ -19,6 +19,7 @@ use shtrih_proto::tlv::Tlv;
 
 use crate::error::{NotReadyReason, RegisterError, Rejection, UnknownOutcome};
 use crate::readiness::Readiness;
+use crate::reconcile::Snapshot;
 use crate::register::{naive, Cashier, Register, ShiftReport};
 
 /// FF46 payment method, tag 1214: 4 = full payment (§8.4).
@@ -27,6 +28,16 @@ const PAYMENT_METHOD_FULL: u8 = 4;
 const PAYMENT_SUBJECT_GOODS: u8 = 1;
 /// FF46 department: 1, as the vendor's examples (§12.4).
 const DEPARTMENT: u8 = 1;
+
+/// A receipt's commands, built and checked before the first byte is sent.
+struct Prepared {
+    items: Vec<OperationV2>,
+    /// Each item's sum, kopecks, in order.
+    sums: Vec<u64>,
+    tags: AttachTlv,
+    close: CloseReceiptV2,
+    total: u64,
+}
 
 /// Error bytes that mean "the register is not in a state to start a document", with the
 /// reason a cashier understands (§5, §9.2). Only used for the first command of an operation:
@@ -110,10 +121,89 @@ impl Register {
         taxes: &TaxGroupMap,
         cashier: Option<&Cashier>,
     ) -> Result<FiscalResult, RegisterError> {
+        let prepared = self.prepare(receipt, taxes, cashier)?;
+        let open = OpenReceipt {
+            password: self.operator(),
+            receipt_type: open_type(receipt),
+        };
+        if let Err(e) = self.run(&open).await {
+            return Err(self.first_step(e).await);
+        }
+        self.finish_receipt(&prepared, 0, true).await
+    }
+
+    /// Finishes a receipt whose last command's outcome was lost, when the register shows it
+    /// still open with exactly the items that landed (§10.3 step 4), instead of cancelling it
+    /// and making it again: mode 8 of the right type, the FN's last FD as in `before`, the
+    /// operations count and the register's subtotal equal to the first items sent. The items
+    /// that did not land, the tags (unless they may already be there) and the close follow.
+    /// `Ok(None)` when the register's state does not prove where the receipt stands; the
+    /// caller then settles it with [`Register::reconcile`], which cancels it.
+    pub async fn resume_receipt(
+        &mut self,
+        before: &Snapshot,
+        receipt: &Receipt,
+        taxes: &TaxGroupMap,
+        cashier: Option<&Cashier>,
+    ) -> Result<Option<FiscalResult>, RegisterError> {
+        let lost = before.lost_command.as_deref().unwrap_or_default();
+        // Which commands were sent whole before the lost one.
+        let tags_pending = if lost.starts_with("8D") || lost.starts_with("FF46") {
+            true
+        } else if lost.starts_with("FF45") {
+            false
+        } else {
+            // FF0C: the tags may or may not be there, and a second set cannot be told apart
+            // (§10.2): the receipt is cancelled and made again.
+            return Ok(None);
+        };
+        let Ok(prepared) = self.prepare(receipt, taxes, cashier) else {
+            return Ok(None);
+        };
+        let status = self.wait_printed().await?;
+        if status.mode & 0x0F != 8 || status.mode >> 4 != open_type(receipt).to_byte() {
+            return Ok(None);
+        }
+        if self.fn_status().await?.last_fd != before.fn_last_fd {
+            return Ok(None);
+        }
+        let landed = usize::from(status.ops_in_receipt);
+        if landed > prepared.items.len() || (!tags_pending && landed != prepared.items.len()) {
+            return Ok(None);
+        }
+        let expected = prepared.sums[..landed].iter().sum::<u64>();
+        let subtotal = self
+            .run(&Subtotal {
+                password: self.operator(),
+            })
+            .await?
+            .subtotal;
+        if subtotal != expected {
+            return Ok(None);
+        }
+        tracing::info!(
+            landed,
+            items = prepared.items.len(),
+            lost,
+            "finishing a receipt left open"
+        );
+        self.finish_receipt(&prepared, landed, tags_pending)
+            .await
+            .map(Some)
+    }
+
+    /// Everything a receipt sends, checked before the first byte: a rate without a tax group
+    /// or a value the register cannot hold is refused here, with nothing sent.
+    fn prepare(
+        &self,
+        receipt: &Receipt,
+        taxes: &TaxGroupMap,
+        cashier: Option<&Cashier>,
+    ) -> Result<Prepared, RegisterError> {
         let password = self.operator();
         let kind: OperationKind = open_type(receipt).operation_kind();
-        // Everything that can be refused by us is checked before the first byte is sent.
         let mut items = Vec::with_capacity(receipt.items.len());
+        let mut sums = Vec::with_capacity(receipt.items.len());
         for item in &receipt.items {
             let group = taxes.group(item.vat).ok_or_else(|| {
                 RegisterError::Rejected(Rejection {
@@ -127,7 +217,7 @@ impl Register {
                     message: "Сумма позиции слишком велика.".into(),
                 })
             })?;
-            items.push(OperationV2 {
+            let op = OperationV2 {
                 password,
                 kind,
                 quantity: item.quantity.0,
@@ -140,18 +230,21 @@ impl Register {
                 payment_method: PAYMENT_METHOD_FULL,
                 payment_subject: PAYMENT_SUBJECT_GOODS,
                 name: item.name.clone(),
-            });
+            };
+            op.check().map_err(out_of_range)?;
+            items.push(op);
+            sums.push(sum.0);
         }
-        let mut tags = Vec::new();
+        let mut tlvs = Vec::new();
         if let Some(buyer) = &receipt.buyer {
-            tags.push(Tlv::buyer_contact(buyer.value()));
+            tlvs.push(Tlv::buyer_contact(buyer.value()));
         }
         if let Some(c) = cashier {
-            tags.extend(cashier_tlvs(c));
+            tlvs.extend(cashier_tlvs(c));
         }
         let tags = AttachTlv {
             password: self.sysadmin(),
-            tlvs: tags,
+            tlvs,
         };
         let mut payments = [0u64; 16];
         payments[0] = receipt.cash.0;
@@ -165,26 +258,32 @@ impl Register {
             tax_system: receipt.taxation.shtrih_bit(),
             text: String::new(),
         };
-
-        // Every value the receipt's commands carry fits its field, or nothing is sent at all.
-        for item in &items {
-            item.check().map_err(out_of_range)?;
-        }
         close.check().map_err(out_of_range)?;
-        let open = OpenReceipt {
-            password,
-            receipt_type: open_type(receipt),
-        };
-        if let Err(e) = self.run(&open).await {
-            return Err(self.first_step(e).await);
-        }
-        for item in &items {
+        Ok(Prepared {
+            items,
+            sums,
+            tags,
+            close,
+            total: receipt.total.0,
+        })
+    }
+
+    /// From an open receipt holding the first `from` items: the rest, the subtotal check, the
+    /// tags (if `with_tags`), the close, and the result read back.
+    async fn finish_receipt(
+        &mut self,
+        prepared: &Prepared,
+        from: usize,
+        with_tags: bool,
+    ) -> Result<FiscalResult, RegisterError> {
+        let password = self.operator();
+        for item in prepared.items.iter().skip(from) {
             self.receipt_step(item).await?;
         }
         // The standard layer's LRC misses two equal bit flips in one frame (§2.2): before
         // the FN makes the document, the register's own subtotal must equal ours.
         let subtotal = self.receipt_step(&Subtotal { password }).await?.subtotal;
-        if subtotal != receipt.total.0 {
+        if subtotal != prepared.total {
             // Not a link failure to retry in a loop: the register and we disagree about this
             // receipt, it is cancelled, and the POS hears why (a re-post tries it afresh).
             if let Err(cancel) = self.cancel_receipt().await {
@@ -194,14 +293,15 @@ impl Register {
                 code: "SUBTOTAL_MISMATCH",
                 message: format!(
                     "ККТ насчитала {subtotal} коп. вместо {} коп.; чек аннулирован.",
-                    receipt.total.0
+                    prepared.total
                 ),
             }));
         }
-        if !tags.tlvs.is_empty() {
-            self.receipt_step(&tags).await?;
+        if with_tags && !prepared.tags.tlvs.is_empty() {
+            self.receipt_step(&prepared.tags).await?;
         }
-        let closed = self.receipt_step(&close).await?;
+        let close = &prepared.close;
+        let closed = self.receipt_step(close).await?;
         let name = close.name();
         let (shift_number, receipt_number) = self
             .shift_numbers()

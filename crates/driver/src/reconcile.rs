@@ -54,6 +54,11 @@ pub struct Snapshot {
     /// The register's serial number (table 18.1), likewise.
     #[serde(default)]
     pub kkt_serial: String,
+    /// Set by the caller once an outcome is lost: the command whose outcome is unknown (its
+    /// name, e.g. "FF46 operation"), so that [`Register::resume_receipt`] knows what was sent
+    /// whole before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_command: Option<String>,
 }
 
 /// What the lost operation was meant to do.
@@ -104,6 +109,7 @@ impl Register {
             cash_out_total: self.money_register(REG_CASH_OUT_TOTAL).await?,
             fn_number: self.identity.fn_number.clone(),
             kkt_serial: self.identity.kkt_serial.clone(),
+            lost_command: None,
         })
     }
 

@@ -56,11 +56,17 @@ async fn fiscalize_once(r: &mut Register, receipt: &Receipt, seen: &mut Seen) ->
         };
         match r.fiscalize(receipt, &TaxGroupMap::default(), None).await {
             Ok(fiscal) => return fiscal,
-            Err(RegisterError::Unknown(u)) => {
+            // A refusal is settled like an unknown outcome, as the worker does: it may come
+            // after a command that made a document (and a frame damaged so that its LRC still
+            // matched, §2.2, can be refused).
+            Err(e @ (RegisterError::Unknown(_) | RegisterError::Refused(_))) => {
                 if std::env::var_os("LOSSY_PROGRESS").is_some() {
-                    eprintln!("unknown: {u}");
+                    eprintln!("unknown or refused: {e}");
                 }
-                seen.unknown += 1;
+                match e {
+                    RegisterError::Refused(_) => seen.refused += 1,
+                    _ => seen.unknown += 1,
+                }
                 loop {
                     match r.reconcile(&snapshot, &intent).await {
                         Ok(Verdict::Done(Completion::Receipt(fiscal))) => return fiscal,
@@ -80,11 +86,11 @@ async fn fiscalize_once(r: &mut Register, receipt: &Receipt, seen: &mut Seen) ->
                 }
                 seen.link_errors += 1
             }
-            // A frame damaged so that its LRC still matched (§2.2) can be refused: nothing
-            // was fiscalized, the receipt was cancelled.
-            Err(RegisterError::Refused(d)) => {
+            // The register counted another subtotal (an item damaged so that its LRC still
+            // matched): nothing was fiscalized, the receipt was cancelled.
+            Err(RegisterError::Rejected(why)) => {
                 if std::env::var_os("LOSSY_PROGRESS").is_some() {
-                    eprintln!("refused: {d}");
+                    eprintln!("rejected: {why}");
                 }
                 seen.refused += 1
             }
