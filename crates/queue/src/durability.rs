@@ -18,6 +18,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -54,6 +55,54 @@ struct Shared {
     /// Tests: make the next sync round fail as a failing disk would.
     #[cfg(test)]
     fail_next_round: std::sync::atomic::AtomicBool,
+    /// Tests: refuse the opens of a round as an exhausted system would.
+    #[cfg(test)]
+    faults: Arc<OpenFaults>,
+}
+
+/// Tests: while `errno` is set, every file or directory a round opens (to list or sync it)
+/// fails with it; `refused` counts those failures so a test can wait for them.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct OpenFaults {
+    state: Mutex<(Option<i32>, u64)>,
+    changed: Condvar,
+}
+
+#[cfg(test)]
+impl OpenFaults {
+    /// Sets (or clears) the errno every open fails with.
+    pub(crate) fn set(&self, errno: Option<i32>) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 = errno;
+    }
+
+    /// Blocks until `n` opens in all were refused (`true`) or `limit` passed (`false`: the
+    /// rounds stopped).
+    pub(crate) fn wait_refused(&self, n: u64, limit: std::time::Duration) -> bool {
+        let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, limit, |(_, refused)| *refused < n)
+            .unwrap_or_else(|e| e.into_inner());
+        guard.1 >= n
+    }
+
+    /// Opens refused so far.
+    pub(crate) fn refused(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match state.0 {
+            Some(errno) => {
+                state.1 += 1;
+                self.changed.notify_all();
+                Err(std::io::Error::from_raw_os_error(errno))
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Requests> {
@@ -74,6 +123,8 @@ struct SyncTarget {
     db: sled::Db,
     dir: PathBuf,
     log: File,
+    #[cfg(test)]
+    faults: Arc<OpenFaults>,
     /// Names in the store directory at the last round: its fsync is needed only when they
     /// change (sled adds snapshot and blob files now and then; the log's growth is covered
     /// by the log's own fsync).
@@ -87,15 +138,17 @@ impl Durability {
         let log_path = dir.join("db");
         let log = File::open(&log_path)
             .map_err(|e| StoreError::from_io(&format!("open {}", log_path.display()), &e))?;
+        let shared = Arc::new(Shared::default());
         let mut target = SyncTarget {
             db,
             dir: dir.to_path_buf(),
             log,
+            #[cfg(test)]
+            faults: Arc::clone(&shared.faults),
             names_seen: HashSet::new(),
             blobs_seen: HashSet::new(),
         };
         target.round().map_err(RoundFailure::into_error)?;
-        let shared = Arc::new(Shared::default());
         let (tx, progress) = watch::channel(Progress::default());
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -135,6 +188,12 @@ impl Durability {
         self.shared
             .fail_next_round
             .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Tests: the open faults of this store's rounds.
+    #[cfg(test)]
+    pub(crate) fn open_faults(&self) -> Arc<OpenFaults> {
+        Arc::clone(&self.shared.faults)
     }
 
     /// `Err` once a sync round has failed: the store acknowledges nothing more.
@@ -191,29 +250,68 @@ impl Drop for Durability {
     }
 }
 
-/// How often a round that lost nothing is tried again before the store gives up.
+/// How often a round that lost nothing, and failed for another reason than exhausted
+/// resources, is tried again before the store gives up.
 const TRANSIENT_RETRIES: u32 = 50;
 /// The pause between those tries.
-const TRANSIENT_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+const TRANSIENT_PAUSE: Duration = Duration::from_millis(200);
+/// The first pause after a round found the system out of descriptors or memory; it doubles
+/// up to [`EXHAUSTED_MAX_PAUSE`].
+const EXHAUSTED_FIRST_PAUSE: Duration = Duration::from_millis(if cfg!(test) { 1 } else { 10 });
+/// The longest pause between tries while out of descriptors or memory.
+const EXHAUSTED_MAX_PAUSE: Duration = Duration::from_millis(if cfg!(test) { 2 } else { 1000 });
 
-/// Why a round failed: durability lost (a flush or fsync failed: the kernel may have dropped
-/// the dirty pages) or only the round could not run (nothing written was touched).
+/// Why a round failed.
 enum RoundFailure {
+    /// Durability lost: a flush or fsync of written data failed, and the kernel may have
+    /// dropped the dirty pages. The store is poisoned.
     Lost(StoreError),
+    /// The system is out of file descriptors or memory (EMFILE, ENFILE, ENOMEM) when opening
+    /// a file or directory to list or sync it. Nothing written was touched and the condition
+    /// passes (a burst of connections, a leak elsewhere being restarted): tried again with a
+    /// bounded backoff for as long as it lasts, never poisoning.
+    Exhausted(StoreError),
+    /// The round could not run for another reason (a directory that cannot be listed):
+    /// nothing written was touched; tried again [`TRANSIENT_RETRIES`] times, then poisoning,
+    /// since durability can no longer be proven.
     Transient(StoreError),
 }
 
 impl RoundFailure {
     fn into_error(self) -> StoreError {
         match self {
-            RoundFailure::Lost(e) | RoundFailure::Transient(e) => e,
+            RoundFailure::Lost(e) | RoundFailure::Exhausted(e) | RoundFailure::Transient(e) => e,
         }
     }
+
+    /// Opening or listing `what` failed: exhausted resources or another transient failure,
+    /// never a loss (nothing was written through this handle).
+    fn cannot_open(what: &str, e: &std::io::Error) -> RoundFailure {
+        let error = StoreError::from_io(what, e);
+        match e.raw_os_error() {
+            Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOMEM) => {
+                RoundFailure::Exhausted(error)
+            }
+            _ => RoundFailure::Transient(error),
+        }
+    }
+}
+
+/// Waits `pause` unless the store is closing; `true` if it is.
+fn pause_unless_closing(shared: &Shared, pause: Duration) -> bool {
+    let r = lock(shared);
+    let (r, _) = shared
+        .wake
+        .wait_timeout_while(r, pause, |r| !r.closing)
+        .unwrap_or_else(|e| e.into_inner());
+    r.closing
 }
 
 fn run(shared: &Shared, tx: &watch::Sender<Progress>, mut target: SyncTarget) {
     let mut synced = 0u64;
     let mut transient_failures = 0u32;
+    let mut exhausted_tries = 0u64;
+    let mut exhausted_pause = EXHAUSTED_FIRST_PAUSE;
     loop {
         let goal = {
             let mut r = lock(shared);
@@ -238,19 +336,44 @@ fn run(shared: &Shared, tx: &watch::Sender<Progress>, mut target: SyncTarget) {
         };
         #[cfg(not(test))]
         let result = target.round();
-        // Nothing was lost (a directory could not be listed or opened, e.g. out of file
-        // descriptors): the writers wait and the round is tried again, for a while.
+        // Nothing was lost: the writers wait (nothing is acknowledged) and the round is tried
+        // again: while resources are exhausted for as long as it takes, otherwise for a while.
         let result = match result {
+            Err(RoundFailure::Exhausted(e)) => {
+                exhausted_tries += 1;
+                if exhausted_tries.is_power_of_two() {
+                    tracing::warn!(error = %e, tries = exhausted_tries, "operation store sync round cannot open its files (out of descriptors or memory); acknowledgements wait, trying again");
+                }
+                if pause_unless_closing(shared, exhausted_pause) {
+                    // Every handle is gone, so nobody waits for an acknowledgement; what was
+                    // not synced was never acknowledged.
+                    tracing::error!(error = %e, "operation store closed while it could not sync");
+                    break;
+                }
+                exhausted_pause = (exhausted_pause * 2).min(EXHAUSTED_MAX_PAUSE);
+                continue;
+            }
             Err(RoundFailure::Transient(e)) if transient_failures < TRANSIENT_RETRIES => {
                 transient_failures += 1;
                 tracing::warn!(error = %e, "operation store sync round could not run; trying again");
-                std::thread::sleep(TRANSIENT_PAUSE);
+                if pause_unless_closing(shared, TRANSIENT_PAUSE) {
+                    tracing::error!(error = %e, "operation store closed while it could not sync");
+                    break;
+                }
                 continue;
             }
             Err(failure) => Err(failure.into_error()),
             Ok(()) => Ok(()),
         };
+        if exhausted_tries > 0 {
+            tracing::info!(
+                tries = exhausted_tries,
+                "operation store sync round ran again after running out of descriptors or memory"
+            );
+        }
         transient_failures = 0;
+        exhausted_tries = 0;
+        exhausted_pause = EXHAUSTED_FIRST_PAUSE;
         tx.send_modify(|p| {
             p.rounds += 1;
             match result {
@@ -289,9 +412,9 @@ impl SyncTarget {
         self.log.sync_data().map_err(|e| {
             RoundFailure::Lost(StoreError::from_io("fdatasync of the store log", &e))
         })?;
-        let names = list_names(&self.dir).map_err(RoundFailure::Transient)?;
+        let names = self.list_names(&self.dir)?;
         if names != self.names_seen {
-            sync_dir(&self.dir)?;
+            self.sync_dir(&self.dir)?;
             self.names_seen = names;
         }
         Ok(())
@@ -299,10 +422,9 @@ impl SyncTarget {
 
     /// sled writes values too big for its log into `blobs/` without ever syncing them.
     fn sync_new_blobs(&mut self) -> Result<(), RoundFailure> {
-        let transient =
-            |what: &str, e: &std::io::Error| RoundFailure::Transient(StoreError::from_io(what, e));
+        let transient = RoundFailure::cannot_open;
         let blobs = self.dir.join("blobs");
-        let entries = match std::fs::read_dir(&blobs) {
+        let entries = match self.read_dir(&blobs) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(transient("list the blob directory", &e)),
@@ -313,7 +435,7 @@ impl SyncTarget {
             let entry = entry.map_err(|e| transient("list the blob directory", &e))?;
             let name = entry.file_name();
             if !self.blobs_seen.contains(&name) {
-                let file = match File::open(entry.path()) {
+                let file = match self.open(&entry.path()) {
                     Ok(file) => file,
                     // sled removed an obsolete blob meanwhile.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -328,30 +450,69 @@ impl SyncTarget {
         }
         self.blobs_seen = present;
         if any_new {
-            sync_dir(&blobs)?;
+            self.sync_dir(&blobs)?;
         }
         Ok(())
     }
-}
 
-fn list_names(dir: &Path) -> Result<HashSet<std::ffi::OsString>, StoreError> {
-    let mut names = HashSet::new();
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| StoreError::from_io(&format!("list {}", dir.display()), &e))?;
-    for entry in entries {
-        let entry =
-            entry.map_err(|e| StoreError::from_io(&format!("list {}", dir.display()), &e))?;
-        names.insert(entry.file_name());
+    fn list_names(&self, dir: &Path) -> Result<HashSet<std::ffi::OsString>, RoundFailure> {
+        let what = || format!("list {}", dir.display());
+        let mut names = HashSet::new();
+        let entries = self
+            .read_dir(dir)
+            .map_err(|e| RoundFailure::cannot_open(&what(), &e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| RoundFailure::cannot_open(&what(), &e))?;
+            names.insert(entry.file_name());
+        }
+        Ok(names)
     }
-    Ok(names)
+
+    /// fsync of a directory makes the names of files created in it durable.
+    fn sync_dir(&self, dir: &Path) -> Result<(), RoundFailure> {
+        let what = format!("fsync of {}", dir.display());
+        let handle = self
+            .open(dir)
+            .map_err(|e| RoundFailure::cannot_open(&what, &e))?;
+        handle
+            .sync_all()
+            .map_err(|e| RoundFailure::Lost(StoreError::from_io(&what, &e)))
+    }
+
+    /// Opens a file or directory to sync it (the test seam for exhausted descriptors).
+    fn open(&self, path: &Path) -> std::io::Result<File> {
+        #[cfg(test)]
+        self.faults.check()?;
+        File::open(path)
+    }
+
+    /// Lists a directory (the test seam for exhausted descriptors).
+    fn read_dir(&self, path: &Path) -> std::io::Result<std::fs::ReadDir> {
+        #[cfg(test)]
+        self.faults.check()?;
+        std::fs::read_dir(path)
+    }
 }
 
-/// fsync of a directory makes the names of files created in it durable.
-fn sync_dir(dir: &Path) -> Result<(), RoundFailure> {
-    let what = format!("fsync of {}", dir.display());
-    let handle =
-        File::open(dir).map_err(|e| RoundFailure::Transient(StoreError::from_io(&what, &e)))?;
-    handle
-        .sync_all()
-        .map_err(|e| RoundFailure::Lost(StoreError::from_io(&what, &e)))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_exhausted_resources_are_retried_without_limit() {
+        let kind = |errno| match RoundFailure::cannot_open(
+            "open",
+            &std::io::Error::from_raw_os_error(errno),
+        ) {
+            RoundFailure::Exhausted(_) => "exhausted",
+            RoundFailure::Transient(_) => "transient",
+            RoundFailure::Lost(_) => "lost",
+        };
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOMEM] {
+            assert_eq!(kind(errno), "exhausted", "errno {errno}");
+        }
+        for errno in [libc::EACCES, libc::EIO, libc::ENOENT] {
+            assert_eq!(kind(errno), "transient", "errno {errno}");
+        }
+    }
 }

@@ -310,6 +310,12 @@ impl Store {
         self.inner.durability.fail_next_round();
     }
 
+    /// Tests: the open faults of this store's sync rounds.
+    #[cfg(test)]
+    pub(crate) fn open_faults(&self) -> Arc<crate::durability::OpenFaults> {
+        self.inner.durability.open_faults()
+    }
+
     /// Group-commit rounds (flush + fsync) since the store opened.
     pub fn sync_rounds(&self) -> u64 {
         self.inner.durability.rounds()
@@ -554,6 +560,57 @@ mod tests {
                 }),
                 routing: Routing::default(),
             },
+        }
+    }
+
+    /// Out of file descriptors (or kernel memory), a round cannot open the directories it
+    /// lists and syncs. Nothing written was touched: the writers wait (nothing is
+    /// acknowledged meanwhile) and the round is tried again, however long it takes, without
+    /// poisoning the store. 60 refusals is more than the tries after which it used to give up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn running_out_of_descriptors_delays_acknowledgements_and_poisons_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("ops"), StoreConfig::default()).unwrap();
+        store.submit(cash_in("before")).await.unwrap();
+        let faults = store.open_faults();
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOMEM] {
+            let name = format!("during-{errno}");
+            faults.set(Some(errno));
+            let refused = faults.refused();
+            let submit = tokio::spawn({
+                let (store, name) = (store.clone(), name.clone());
+                async move { store.submit(cash_in(&name)).await }
+            });
+            let waiter = Arc::clone(&faults);
+            let retried = tokio::task::spawn_blocking(move || {
+                waiter.wait_refused(refused + 60, Duration::from_secs(60))
+            })
+            .await
+            .unwrap();
+            assert!(
+                retried,
+                "the rounds stopped after {} refused opens (errno {errno}); healthy: {:?}",
+                faults.refused() - refused,
+                store.healthy()
+            );
+            assert!(
+                !submit.is_finished(),
+                "acknowledged while out of descriptors"
+            );
+            assert!(store.healthy().is_ok(), "poisoned by errno {errno}");
+            faults.set(None);
+            submit.await.unwrap().unwrap();
+            assert!(store.healthy().is_ok());
+            assert!(store
+                .get(&OperationId::new(name).unwrap())
+                .unwrap()
+                .is_some());
+        }
+        drop(store);
+        let store = Store::open(&dir.path().join("ops"), StoreConfig::default()).unwrap();
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOMEM] {
+            let id = OperationId::new(format!("during-{errno}")).unwrap();
+            assert!(store.get(&id).unwrap().is_some());
         }
     }
 
