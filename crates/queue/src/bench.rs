@@ -328,6 +328,7 @@ pub async fn populate(dir: &Path, n: u64) -> Result<(), StoreError> {
                 created_at: now,
                 updated_at: now,
                 processed_at: state.is_finished().then_some(now),
+                finished_clock_ms: state.is_finished().then_some(0),
                 attempts: vec![Attempt {
                     at: now,
                     state: state.name().into(),

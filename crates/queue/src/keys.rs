@@ -6,8 +6,12 @@
 //! p <reg len u16 BE> <reg> <seq u64 BE>    -> id     Queued | Waiting, FIFO per register
 //! u <reg len u16 BE> <reg> <seq u64 BE>    -> id     Sending | Reconciling
 //! n <reg len u16 BE> <reg> <seq u64 BE>    -> id     Done with not_printed
-//! f <processed_at ms u64 BE> <id>          -> ""     Done | Failed, for retention
+//! c <finished store clock ms u64 BE> <id>  -> ""     Done | Failed, for retention
+//! m clock                                  -> u64 BE the store clock (see `retention`)
 //! ```
+//!
+//! Stores written before the store clock existed have `f <processed_at ms> <id>` entries
+//! instead of `c`; `Store::open` moves them to `c 0 <id>` (finished at the clock's start).
 //!
 //! Everything lives in one tree so that a record and its index entries change in one atomic
 //! `apply_batch`; the register is length-prefixed so that one register's prefix never matches
@@ -46,7 +50,11 @@ pub(crate) const RECORD: u8 = b'o';
 pub(crate) const PENDING: u8 = b'p';
 pub(crate) const UNSETTLED: u8 = b'u';
 pub(crate) const NOT_PRINTED: u8 = b'n';
-pub(crate) const FINISHED: u8 = b'f';
+pub(crate) const FINISHED: u8 = b'c';
+/// The retention index of stores written before the store clock: by wall-clock time.
+pub(crate) const LEGACY_FINISHED: u8 = b'f';
+/// The store clock's key: the milliseconds the store has been open, over its whole life.
+pub(crate) const CLOCK_KEY: &[u8] = b"mclock";
 
 /// `o <id>`.
 pub(crate) fn record_key(id: &OperationId) -> Vec<u8> {
@@ -76,24 +84,29 @@ pub(crate) fn register_key(space: u8, register: &RegisterId, seq: u64) -> Vec<u8
     k
 }
 
-/// `f <ms> <id>`; times before 1970 sort first.
-pub(crate) fn finished_key(ms: i64, id: &OperationId) -> Vec<u8> {
-    let mut k = finished_prefix(ms);
+/// `c <clock ms> <id>`.
+pub(crate) fn finished_key(clock_ms: u64, id: &OperationId) -> Vec<u8> {
+    let mut k = finished_prefix(clock_ms);
     k.extend_from_slice(id.as_str().as_bytes());
     k
 }
 
-/// `f <ms>`: the upper bound of a retention scan.
-pub(crate) fn finished_prefix(ms: i64) -> Vec<u8> {
+/// `c <clock ms>`: the bounds of a retention scan.
+pub(crate) fn finished_prefix(clock_ms: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(9);
     k.push(FINISHED);
-    k.extend_from_slice(&(ms.max(0) as u64).to_be_bytes());
+    k.extend_from_slice(&clock_ms.to_be_bytes());
     k
 }
 
-/// The id part of an `f` key.
+/// The id part of a `c` (or legacy `f`) key.
 pub(crate) fn id_of_finished_key(key: &[u8]) -> Option<&[u8]> {
     key.get(9..)
+}
+
+/// The store clock's stored value.
+pub(crate) fn decode_clock(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
 }
 
 /// Every index key `op` belongs under, with the value stored there.
@@ -111,8 +124,9 @@ pub(crate) fn index_entries(op: &Operation) -> Vec<(Vec<u8>, Vec<u8>)> {
         out.push((register_key(space, &op.register, op.seq), value));
     }
     if op.state.is_finished() {
-        let ms = op.processed_at.map(|t| t.timestamp_millis()).unwrap_or(0);
-        out.push((finished_key(ms, &op.id), Vec::new()));
+        // Finished before the store clock existed: at its start.
+        let clock_ms = op.finished_clock_ms.unwrap_or(0);
+        out.push((finished_key(clock_ms, &op.id), Vec::new()));
     }
     out
 }

@@ -259,8 +259,15 @@ pub struct Operation {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
-    /// When it became Done or Failed (retention counts from here).
+    /// When it became Done or Failed, by the wall clock (retention counts from here and
+    /// from `finished_clock_ms`).
     pub processed_at: Option<DateTime<Utc>>,
+    /// When it became Done or Failed, by the store clock: milliseconds the store had been
+    /// open over its whole life (monotonic, immune to wall-clock jumps). `None` for
+    /// operations that are not finished or finished before the store clock existed (treated
+    /// as its start, 0).
+    #[serde(default)]
+    pub finished_clock_ms: Option<u64>,
     /// Where it is now.
     pub state: OpState,
     /// History: the first state change and the [`MAX_RECENT_ATTEMPTS`] most recent ones.

@@ -60,6 +60,32 @@ struct Inner {
     watchers: Mutex<HashMap<OperationId, Watcher>>,
     /// Keys of undecodable records already logged, so each is reported once.
     reported_corrupt: Mutex<HashSet<Vec<u8>>>,
+    clock: StoreClock,
+}
+
+/// The store clock: milliseconds the store has been open, summed over its whole life. It
+/// runs on the monotonic clock while the store is open and is stored with every write, so it
+/// never jumps when the PC's wall clock is corrected, and it stands still while the gateway
+/// is not running (and loses, after a crash, the time since the last write: it can only be
+/// behind, never ahead). Retention asks it as well as the wall clock (see `retention`).
+#[derive(Debug)]
+struct StoreClock {
+    /// The stored value when the store was opened.
+    base_ms: u64,
+    opened: std::time::Instant,
+    /// Tests: time added as if the store had been open that much longer.
+    #[cfg(test)]
+    advanced_ms: std::sync::atomic::AtomicU64,
+}
+
+impl StoreClock {
+    fn now_ms(&self) -> u64 {
+        let elapsed = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        #[cfg(test)]
+        let elapsed =
+            elapsed.saturating_add(self.advanced_ms.load(std::sync::atomic::Ordering::SeqCst));
+        self.base_ms.saturating_add(elapsed)
+    }
 }
 
 #[derive(Debug)]
@@ -89,6 +115,13 @@ impl Store {
             .flush_every_ms(None)
             .open()
             .map_err(|e| StoreError::from_sled(&format!("open {}", path.display()), e))?;
+        migrate_legacy_finished(&db)?;
+        let clock = StoreClock {
+            base_ms: read_clock(&db)?,
+            opened: std::time::Instant::now(),
+            #[cfg(test)]
+            advanced_ms: std::sync::atomic::AtomicU64::new(0),
+        };
         let durability = Durability::start(db.clone(), path)?;
         Ok(Store {
             inner: Arc::new(Inner {
@@ -100,6 +133,7 @@ impl Store {
                 closing: Arc::new(Notify::new()),
                 watchers: Mutex::new(HashMap::new()),
                 reported_corrupt: Mutex::new(HashSet::new()),
+                clock,
             }),
         })
     }
@@ -127,6 +161,7 @@ impl Store {
                     op.state = OpState::Queued;
                     op.updated_at = now;
                     op.processed_at = None;
+                    op.finished_clock_ms = None;
                     op.record_attempt(now, &OpState::Queued, "posted again after failure");
                     let epoch = self.write(&key, Some(&existing), &op)?;
                     (Submitted::Requeued(op), epoch)
@@ -149,6 +184,7 @@ impl Store {
                         created_at: now,
                         updated_at: now,
                         processed_at: None,
+                        finished_clock_ms: None,
                         attempts: vec![Attempt {
                             at: now,
                             state: state.name().into(),
@@ -208,6 +244,7 @@ impl Store {
             let mut op = existing.clone();
             if to.is_finished() && !existing.state.is_finished() {
                 op.processed_at = Some(now);
+                op.finished_clock_ms = Some(self.clock_ms());
             }
             op.record_attempt(now, &to, note);
             op.state = to;
@@ -340,9 +377,35 @@ impl Store {
         Arc::clone(&self.inner.closing)
     }
 
+    /// The store clock now, in milliseconds (see [`StoreClock`]).
+    pub(crate) fn clock_ms(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Tests: the store clock runs ahead by `by`, as if the store had been open that much
+    /// longer.
+    #[cfg(test)]
+    pub(crate) fn advance_clock(&self, by: Duration) {
+        self.inner.clock.advanced_ms.fetch_add(
+            u64::try_from(by.as_millis()).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
     /// Takes the write lock (for retention).
     pub(crate) fn write_guard(&self) -> MutexGuard<'_, ()> {
         lock(&self.inner.write_lock)
+    }
+
+    /// Applies `batch` with the store clock in it (for retention). Call with the write lock
+    /// held.
+    pub(crate) fn apply_with_clock(&self, mut batch: sled::Batch) -> Result<(), StoreError> {
+        self.inner.durability.healthy()?;
+        batch.insert(keys::CLOCK_KEY, &self.clock_ms().to_be_bytes()[..]);
+        self.inner
+            .db
+            .apply_batch(batch)
+            .map_err(|e| StoreError::from_sled("prune", e))
     }
 
     /// Hands out the epoch of an already applied batch (for retention).
@@ -433,6 +496,7 @@ impl Store {
             batch.insert(k, v);
         }
         batch.insert(key, record);
+        batch.insert(keys::CLOCK_KEY, &self.clock_ms().to_be_bytes()[..]);
         self.inner
             .db
             .apply_batch(batch)
@@ -485,6 +549,53 @@ impl Store {
             w.notify.notify_waiters();
         }
     }
+}
+
+/// The stored store clock; 0 for a new store (or one written before the clock existed).
+fn read_clock(db: &sled::Db) -> Result<u64, StoreError> {
+    match db
+        .get(keys::CLOCK_KEY)
+        .map_err(|e| StoreError::from_sled("read the store clock", e))?
+    {
+        None => Ok(0),
+        Some(bytes) => keys::decode_clock(&bytes).ok_or_else(|| {
+            StoreError::Corrupt(format!("the store clock is {} bytes long", bytes.len()))
+        }),
+    }
+}
+
+/// Moves the wall-clock retention entries of a store written before the store clock
+/// (`f <ms> <id>`) to `c 0 <id>`: finished at the clock's start, so they are kept for the
+/// retention window of running time from now. In chunks, each one atomic; an interrupted
+/// migration continues at the next open. A no-op (one empty scan) afterwards.
+fn migrate_legacy_finished(db: &sled::Db) -> Result<(), StoreError> {
+    const CHUNK: usize = 4096;
+    let mut moved = 0usize;
+    loop {
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for entry in db.scan_prefix([keys::LEGACY_FINISHED]).take(CHUNK) {
+            let (k, _) = entry.map_err(|e| StoreError::from_sled("scan the old index", e))?;
+            if let Some(id) = keys::id_of_finished_key(&k)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|s| OperationId::new(s).ok())
+            {
+                batch.insert(keys::finished_key(0, &id), Vec::new());
+            }
+            batch.remove(k);
+            n += 1;
+        }
+        if n == 0 {
+            break;
+        }
+        db.apply_batch(batch)
+            .map_err(|e| StoreError::from_sled("move the old retention index", e))?;
+        moved += n;
+    }
+    if moved > 0 {
+        tracing::info!(entries = moved, "retention index moved to the store clock");
+    }
+    Ok(())
 }
 
 /// A [`Store`] handle that lets the store close when every `Store` is dropped.
