@@ -39,7 +39,8 @@ pub const MAX_NEW_RECORD_BYTES: usize = 64 * 1024;
 /// of bounded history (33 entries of at most 2 × 256 bytes of escaped note plus their time
 /// and state name), and room for the state; still below the ~128 KiB at which sled would
 /// move a single record out of its log. A change that would exceed it is refused with
-/// [`StoreError::RecordTooLarge`] (it cannot happen with states the driver produces).
+/// [`StoreError::RecordTooLarge`] (not expected: the driver's snapshots and results are a
+/// few KiB at most).
 pub const MAX_RECORD_BYTES: usize = 96 * 1024;
 
 /// Version byte in front of every record. Bump it when `Operation`'s serde form changes

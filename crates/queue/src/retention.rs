@@ -86,8 +86,8 @@ impl Store {
                 let record_key = keys::record_key(&id);
                 let op = match self.read(&record_key) {
                     Ok(Some(op)) => op,
-                    // Nothing is deleted that could not be checked; the entry goes, or it
-                    // would be met on every scan.
+                    // The entry goes, or it would be met on every scan; an unreadable
+                    // record itself is kept: nothing is deleted that could not be checked.
                     Ok(None) | Err(StoreError::Corrupt(_)) => {
                         batch.remove(key.to_vec());
                         changed = true;

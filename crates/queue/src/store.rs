@@ -551,17 +551,23 @@ impl Store {
     }
 }
 
-/// The stored store clock; 0 for a new store (or one written before the clock existed).
+/// The stored store clock; 0 for a new store (or one written before the clock existed). An
+/// undecodable value also restarts it at 0: retention then waits a whole window of running
+/// time again, which only keeps operations longer; the operations themselves are unaffected.
 fn read_clock(db: &sled::Db) -> Result<u64, StoreError> {
-    match db
+    let stored = db
         .get(keys::CLOCK_KEY)
-        .map_err(|e| StoreError::from_sled("read the store clock", e))?
-    {
-        None => Ok(0),
-        Some(bytes) => keys::decode_clock(&bytes).ok_or_else(|| {
-            StoreError::Corrupt(format!("the store clock is {} bytes long", bytes.len()))
+        .map_err(|e| StoreError::from_sled("read the store clock", e))?;
+    Ok(match stored {
+        None => 0,
+        Some(bytes) => keys::decode_clock(&bytes).unwrap_or_else(|| {
+            tracing::error!(
+                bytes = bytes.len(),
+                "the stored store clock is undecodable; it starts again at 0"
+            );
+            0
         }),
-    }
+    })
 }
 
 /// Moves the wall-clock retention entries of a store written before the store clock
