@@ -17,7 +17,7 @@ use queue::{OpState, OperationId, Store, StoreConfig};
 
 /// The same size `crash_writer` uses.
 const CRASH_REQUEST_BYTES: usize = queue::MAX_NEW_RECORD_BYTES - 1024;
-const ROUNDS: usize = 6;
+const ROUNDS: usize = 10;
 
 /// `target/<profile>/examples/crash_writer`, built by `cargo test` beside this test binary.
 fn crash_writer() -> PathBuf {
@@ -55,7 +55,7 @@ fn acknowledged_large_operations_survive_sigkill() {
         .map(|task| queue::sized_request(CRASH_REQUEST_BYTES, task))
         .collect();
     for round in 0..ROUNDS {
-        let kill_after = random_in(2, 25);
+        let kill_after = random_in(2, 60);
         let mut child = Command::new(crash_writer())
             .arg(&ops)
             .arg(format!("round{round}"))
