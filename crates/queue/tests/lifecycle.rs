@@ -366,3 +366,37 @@ async fn the_retention_task_prunes_and_stops_with_the_store() {
         .unwrap()
         .unwrap();
 }
+
+/// A PC clock corrected a year forward: by the wall clock every finished operation is a year
+/// old, by the store's own running time none is. Nothing is pruned, so every id stays
+/// idempotent.
+#[tokio::test]
+async fn a_wall_clock_a_year_ahead_prunes_nothing_recent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let failed = OpState::Failed {
+        reason: Reason {
+            code: "X".into(),
+            message: "x".into(),
+            device_error: None,
+        },
+    };
+    for op in ["a", "b"] {
+        store.submit(new_op(op, "r1", cash_in(100))).await.unwrap();
+        store
+            .transition(&id(op), failed.clone(), "x")
+            .await
+            .unwrap();
+    }
+    let year_ahead = chrono::Utc::now() + chrono::Duration::days(365);
+    let retention = Duration::from_secs(30 * 86_400);
+    assert_eq!(store.prune_at(retention, year_ahead).await.unwrap(), 0);
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(store.prune_at(retention, year_ahead).await.unwrap(), 0);
+    for op in ["a", "b"] {
+        assert!(store.get(&id(op)).unwrap().is_some(), "{op} was pruned");
+    }
+    let again = store.submit(new_op("a", "r1", cash_in(100))).await.unwrap();
+    assert!(matches!(again, Submitted::Requeued(_)), "{again:?}");
+}
