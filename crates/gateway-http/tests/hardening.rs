@@ -551,3 +551,31 @@ async fn the_largest_wait_a_configuration_allows_does_not_overflow_the_clock() {
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["status"], 2);
 }
+
+#[test]
+fn the_openapi_document_describes_the_new_answers() {
+    let doc: Value = serde_json::from_str(gateway_http::OPENAPI_JSON).unwrap();
+    let codes = doc["components"]["schemas"]["Error"]["properties"]["errorCode"]["enum"]
+        .as_array()
+        .unwrap();
+    for code in [
+        "MISDIRECTED_REQUEST",
+        "REQUEST_TIMEOUT",
+        "TOO_MANY_CONNECTIONS",
+        "STORE_UNAVAILABLE",
+    ] {
+        assert!(codes.iter().any(|c| c == code), "{code} missing");
+    }
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in methods.as_object().unwrap() {
+            let responses = &operation["responses"];
+            assert!(responses["421"].is_object(), "{method} {path}: no 421");
+            assert!(responses["503"].is_object(), "{method} {path}: no 503");
+            let store = responses["503"]["description"].as_str().unwrap();
+            assert!(
+                !store.contains("nothing was stored"),
+                "{method} {path}: {store}"
+            );
+        }
+    }
+}
