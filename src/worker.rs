@@ -229,14 +229,18 @@ impl Worker {
     async fn step(&mut self, r: &mut Register) -> Step {
         // 1. Unknown outcomes first: nothing new is sent while one is unsettled.
         match self.store.unsettled(&self.register_id) {
-            Ok(ops) => {
+            Ok(ops) if !ops.is_empty() => {
                 for op in ops {
                     match self.settle(r, &op).await {
                         Step::Again => {}
                         other => return other,
                     }
                 }
+                // Settling may itself lose a command (finishing a receipt left open): round
+                // again, so nothing new is sent before every outcome is known.
+                return Step::Again;
             }
+            Ok(_) => {}
             Err(e) => return self.store_trouble(e),
         }
         // 2. Documents the FN closed but the printer did not finish.

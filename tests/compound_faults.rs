@@ -205,3 +205,58 @@ async fn lost_ack_and_power_cut_on_shift_reports_standard_link() {
 async fn lost_ack_and_power_cut_on_shift_reports_protocol_v2() {
     shift_reports("v2").await;
 }
+
+/// Settling can lose a command too: a receipt left open by a lost item is being finished when
+/// the power goes again, on its tags. Nothing new may be sent before that is settled: the next
+/// operation must not find (and cancel) the open receipt, which would leave the first one to
+/// be judged against a foreign document (an operator halt).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_lost_while_finishing_a_receipt_is_settled_before_anything_else() {
+    let b = Bench::start("standard");
+    b.done_once("formReceipt", "warm", &receipt_with_total("warm", 100))
+        .await;
+    // The item lands, the power dies and stays off.
+    assert_eq!(
+        b.register
+            .control("power-cut after-commit FF46 stay-off")
+            .trim(),
+        "ok"
+    );
+    let (code, _) = b
+        .pos
+        .post("formReceipt", &receipt_with_total("first", 301))
+        .await;
+    assert_eq!(code, 200);
+    support::until("the cut struck", || async {
+        b.status()["armed_power_cut"].is_null().then_some(())
+    })
+    .await;
+    // Another receipt queues behind it; the finishing will lose its tags to another cut.
+    let (code, _) = b
+        .pos
+        .post("formReceipt", &receipt_with_total("second", 302))
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        b.register.control("power-cut after-commit FF0C").trim(),
+        "ok"
+    );
+    assert_eq!(b.register.control("power on").trim(), "ok");
+
+    for id in ["first", "second"] {
+        let done = b.pos.settled(id).await;
+        assert_eq!(done["status"], 2, "{id}: {done}");
+    }
+    assert!(
+        b.status()["armed_power_cut"].is_null(),
+        "the second cut struck"
+    );
+    for total in [301, 302] {
+        let n = b
+            .documents(3)
+            .into_iter()
+            .filter(|d| d["total"] == total)
+            .count();
+        assert_eq!(n, 1, "one receipt of {total}");
+    }
+}

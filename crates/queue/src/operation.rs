@@ -210,7 +210,11 @@ impl OpState {
             (Sending { .. }, Reconciling { .. } | Waiting { .. } | Done { .. } | Failed { .. }) => {
                 true
             }
-            (Reconciling { .. }, Reconciling { .. } | Queued | Done { .. } | Failed { .. }) => true,
+            // Waiting: settled "not done" after a refusal for a passing state (paper, cover).
+            (
+                Reconciling { .. },
+                Reconciling { .. } | Queued | Waiting { .. } | Done { .. } | Failed { .. },
+            ) => true,
             (
                 Done {
                     completion: Completion::Receipt(a),
@@ -407,6 +411,7 @@ mod tests {
             ("sending", "failed"),
             ("reconciling", "reconciling"),
             ("reconciling", "queued"),
+            ("reconciling", "waiting"),
             ("reconciling", "done"),
             ("reconciling", "failed"),
             ("done", "done"),
