@@ -100,6 +100,28 @@ pub fn new_health(id: &str) -> Health {
     }))
 }
 
+/// When the oldest operation of `register` not yet finished (queued, waiting, sending or
+/// settling) was stored: a queue that does not move shows as an age that grows.
+pub fn oldest_pending(store: &queue::Store, register: &str) -> Option<DateTime<Utc>> {
+    let id = queue::RegisterId::new(register.to_string());
+    let pending = store.pending(&id).ok()?;
+    let unsettled = store.unsettled(&id).ok()?;
+    pending
+        .iter()
+        .chain(unsettled.iter())
+        .map(|op| {
+            // A re-posted operation counts from its re-post (bounded by its last failure).
+            let failed = op
+                .attempts
+                .iter()
+                .filter(|a| a.state == "failed")
+                .map(|a| a.at)
+                .max();
+            failed.map_or(op.created_at, |f| f.max(op.created_at))
+        })
+        .min()
+}
+
 impl RegisterHealth {
     /// What `/health` says of this register.
     pub fn readiness(&self) -> gateway_http::RegisterReadiness {
@@ -120,7 +142,16 @@ impl RegisterHealth {
             ready: problem.is_none(),
             error_code: problem.as_ref().map(|(code, _)| code.to_string()),
             error_message: problem.map(|(_, message)| message),
+            oldest_pending_seconds: None,
         }
+    }
+
+    /// What `/health` says of this register, with the age of its oldest unfinished operation.
+    pub fn readiness_with(&self, store: &queue::Store) -> gateway_http::RegisterReadiness {
+        let mut readiness = self.readiness();
+        readiness.oldest_pending_seconds = oldest_pending(store, &self.id)
+            .map(|since| (Utc::now() - since).num_seconds().max(0).unsigned_abs());
+        readiness
     }
 
     /// Records a finished operation.

@@ -105,6 +105,17 @@ fn render_state_metrics(o: &Observed, out: &mut String) {
             }
         }
     }
+    let _ = writeln!(out, "# HELP fiscal_oldest_pending_seconds Age of the register's oldest unfinished operation (0 when none): a queue that does not move grows here.\n# TYPE fiscal_oldest_pending_seconds gauge");
+    for h in o.registers.iter() {
+        let id = h.lock().id.clone();
+        let age = crate::health::oldest_pending(&o.store, &id)
+            .map(|since| (Utc::now() - since).num_seconds().max(0))
+            .unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "fiscal_oldest_pending_seconds{{register=\"{id}\"}} {age}"
+        );
+    }
     let now = Utc::now();
     let mut lines = [
         (
@@ -227,6 +238,10 @@ fn render_page(o: &Observed) -> String {
             .filter(|(k, _)| matches!(**k, "queued" | "waiting" | "sending" | "reconciling"))
             .map(|(_, n)| *n)
             .sum();
+        let oldest = match crate::health::oldest_pending(&o.store, &h.id) {
+            Some(since) => format!(" (старейшая ждёт {} с)", (now - since).num_seconds().max(0)),
+            None => String::new(),
+        };
         let shift = match h.shift_opened_at_utc {
             Some(t) => {
                 let age = (now - t).num_minutes();
@@ -270,7 +285,7 @@ fn render_page(o: &Observed) -> String {
 <tr><th>ФН</th><td data-field="fn">{fn_line}</td></tr>
 <tr><th>РНМ</th><td>{rnm}</td></tr>
 <tr><th>Смена</th><td data-field="shift">{shift}</td></tr>
-<tr><th>В очереди</th><td data-field="queue">{queued}</td></tr>
+<tr><th>В очереди</th><td data-field="queue">{queued}{oldest}</td></tr>
 <tr><th>Не отправлено в ОФД</th><td>{ofd}</td></tr>
 <tr><th>Последняя ошибка</th><td data-field="last-error">{last_error}</td></tr>
 </table>
@@ -284,6 +299,7 @@ fn render_page(o: &Observed) -> String {
             fn_line = esc(&fn_line),
             rnm = esc(h.rnm.as_deref().unwrap_or("?")),
             shift = esc(&shift),
+            oldest = esc(&oldest),
             ofd = h
                 .ofd_unsent
                 .map(|n| n.to_string())

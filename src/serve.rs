@@ -122,8 +122,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_wait: config.max_wait,
         readiness: Some({
             let healths = healths.clone();
+            let store = store.clone();
             gateway_http::ReadinessSource(Arc::new(move || {
-                healths.iter().map(|h| h.lock().readiness()).collect()
+                healths
+                    .iter()
+                    .map(|h| h.lock().readiness_with(&store))
+                    .collect()
             }))
         }),
         allowed_hosts: allowed_hosts(&config)?,

@@ -95,6 +95,9 @@ pub struct RegisterReadiness {
     pub error_code: Option<String>,
     /// The same in Russian.
     pub error_message: Option<String>,
+    /// Age in seconds of the register's oldest operation not yet finished: a queue that does
+    /// not move shows here, even while the register looks ready.
+    pub oldest_pending_seconds: Option<u64>,
 }
 
 /// The API router.

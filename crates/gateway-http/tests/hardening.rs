@@ -488,6 +488,7 @@ async fn health_names_no_operation() {
                 error_message: Some(
                     "ККТ остановлена, нужен оператор: operation sale-42: the register's counters do not show it".into(),
                 ),
+                oldest_pending_seconds: None,
             }]
         })));
     });
