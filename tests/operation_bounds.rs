@@ -90,12 +90,11 @@ async fn a_queue_that_does_not_move_shows_its_oldest_operation() {
     rig.pos
         .post("formReceipt", &receipt_with_total("stuck", 150))
         .await;
-    let waiting = support::until("the receipt waits for the cover", || async {
+    support::until("the receipt waits for the cover", || async {
         let (_, s) = rig.pos.status("stuck", 0).await;
         (s["errorCode"] == "COVER_OPEN").then_some(())
     })
     .await;
-    let _ = waiting;
     let seen = health().await;
     assert!(seen["oldestPendingSeconds"].as_u64().is_some(), "{seen}");
     let m = metrics().await;
