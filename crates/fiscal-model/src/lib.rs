@@ -15,7 +15,7 @@ pub mod text;
 pub use dictionaries::{ReceiptType, TaxGroup, TaxGroupMap, TaxationSystem, VatRate};
 pub use money::{Kopecks, Quantity};
 pub use receipt::{
-    BuyerContact, CashMovement, CashMovementKind, Item, Receipt, MAX_ITEM_NAME_CHARS,
+    BuyerContact, CashMovement, CashMovementKind, Item, Receipt, MAX_ITEM_NAME_CHARS, MAX_POSITIONS,
 };
 pub use request::{OperationBody, OperationRequest, Routing};
 pub use result::{CashResult, Completion, FiscalResult};

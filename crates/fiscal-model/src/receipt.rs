@@ -7,6 +7,11 @@ use crate::{Kopecks, ModelError, Quantity, ReceiptType, TaxationSystem, VatRate}
 /// Longest item name the FN accepts (tag 1030, FF46 offset 32).
 pub const MAX_ITEM_NAME_CHARS: usize = 128;
 
+/// Most positions one receipt may hold. The register refuses past its own operation limit
+/// (error 0x94, a number its documentation does not give); 100 positions of the longest name
+/// keep the stored operation far inside the store's record bound.
+pub const MAX_POSITIONS: usize = 100;
+
 /// One position of a receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {

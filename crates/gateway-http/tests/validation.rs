@@ -36,7 +36,12 @@ fn number(text: &str) -> Option<Value> {
 async fn every_receipt_rule_names_its_field() {
     let rig = rig();
     let long_name = "я".repeat(129);
+    let too_many = json!(vec![
+        json!({"name": "Товар", "quantity": 1, "price": 1, "taxType": 3});
+        fiscal_model::MAX_POSITIONS + 1
+    ]);
     let cases: Vec<(Value, &str)> = vec![
+        (with("/positions", Some(too_many)), "positions"),
         (with("/operationId", None), "operationId"),
         (with("/operationId", Some(json!(""))), "operationId"),
         (
