@@ -321,18 +321,10 @@ impl Worker {
             Ok(completion) => self.complete(&op, completion).await,
             Err(RegisterError::Unknown(unknown)) => {
                 tracing::warn!(operation = %op.id, register = %self.settings.id, detail = %unknown, "outcome unknown; settling from the register's state");
-                if let Err(e) = self
-                    .store
-                    .transition(
-                        &op.id,
-                        OpState::Reconciling {
-                            snapshot: lost_at(snapshot_json, unknown.command),
-                        },
-                        &format!("unknown outcome: {unknown}"),
-                    )
-                    .await
-                {
-                    return self.store_trouble(e);
+                let snapshot = lost_at(snapshot_json, unknown.command);
+                let note = format!("unknown outcome: {unknown}");
+                if let Err(step) = self.reconciling(&op, snapshot, &note).await {
+                    return step;
                 }
                 // Settled at the start of the next round, on this link while it still answers;
                 // a link that does not answer fails the reads and leads to a reconnect.
@@ -388,18 +380,9 @@ impl Worker {
             "{}: {} ({:#04x})",
             refusal.command, info.russian, code.0
         ));
-        if let Err(e) = self
-            .store
-            .transition(
-                &op.id,
-                OpState::Reconciling {
-                    snapshot: snapshot_json.clone(),
-                },
-                &format!("refused: {refusal}; settling from the register's state"),
-            )
-            .await
-        {
-            return self.store_trouble(e);
+        let note = format!("refused: {refusal}; settling from the register's state");
+        if let Err(step) = self.reconciling(op, snapshot_json.clone(), &note).await {
+            return step;
         }
         let verdict = match self.verdict(r, op, snapshot_json).await {
             Ok(verdict) => verdict,
@@ -424,6 +407,24 @@ impl Worker {
         }
     }
 
+    /// Records that `op`'s outcome is being settled from the register's state, with the
+    /// snapshot (and the lost command) reconcile compares against.
+    async fn reconciling(
+        &mut self,
+        op: &Operation,
+        snapshot: serde_json::Value,
+        note: &str,
+    ) -> Result<(), Step> {
+        match self
+            .store
+            .transition(&op.id, OpState::Reconciling { snapshot }, note)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.store_trouble(e)),
+        }
+    }
+
     /// Settles an operation left in Sending or Reconciling.
     async fn settle(&mut self, r: &mut Register, op: &Operation) -> Step {
         let snapshot_json = match &op.state {
@@ -431,18 +432,9 @@ impl Worker {
             _ => return Step::Again,
         };
         if matches!(op.state, OpState::Sending { .. }) {
-            if let Err(e) = self
-                .store
-                .transition(
-                    &op.id,
-                    OpState::Reconciling {
-                        snapshot: snapshot_json.clone(),
-                    },
-                    "settling after restart",
-                )
-                .await
-            {
-                return self.store_trouble(e);
+            let note = "settling after restart";
+            if let Err(step) = self.reconciling(op, snapshot_json.clone(), note).await {
+                return step;
             }
         }
         if let Some(step) = self.resume(r, op, &snapshot_json).await {
@@ -480,21 +472,12 @@ impl Worker {
             Ok(None) => None,
             Err(RegisterError::Unknown(unknown)) => {
                 // Lost again while finishing: what was sent whole is now up to this command.
-                let snapshot_json = lost_at(snapshot_json.clone(), unknown.command);
-                match self
-                    .store
-                    .transition(
-                        &op.id,
-                        OpState::Reconciling {
-                            snapshot: snapshot_json,
-                        },
-                        &format!("unknown outcome while finishing: {unknown}"),
-                    )
-                    .await
-                {
-                    Ok(_) => Some(Step::Again),
-                    Err(e) => Some(self.store_trouble(e)),
-                }
+                let snapshot = lost_at(snapshot_json.clone(), unknown.command);
+                let note = format!("unknown outcome while finishing: {unknown}");
+                Some(match self.reconciling(op, snapshot, &note).await {
+                    Ok(()) => Step::Again,
+                    Err(step) => step,
+                })
             }
             Err(RegisterError::Rejected(rejection)) => Some(self.reject(op, rejection).await),
             // A refusal cancelled the receipt; reconcile now finds nothing made.
