@@ -62,7 +62,7 @@ pub fn gateway_check(view: &Result<Vec<serde_json::Value>, String>, id: &str) ->
                 (
                     Verdict::Fail,
                     message,
-                    "Исход операции не удалось установить по состоянию ККТ: сверьте операцию на странице состояния службы и перезапустите службу.".to_string(),
+                    "Исход операции не удалось установить по состоянию ККТ: найдите операцию в журнале службы (journalctl -u fiscal-gateway), сверьте её с ККТ (чек в ФН или нет) и перезапустите службу.".to_string(),
                 )
             } else {
                 (Verdict::Warn, message, String::new())
