@@ -61,6 +61,7 @@ pub fn sample_receipt() -> Option<Receipt> {
         quantity: Quantity(quantity),
         price: Kopecks(price),
         vat,
+        attributes: Default::default(),
     };
     let items = vec![
         item("Молоко 3,2% 1 л", 2_000_000, 8_990, VatRate::Vat10),

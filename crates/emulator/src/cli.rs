@@ -12,10 +12,21 @@ use std::time::Duration;
 
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::device::DeviceConfig;
+use crate::device::{tax_table, DeviceConfig, TaxTableProfile};
 use crate::faults::{LineFaults, Noise};
 use crate::handle::{Emulator, EmulatorConfig, EmulatorError};
 use crate::link::{LinkChoice, LinkTiming};
+
+/// `--tax-table`: which firmware's table 6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TaxTableArg {
+    /// 2026 firmware, 12 rows.
+    #[value(name = "2026")]
+    Y2026,
+    /// Older firmware, 6 rows.
+    #[value(name = "2021")]
+    Y2021,
+}
 
 /// Command-line options of the emulator.
 #[derive(Debug, Clone, clap::Args)]
@@ -60,9 +71,13 @@ pub struct EmulatorArgs {
     /// Longest gap between bytes of one frame, in milliseconds (§2.4).
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub t_byte_ms: u64,
-    /// Tax table 6 rates in 1/100 % for groups 1..6, e.g. "2000,1000,0,0,2000,1000" for a
-    /// register not yet switched to the 2026 rates.
-    #[arg(long, value_name = "R1,..,R6", value_delimiter = ',')]
+    /// Table 6 of which firmware: 2026 (12 rows, with 5 %, 7 %, 5/105, 7/107, 22 %, 22/122
+    /// in rows 7..12) or 2021 (6 rows: 20 %, 10 %, 0 %, no VAT, 20/120, 10/110).
+    #[arg(long, value_name = "YEAR", default_value = "2026")]
+    pub tax_table: TaxTableArg,
+    /// Rewrite the rates of the first rows of table 6, in 1/100 %, e.g. "2200,1000,0,0,2200,1000"
+    /// for older firmware a technician set to 22 % (names follow: "НДС 22%", "НДС 22/122").
+    #[arg(long, value_name = "R1,..", value_delimiter = ',')]
     pub tax_rates: Vec<u16>,
     /// On a pty, answer only a host that opened the port at this speed (as a real register
     /// set to it does); without it any speed works.
@@ -99,10 +114,22 @@ impl EmulatorArgs {
     }
 
     fn device_config(&self) -> DeviceConfig {
-        let mut device = DeviceConfig::default();
+        let mut device = DeviceConfig {
+            tax_rates: tax_table(match self.tax_table {
+                TaxTableArg::Y2026 => TaxTableProfile::Firmware2026,
+                TaxTableArg::Y2021 => TaxTableProfile::Firmware2021,
+            }),
+            ..DeviceConfig::default()
+        };
         for (row, rate) in device.tax_rates.iter_mut().zip(&self.tax_rates) {
+            let percent = rate / 100;
+            // The name keeps the row's kind: calculated ("/"), "no VAT", or plain.
+            if row.1.contains('/') {
+                row.1 = format!("НДС {percent}/{}", 100 + percent);
+            } else if !row.1.contains("БЕЗ") {
+                row.1 = format!("НДС {percent}%");
+            }
             row.0 = *rate;
-            row.1 = format!("НДС {}%", rate / 100);
         }
         device
     }

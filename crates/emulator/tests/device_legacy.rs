@@ -107,7 +107,9 @@ fn tables_hold_ffd_version_identity_and_settings() {
     };
     assert_eq!(read(&mut d, 17, 1, 17), vec![4]);
     assert_eq!(&read(&mut d, 18, 1, 4)[..16], b"9999078900012345");
-    assert_eq!(le(u64::from(2200u16), 2), read(&mut d, 6, 1, 1));
+    // Table 6 of 2026 firmware (FFD 1.2 addendum §2.3): row 1 20 %, row 11 22 %.
+    assert_eq!(vec![0xD0, 0x07], read(&mut d, 6, 1, 1));
+    assert_eq!(vec![0x98, 0x08], read(&mut d, 6, 11, 1));
     ok(&mut d, &cmd(&[0x1E], SYSADMIN, &[17, 1, 0, 36, 1]), now);
     ok(&mut d, &open_shift(), now);
     ok(&mut d, &open_receipt(0), now);

@@ -61,7 +61,11 @@ fn table_structures_describe_fields() {
     let now = t0();
     let t = ok(&mut d, &cmd(&[0x2D], SYSADMIN, &[6]), now);
     assert_eq!(t.len(), 2 + 40 + 3);
-    assert_eq!((le_at(&t, 42, 2), t[44]), (6, 2));
+    assert_eq!(
+        (le_at(&t, 42, 2), t[44]),
+        (12, 2),
+        "2026 firmware: 12 tax rows"
+    );
     let f = ok(&mut d, &cmd(&[0x2E], SYSADMIN, &[6, 1]), now);
     assert_eq!((f[42], f[43]), (0, 2));
     assert_eq!(le_at(&f, 46, 2), 9999);

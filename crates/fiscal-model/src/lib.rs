@@ -5,6 +5,7 @@
 //! Shtrih-M byte layouts. Values are valid by construction: a [`Kopecks`] is never
 //! fractional, a [`Quantity`] never zero, a [`Receipt`] always balances.
 
+pub mod attributes;
 mod dictionaries;
 mod money;
 mod receipt;
@@ -12,10 +13,15 @@ mod request;
 mod result;
 pub mod text;
 
+pub use attributes::{
+    Agent, BuyerDetails, FractionalQuantity, ItemAttributes, MeasurementUnit, PaymentMethod,
+    PaymentObject, ReceiptCashier, Supplier,
+};
 pub use dictionaries::{ReceiptType, TaxGroup, TaxGroupMap, TaxationSystem, VatRate};
 pub use money::{Kopecks, Quantity};
 pub use receipt::{
-    BuyerContact, CashMovement, CashMovementKind, Item, Receipt, MAX_ITEM_NAME_CHARS, MAX_POSITIONS,
+    BuyerContact, CashMovement, CashMovementKind, Item, Payments, Receipt, MAX_ITEM_NAME_CHARS,
+    MAX_POSITIONS,
 };
 pub use request::{OperationBody, OperationRequest, Routing};
 pub use result::{CashResult, Completion, FiscalResult};

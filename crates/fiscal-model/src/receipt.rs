@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Kopecks, ModelError, Quantity, ReceiptType, TaxationSystem, VatRate};
+use crate::{
+    BuyerDetails, ItemAttributes, Kopecks, ModelError, Quantity, ReceiptCashier, ReceiptType,
+    TaxationSystem, VatRate,
+};
 
 /// Longest item name the FN accepts (tag 1030, FF46 offset 32).
 pub const MAX_ITEM_NAME_CHARS: usize = 128;
@@ -23,6 +26,10 @@ pub struct Item {
     pub price: Kopecks,
     /// VAT rate (tag 1199).
     pub vat: VatRate,
+    /// Payment method and object, measure, fractional quantity, agent and supplier; left out
+    /// of the stored form when all are the defaults.
+    #[serde(default, skip_serializing_if = "ItemAttributes::is_default")]
+    pub attributes: ItemAttributes,
 }
 
 impl Item {
@@ -75,6 +82,40 @@ pub struct Receipt {
     /// asked, so a replay that changes it is a different request (idempotency conflict).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsent_contact: Option<BuyerContact>,
+    /// Paid by an earlier prepayment or advance (tag 1215, FF45 slot 14).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prepayment: Kopecks,
+    /// Left to be paid later, on credit (tag 1216, FF45 slot 15).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub postpayment: Kopecks,
+    /// Paid by counter-provision (tag 1217, FF45 slot 16).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub counter_provision: Kopecks,
+    /// The cashier this receipt names (tags 1021/1203), instead of the register's configured one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cashier: Option<ReceiptCashier>,
+    /// The buyer's name and INN (tags 1227/1228).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_details: Option<BuyerDetails>,
+}
+
+fn is_zero(k: &Kopecks) -> bool {
+    k.0 == 0
+}
+
+/// How a receipt is paid. All in kopecks; together they equal the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Payments {
+    /// Cash (tag 1031).
+    pub cash: Kopecks,
+    /// Electronic (tag 1081).
+    pub cashless: Kopecks,
+    /// Prepayment / advance offset (tag 1215).
+    pub prepayment: Kopecks,
+    /// Postpayment, credit (tag 1216).
+    pub postpayment: Kopecks,
+    /// Counter-provision (tag 1217).
+    pub counter_provision: Kopecks,
 }
 
 impl Receipt {
@@ -91,6 +132,31 @@ impl Receipt {
         buyer: Option<BuyerContact>,
         print: bool,
     ) -> Result<Receipt, ModelError> {
+        let payments = Payments {
+            cash,
+            cashless,
+            ..Payments::default()
+        };
+        Receipt::with_payments(receipt_type, taxation, items, payments, total, buyer, print)
+    }
+
+    /// As [`Receipt::new`], paid in any of the five ways: the payments together equal the total.
+    pub fn with_payments(
+        receipt_type: ReceiptType,
+        taxation: TaxationSystem,
+        items: Vec<Item>,
+        payments: Payments,
+        total: Kopecks,
+        buyer: Option<BuyerContact>,
+        print: bool,
+    ) -> Result<Receipt, ModelError> {
+        let Payments {
+            cash,
+            cashless,
+            prepayment,
+            postpayment,
+            counter_provision,
+        } = payments;
         let err = |field: &str, reason: String| ModelError::Receipt {
             field: field.to_string(),
             reason,
@@ -143,6 +209,7 @@ impl Receipt {
                     ),
                 ));
             }
+            check_attributes(item, i)?;
             sum = sum.checked_add(line).ok_or_else(|| {
                 err(
                     "positions",
@@ -159,20 +226,29 @@ impl Receipt {
                 format!("is {total} but the positions add up to {sum}"),
             ));
         }
-        let paid = cash.checked_add(cashless).ok_or_else(|| {
-            err(
-                "cashPaymentSum",
-                format!(
-                    "cashPaymentSum + cashlessPaymentSum is larger than the largest amount a register holds ({})",
-                    Kopecks::MAX
-                ),
-            )
-        })?;
+        let others = [prepayment, postpayment, counter_provision];
+        let named = if others.iter().all(|k| k.0 == 0) {
+            "cashPaymentSum + cashlessPaymentSum"
+        } else {
+            "cashPaymentSum + cashlessPaymentSum + prepaymentSum + postpaymentSum + counterProvisionSum"
+        };
+        let paid = others
+            .iter()
+            .try_fold(cash.checked_add(cashless), |acc, k| {
+                acc.map(|a| a.checked_add(*k))
+            })
+            .flatten()
+            .ok_or_else(|| {
+                err(
+                    "cashPaymentSum",
+                    format!(
+                        "{named} is larger than the largest amount a register holds ({})",
+                        Kopecks::MAX
+                    ),
+                )
+            })?;
         if paid != total {
-            return Err(err(
-                "totalSum",
-                format!("is {total} but cashPaymentSum + cashlessPaymentSum = {paid}"),
-            ));
+            return Err(err("totalSum", format!("is {total} but {named} = {paid}")));
         }
         if !print && buyer.is_none() {
             return Err(err(
@@ -190,7 +266,24 @@ impl Receipt {
             buyer,
             print,
             unsent_contact: None,
+            prepayment,
+            postpayment,
+            counter_provision,
+            cashier: None,
+            buyer_details: None,
         })
+    }
+
+    /// The cashier named on this receipt (tags 1021/1203), instead of the register's.
+    pub fn with_cashier(mut self, cashier: Option<ReceiptCashier>) -> Receipt {
+        self.cashier = cashier;
+        self
+    }
+
+    /// The buyer's name and INN (tags 1227/1228); `None` when neither is given.
+    pub fn with_buyer_details(mut self, details: Option<BuyerDetails>) -> Receipt {
+        self.buyer_details = details.filter(|d| d.name.is_some() || d.inn.is_some());
+        self
     }
 
     /// Keeps `contact` as given beside `buyer` but not sent (see [`Receipt::unsent_contact`]).
@@ -198,6 +291,47 @@ impl Receipt {
         self.unsent_contact = contact;
         self
     }
+}
+
+/// What one position's attributes require of each other (addendum §3, §4.7): agent and
+/// supplier come together (FFD 1.2 asks 1224 and 1226 with 1222); a fractional quantity is
+/// of a piece item sold in whole numbers.
+fn check_attributes(item: &Item, i: usize) -> Result<(), ModelError> {
+    let err = |field: &str, reason: &str| ModelError::Receipt {
+        field: format!("positions[{i}].{field}"),
+        reason: reason.to_string(),
+    };
+    let a = &item.attributes;
+    match (&a.agent, &a.supplier) {
+        (Some(_), None) => {
+            return Err(err(
+                "supplier",
+                "is required when agent is given (tags 1224 and 1226 go with 1222)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(err(
+                "agent",
+                "is required when supplier is given (tag 1222: who sells for the supplier)",
+            ))
+        }
+        _ => {}
+    }
+    if a.fractional_quantity.is_some() {
+        if a.measurement_unit.code() != 0 {
+            return Err(err(
+                "measurementUnit",
+                "must be 0 (piece) when fractionalQuantity is given",
+            ));
+        }
+        if item.quantity.whole_units().is_none() {
+            return Err(err(
+                "quantity",
+                "must be a whole number when fractionalQuantity is given (the fraction says which part of a pack is sold)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Cash in or cash out (0x50 / 0x51).
@@ -229,6 +363,7 @@ mod tests {
             quantity: Quantity(q * 1_000_000),
             price: Kopecks(price),
             vat: VatRate::Vat22,
+            attributes: ItemAttributes::default(),
         }
     }
 
@@ -344,6 +479,7 @@ mod tests {
             quantity: Quantity(1_000),
             price: Kopecks(1),
             vat: VatRate::Vat22,
+            attributes: ItemAttributes::default(),
         };
         let e = one(tiny, Kopecks(0)).unwrap_err();
         assert_eq!(e.field(), "positions[0]");
@@ -357,6 +493,7 @@ mod tests {
             quantity: Quantity(2_000_000),
             price: Kopecks::MAX,
             vat: VatRate::Vat22,
+            attributes: ItemAttributes::default(),
         };
         let e = one(huge, Kopecks::MAX).unwrap_err();
         assert_eq!(e.field(), "positions[0]");
@@ -365,6 +502,7 @@ mod tests {
             quantity: Quantity::ONE,
             price: Kopecks(Kopecks::MAX.0 / 2 + 1),
             vat: VatRate::Vat22,
+            attributes: ItemAttributes::default(),
         };
         let r = Receipt::new(
             ReceiptType::Sale,
@@ -388,5 +526,86 @@ mod tests {
             true,
         );
         assert_eq!(r.unwrap_err().field(), "cashPaymentSum");
+    }
+
+    fn paid(p: Payments, total: u64) -> Result<Receipt, ModelError> {
+        Receipt::with_payments(
+            ReceiptType::Sale,
+            TaxationSystem::General,
+            vec![item(1, total)],
+            p,
+            Kopecks(total),
+            None,
+            true,
+        )
+    }
+
+    #[test]
+    fn prepayment_postpayment_and_counter_provision_count_in_the_balance() {
+        let p = Payments {
+            cash: Kopecks(100),
+            cashless: Kopecks(200),
+            prepayment: Kopecks(300),
+            postpayment: Kopecks(400),
+            counter_provision: Kopecks(500),
+        };
+        let r = paid(p, 1500).unwrap();
+        assert_eq!(
+            (r.prepayment, r.postpayment, r.counter_provision),
+            (Kopecks(300), Kopecks(400), Kopecks(500))
+        );
+        let e = paid(p, 1501).unwrap_err();
+        assert_eq!(e.field(), "totalSum");
+        assert!(e.to_string().contains("prepaymentSum"), "{e}");
+        let only_credit = Payments {
+            postpayment: Kopecks(700),
+            ..Payments::default()
+        };
+        assert!(paid(only_credit, 700).is_ok());
+        let over = Payments {
+            cash: Kopecks::MAX,
+            counter_provision: Kopecks(1),
+            ..Payments::default()
+        };
+        assert_eq!(paid(over, 100).unwrap_err().field(), "cashPaymentSum");
+    }
+
+    #[test]
+    fn attributes_that_need_each_other_are_checked() {
+        use crate::{Agent, FractionalQuantity, MeasurementUnit, Supplier};
+        let supplier = Supplier {
+            name: "ООО Поставщик".into(),
+            inn: "7707083893".into(),
+            phone: None,
+        };
+        let mut agent_only = item(1, 100);
+        agent_only.attributes.agent = Some(Agent::new(32, None, "a").unwrap());
+        assert_eq!(
+            one(agent_only.clone(), Kopecks(100)).unwrap_err().field(),
+            "positions[0].supplier"
+        );
+        let mut supplier_only = item(1, 100);
+        supplier_only.attributes.supplier = Some(supplier.clone());
+        assert_eq!(
+            one(supplier_only, Kopecks(100)).unwrap_err().field(),
+            "positions[0].agent"
+        );
+        agent_only.attributes.supplier = Some(supplier);
+        assert!(one(agent_only, Kopecks(100)).is_ok());
+
+        let mut part = item(1, 100);
+        part.attributes.fractional_quantity = Some(FractionalQuantity::new(1, 4, "f").unwrap());
+        assert!(one(part.clone(), Kopecks(100)).is_ok());
+        let mut weighed = part.clone();
+        weighed.attributes.measurement_unit = MeasurementUnit::from_code(11, "m").unwrap();
+        assert_eq!(
+            one(weighed, Kopecks(100)).unwrap_err().field(),
+            "positions[0].measurementUnit"
+        );
+        part.quantity = Quantity(500_000);
+        assert_eq!(
+            one(part, Kopecks(50)).unwrap_err().field(),
+            "positions[0].quantity"
+        );
     }
 }

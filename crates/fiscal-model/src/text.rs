@@ -4,7 +4,7 @@
 //! both are refused up front, naming the character, instead of printing a receipt that differs
 //! from what the till sent.
 
-use encoding_rs::WINDOWS_1251;
+use encoding_rs::{IBM866, WINDOWS_1251};
 
 /// The first character of `text` a register cannot print faithfully, if any: a control
 /// character, an invisible formatting character (zero-width space and joiners, bidi controls,
@@ -24,6 +24,23 @@ fn printable(c: char) -> bool {
     let mut buf = [0u8; 4];
     let (bytes, _, unmappable) = WINDOWS_1251.encode(c.encode_utf8(&mut buf));
     !unmappable && bytes.len() == 1
+}
+
+/// The first character of `text` that cannot go into an FN tag as the register sends strings
+/// there (CP866, addendum §3.6) and print (CP1251): [`unprintable`] ones, and those CP866 has
+/// no byte for (« » – — … € are in CP1251 only; № is in both).
+pub fn unsendable(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        if !printable(c) {
+            return true;
+        }
+        if c.is_ascii() {
+            return false;
+        }
+        let mut buf = [0u8; 4];
+        let (bytes, _, unmappable) = IBM866.encode(c.encode_utf8(&mut buf));
+        unmappable || bytes.len() != 1
+    })
 }
 
 /// Formatting characters that print as nothing but change what is shown.
@@ -73,6 +90,13 @@ mod tests {
         ] {
             assert_eq!(unprintable(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn tag_strings_need_both_code_pages() {
+        assert_eq!(unsendable("Иванова А. № 5"), None);
+        assert_eq!(unsendable("ООО «Ромашка»"), Some('«'));
+        assert_eq!(unsendable("a\u{200B}b"), Some('\u{200B}'));
     }
 
     #[test]

@@ -114,6 +114,43 @@ pub fn array<'a>(
     }
 }
 
+/// An optional object: absent and null mean `None`.
+pub fn optional_object<'a>(
+    m: &'a Map<String, Value>,
+    prefix: &str,
+    name: &str,
+) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+    match present(m, name) {
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(other) => Err(wrong_type(&join(prefix, name), "an object", other)),
+        None => Ok(None),
+    }
+}
+
+/// An optional number as an exact decimal: absent and null mean `None`.
+pub fn optional_decimal(
+    m: &Map<String, Value>,
+    prefix: &str,
+    name: &str,
+) -> Result<Option<Decimal>, ApiError> {
+    match present(m, name) {
+        Some(_) => decimal(m, prefix, name).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// An optional whole number: absent and null mean `None`.
+pub fn optional_integer(
+    m: &Map<String, Value>,
+    prefix: &str,
+    name: &str,
+) -> Result<Option<i64>, ApiError> {
+    match present(m, name) {
+        Some(_) => integer(m, prefix, name).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// A required number as an exact decimal.
 pub fn decimal(m: &Map<String, Value>, prefix: &str, name: &str) -> Result<Decimal, ApiError> {
     let path = join(prefix, name);

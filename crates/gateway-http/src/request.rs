@@ -5,9 +5,14 @@
 //! and quantities go from the client's digits to `fiscal_model` types without a float. This
 //! module does not route (see `routing`) and does not know the registers' tax groups.
 
+use fiscal_model::attributes::{
+    self, MAX_BUYER_NAME_CHARS, MAX_CASHIER_NAME_CHARS, MAX_SUPPLIER_NAME_CHARS,
+};
 use fiscal_model::{
-    BuyerContact, CashMovement, CashMovementKind, Item, Kopecks, ModelError, OperationBody,
-    OperationRequest, Quantity, Receipt, ReceiptType, Routing, TaxationSystem, VatRate,
+    Agent, BuyerContact, BuyerDetails, CashMovement, CashMovementKind, FractionalQuantity, Item,
+    ItemAttributes, Kopecks, MeasurementUnit, ModelError, OperationBody, OperationRequest,
+    PaymentMethod, PaymentObject, Payments, Quantity, Receipt, ReceiptCashier, ReceiptType,
+    Routing, Supplier, TaxationSystem, VatRate,
 };
 use queue::OperationId;
 use serde_json::{Map, Value};
@@ -82,6 +87,53 @@ fn money(m: &Map<String, Value>, prefix: &str, name: &str) -> Result<Kopecks, Ap
     Ok(Kopecks::from_roubles(value, &fields::join(prefix, name))?)
 }
 
+/// An optional money field; absent or null is 0.
+fn optional_money(m: &Map<String, Value>, name: &str) -> Result<Kopecks, ApiError> {
+    match fields::optional_decimal(m, "", name)? {
+        Some(value) => Ok(Kopecks::from_roubles(value, name)?),
+        None => Ok(Kopecks(0)),
+    }
+}
+
+/// An optional string that goes into an FN tag, checked by [`attributes::tag_text`].
+fn optional_tag_text(
+    m: &Map<String, Value>,
+    prefix: &str,
+    name: &str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    let path = fields::join(prefix, name);
+    Ok(fields::optional_string(m, prefix, name)?
+        .map(|v| attributes::tag_text(v, max, &path))
+        .transpose()?)
+}
+
+/// `cashierName` / `cashierInn` (tags 1021/1203): the receipt's cashier, overriding the
+/// register's configured one. An INN alone would pair with the configured name: refused.
+fn receipt_cashier(m: &Map<String, Value>) -> Result<Option<ReceiptCashier>, ApiError> {
+    let name = optional_tag_text(m, "", "cashierName", MAX_CASHIER_NAME_CHARS)?;
+    let inn = fields::optional_string(m, "", "cashierInn")?
+        .map(|v| attributes::inn(v, &[12], "cashierInn"))
+        .transpose()?;
+    match (name, inn) {
+        (Some(name), inn) => Ok(Some(ReceiptCashier { name, inn })),
+        (None, Some(_)) => Err(ApiError::invalid(
+            "cashierInn",
+            "needs cashierName: the receipt's cashier replaces the register's, name and INN together",
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
+/// `buyerName` / `buyerInn` (tags 1227/1228).
+fn buyer_details(m: &Map<String, Value>) -> Result<Option<BuyerDetails>, ApiError> {
+    let name = optional_tag_text(m, "", "buyerName", MAX_BUYER_NAME_CHARS)?;
+    let inn = fields::optional_string(m, "", "buyerInn")?
+        .map(|v| attributes::inn(v, &[10, 12], "buyerInn"))
+        .transpose()?;
+    Ok((name.is_some() || inn.is_some()).then_some(BuyerDetails { name, inn }))
+}
+
 /// The `formReceipt` body.
 pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
     let m = fields::object(body, "")?;
@@ -112,8 +164,15 @@ pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
     for (i, position) in positions.iter().enumerate() {
         items.push(item(position, &format!("positions[{i}]"))?);
     }
-    let cash = money(m, "", "cashPaymentSum")?;
-    let cashless = money(m, "", "cashlessPaymentSum")?;
+    let payments = Payments {
+        cash: money(m, "", "cashPaymentSum")?,
+        cashless: money(m, "", "cashlessPaymentSum")?,
+        prepayment: optional_money(m, "prepaymentSum")?,
+        postpayment: optional_money(m, "postpaymentSum")?,
+        counter_provision: optional_money(m, "counterProvisionSum")?,
+    };
+    let cashier = receipt_cashier(m)?;
+    let details = buyer_details(m)?;
     let total = money(m, "", "totalSum")?;
     let routing = Routing {
         cashbox_id: guid(m, "cashboxId")?,
@@ -129,17 +188,11 @@ pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
         ),
         (None, phone) => (phone.map(BuyerContact::Phone), None),
     };
-    let receipt = Receipt::new(
-        receipt_type,
-        taxation,
-        items,
-        cash,
-        cashless,
-        total,
-        buyer,
-        print,
-    )?
-    .with_unsent_contact(unsent);
+    let receipt =
+        Receipt::with_payments(receipt_type, taxation, items, payments, total, buyer, print)?
+            .with_unsent_contact(unsent)
+            .with_cashier(cashier)
+            .with_buyer_details(details);
     Ok(ParsedRequest {
         id,
         request: OperationRequest {
@@ -190,7 +243,56 @@ fn item(position: &Value, path: &str) -> Result<Item, ApiError> {
         quantity,
         price,
         vat,
+        attributes: item_attributes(m, path)?,
     })
+}
+
+/// A position's optional attributes (FFD 1.2 addendum §3); each absent one is its default.
+fn item_attributes(m: &Map<String, Value>, path: &str) -> Result<ItemAttributes, ApiError> {
+    let mut a = ItemAttributes::default();
+    let at = |name: &str| fields::join(path, name);
+    if let Some(code) = fields::optional_integer(m, path, "paymentMethod")? {
+        a.payment_method = PaymentMethod::from_code(code, &at("paymentMethod"))?;
+    }
+    if let Some(code) = fields::optional_integer(m, path, "paymentObject")? {
+        a.payment_object = PaymentObject::from_code(code, &at("paymentObject"))?;
+    }
+    if let Some(code) = fields::optional_integer(m, path, "measurementUnit")? {
+        a.measurement_unit = MeasurementUnit::from_code(code, &at("measurementUnit"))?;
+    }
+    if let Some(f) = fields::optional_object(m, path, "fractionalQuantity")? {
+        let p = at("fractionalQuantity");
+        a.fractional_quantity = Some(FractionalQuantity::new(
+            fields::integer(f, &p, "numerator")?,
+            fields::integer(f, &p, "denominator")?,
+            &p,
+        )?);
+    }
+    if let Some(o) = fields::optional_object(m, path, "agent")? {
+        let p = at("agent");
+        let phone = fields::optional_string(o, &p, "phone")?
+            .map(|v| attributes::phone(v, &fields::join(&p, "phone")))
+            .transpose()?;
+        a.agent = Some(Agent::new(fields::integer(o, &p, "type")?, phone, &p)?);
+    }
+    if let Some(o) = fields::optional_object(m, path, "supplier")? {
+        let p = at("supplier");
+        let name = attributes::tag_text(
+            fields::string(o, &p, "name")?,
+            MAX_SUPPLIER_NAME_CHARS,
+            &fields::join(&p, "name"),
+        )?;
+        let inn = attributes::inn(
+            fields::string(o, &p, "inn")?,
+            &[10, 12],
+            &fields::join(&p, "inn"),
+        )?;
+        let phone = fields::optional_string(o, &p, "phone")?
+            .map(|v| attributes::phone(v, &fields::join(&p, "phone")))
+            .transpose()?;
+        a.supplier = Some(Supplier { name, inn, phone });
+    }
+    Ok(a)
 }
 
 /// `depositCash` / `withdrawCash`: cashboxId is required there (the API says so).

@@ -105,6 +105,7 @@ pub fn sample_request(i: u64) -> OperationRequest {
         quantity: Quantity::ONE,
         price: Kopecks(price),
         vat: VatRate::Vat22,
+        attributes: Default::default(),
     };
     let items = vec![
         item("Молоко 3,2% 1 л", 8_990),
@@ -147,6 +148,7 @@ pub fn sized_request(max_json_bytes: usize, seed: u64) -> OperationRequest {
         quantity: Quantity::ONE,
         price: Kopecks(100 + i as u64),
         vat: VatRate::Vat22,
+        attributes: Default::default(),
     };
     let request = |items: Vec<Item>| {
         let total = Kopecks(items.iter().map(|i| i.price.0).sum());

@@ -61,18 +61,21 @@ pub fn receipt(extra: u64) -> Receipt {
             quantity: Quantity(2_000_000),
             price: Kopecks(8_990),
             vat: VatRate::Vat10,
+            attributes: Default::default(),
         },
         Item {
             name: "Хлеб".into(),
             quantity: Quantity::ONE,
             price: Kopecks(4_500 + extra),
             vat: VatRate::Vat22,
+            attributes: Default::default(),
         },
         Item {
             name: "Сыр".into(),
             quantity: Quantity(500_000),
             price: Kopecks(14_940),
             vat: VatRate::Vat22,
+            attributes: Default::default(),
         },
     ];
     let total: u64 = 2 * 8_990 + 4_500 + extra + 7_470;

@@ -87,7 +87,7 @@ pub fn dispatch(device: &mut Device, code: &[u8], params: &[u8], now: NaiveDateT
         [0x21] => set_time(device, p, now),
         [0x22] => set_date(device, p, now),
         [0x23] => confirm_date(device, p, now),
-        [0x6B] => error_text(p),
+        [0x6B] => error_text(device, p),
         [0xF7] => extended_query(p),
         [0xFC] => device_type(device),
         [0x12 | 0x17 | 0x25 | 0x29 | 0xB0] => shift::printing(device, code[0], p, now),
@@ -310,9 +310,13 @@ fn confirm_date(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> 
     Ok(Vec::new())
 }
 
-/// 0x6B — error description (CP1251).
-fn error_text(p: &mut Params<'_>) -> Answer {
-    let code = p.u8()?;
+/// 0x6B — error description (CP1251). Without a parameter (as the vendor's driver asks it
+/// right after a refusal): the description of the last command's error.
+fn error_text(device: &Device, p: &mut Params<'_>) -> Answer {
+    let code = match p.rest() {
+        [] => device.last_error,
+        [code, ..] => *code,
+    };
     Ok(to_cp1251(error_description(code)))
 }
 

@@ -72,6 +72,7 @@ pub fn blank(doc_type: u8, at: NaiveDateTime) -> FnDocument {
         change: 0,
         tax_system: 0,
         tlvs: Vec::new(),
+        vat: Vec::new(),
     }
 }
 

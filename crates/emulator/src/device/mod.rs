@@ -12,7 +12,10 @@
 //! refuses printing commands (0x8D, FF45, 0x50, 0x51, 0xE0, 0x41, 0x40, print/feed/cut, legacy
 //! 0x80–0x85) with 0x6B and shows submode 1 plus flag bit 10; 0x8D and the legacy sale commands
 //! in mode 4 answer 0x3D (no implicit shift opening); FF46/FF45/0x88/0x89 without an open
-//! receipt answer 0x55; FF46 tax byte 0 means group 4 (no VAT); FN queries (FF01…FF40) need
+//! receipt answer 0x55; the FF46 tax byte is a row's code (FFD 1.2 addendum §2: `1 << (row - 1)`
+//! for rows 1..6, the 2026 codes for rows 7..12 of the model family), anything else 0x33, and 0
+//! means row 4 (no VAT); 0x6B without a parameter describes the last command's error; table
+//! 17.7 = 1 leaves the next document unprinted (FN archive only); FN queries (FF01…FF40) need
 //! the system-administrator password, while the document-forming FF commands (FF41–FF46,
 //! FF0B, FF0C, FF4D) accept any operator's (§4); FF0B/FF43 do not print.
 
@@ -32,7 +35,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-pub use state::{DeviceState, FnDocument, ReceiptItem, Tlv};
+pub use state::{DeviceState, FnDocument, ReceiptItem, Tlv, VatSum};
 use wire::err;
 
 /// Fixed parameters of the emulated register and its FN.
@@ -54,7 +57,8 @@ pub struct DeviceConfig {
     pub inn: String,
     /// FFD version code (table 17.17; 4 = FFD 1.2).
     pub ffd_version: u8,
-    /// Tax table 6: rate in 1/100 % and name for rows 1..6.
+    /// Tax table 6: rate in 1/100 % and name per row (12 rows on 2026 firmware, 6 before;
+    /// see [`tax_table`]).
     pub tax_rates: Vec<(u16, String)>,
     /// Registered tax systems (bit field, §8.6).
     pub tax_systems: u8,
@@ -78,14 +82,7 @@ impl Default for DeviceConfig {
             rnm: "0000000001012345    ".to_owned(),
             inn: "7700000000  ".to_owned(),
             ffd_version: 4,
-            tax_rates: vec![
-                (2200, "НДС 22%".to_owned()),
-                (1000, "НДС 10%".to_owned()),
-                (0, "НДС 0%".to_owned()),
-                (0, "БЕЗ НДС".to_owned()),
-                (2200, "НДС 22/122".to_owned()),
-                (1000, "НДС 10/110".to_owned()),
-            ],
+            tax_rates: tax_table(TaxTableProfile::Firmware2026),
             // Every system still in force (ЕНВД ended in 2021), so any receipt closes.
             tax_systems: 0x37,
             hmac_key: b"fiscal-gateway emulator".to_vec(),
@@ -93,6 +90,42 @@ impl Default for DeviceConfig {
             registered_at: date(2026, 1, 12).and_hms_opt(9, 0, 0).unwrap_or_default(),
         }
     }
+}
+
+/// Which firmware's table 6 the register has (FFD 1.2 addendum §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum TaxTableProfile {
+    /// Firmware of 2026: 12 rows, rows 7..12 = 5 %, 7 %, 5/105, 7/107, 22 %, 22/122.
+    #[default]
+    Firmware2026,
+    /// Older firmware: 6 rows (20 %, 10 %, 0 %, no VAT, 20/120, 10/110).
+    Firmware2021,
+}
+
+/// Table 6 as the firmware profile ships it (rate in 1/100 %, name), from the vendor's table
+/// dumps of 2021 and 2026 (addendum §2.3).
+pub fn tax_table(profile: TaxTableProfile) -> Vec<(u16, String)> {
+    let mut rows = vec![
+        (2000, "НДС 20%"),
+        (1000, "НДС 10%"),
+        (0, "НДС 0%"),
+        (0, "БЕЗ НДС"),
+        (2000, "НДС 20/120"),
+        (1000, "НДС 10/110"),
+    ];
+    if profile == TaxTableProfile::Firmware2026 {
+        rows.extend([
+            (500, "НДС 5%"),
+            (700, "НДС 7%"),
+            (500, "НДС 5/105%"),
+            (700, "НДС 7/107%"),
+            (2200, "НДС 22%"),
+            (2200, "НДС 22/122"),
+        ]);
+    }
+    rows.into_iter()
+        .map(|(rate, name)| (rate, name.to_owned()))
+        .collect()
 }
 
 /// Paper in the receipt printer.
@@ -152,6 +185,9 @@ pub struct Device {
     faults: DeviceFaults,
     tape: tape::Tape,
     log: Option<persist::StateLog>,
+    /// Error byte of the last command other than 0x6B (0 = success): what 0x6B without a
+    /// parameter describes.
+    last_error: u8,
 }
 
 /// Result of a command handler: answer data after the error byte, or an error byte.
@@ -165,6 +201,7 @@ impl Device {
             faults: DeviceFaults::default(),
             tape: tape::Tape::default(),
             log: None,
+            last_error: 0,
         };
         fn_archive::register(&mut device);
         device
@@ -178,6 +215,7 @@ impl Device {
                 faults: DeviceFaults::default(),
                 tape: tape::Tape::default(),
                 log: None,
+                last_error: 0,
             },
             None => Device::new(config),
         };
@@ -214,6 +252,9 @@ impl Device {
             [] => return vec![0x00, err::UNKNOWN_COMMAND],
         };
         let result = commands::dispatch(self, code, params, now);
+        if code != [0x6B] {
+            self.last_error = *result.as_ref().err().unwrap_or(&0);
+        }
         let mut answer = code.to_vec();
         let changed = match result {
             Ok(data) => {

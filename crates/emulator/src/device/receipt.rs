@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 
 use super::commands::{authorize, Role};
 use super::fn_archive;
-use super::state::{registers, FnDocument, OpenReceipt, ReceiptItem};
+use super::state::{registers, FnDocument, OpenReceipt, ReceiptItem, VatSum};
 use super::tables;
 use super::tape;
 use super::wire::{cp1251_text, err, parse_tlvs, put_fn_date_time, put_uint, Params};
@@ -84,12 +84,19 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
     let payment_method = p.u8()?;
     let payment_subject = p.u8()?;
     let name = cp1251_text(p.rest());
-    // pyshtrih sends 0 by default; like the vendor driver, read it as "no VAT" (§13.1).
-    let tax_group = if tax_group == 0 { 4 } else { tax_group };
+    // The byte is a code, not a row number (addendum §2): one bit per row 1..6, then the
+    // 2026 codes of rows 7..12. 0 (meaning unconfirmed on hardware, §2.4 item 6) stays
+    // "no VAT" (row 4), as before; anything else is refused with 0x33.
+    let tax_group = if tax_group == 0 {
+        Some(4)
+    } else {
+        tables::tax_row_of_code(device, tax_group)
+    };
+    let Some(tax_group) = tax_group else {
+        return Err(err::BAD_PARAMS);
+    };
     // Tag 1214 is 1..7 (§8.4); tag 1212 is 1..26, FFD 1.2 adds up to 33 (§8.5).
-    let known = (1..=6).contains(&tax_group)
-        && (1..=7).contains(&payment_method)
-        && (1..=33).contains(&payment_subject);
+    let known = (1..=7).contains(&payment_method) && (1..=33).contains(&payment_subject);
     if !known || quantity == 0 {
         return Err(err::BAD_PARAMS);
     }
@@ -193,6 +200,7 @@ pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Resu
     doc.change = change;
     doc.tax_system = closing.tax_system;
     doc.tlvs = receipt.tlvs.clone();
+    doc.vat = vat_sums(device, &receipt.items);
     let doc = fn_archive::commit(device, doc);
 
     let state = &mut device.state;
@@ -206,7 +214,7 @@ pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Resu
     set_money(device, registers::CASH_IN_DRAWER, drawer);
     set_money(device, registers::CASH_AT_LAST_RECEIPT, drawer);
 
-    let taxes = tax_lines(device, &doc);
+    let taxes: Vec<(String, u64)> = doc.vat.iter().map(|v| (v.name.clone(), v.amount)).collect();
     let lines = tape::receipt(
         &doc,
         &receipt,
@@ -219,12 +227,12 @@ pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Resu
     Ok(doc)
 }
 
-/// VAT per tax group for the printed receipt: included tax for rated groups, turnover else.
-fn tax_lines(device: &Device, doc: &FnDocument) -> Vec<(String, u64)> {
-    (1..=6u8)
+/// What the FN books per VAT rate: each table-6 row with items, its turnover and the tax
+/// included in it (turnover for rate 0).
+fn vat_sums(device: &Device, items: &[ReceiptItem]) -> Vec<VatSum> {
+    (1..=tables::tax_rows(device))
         .filter_map(|group| {
-            let turnover: u64 = doc
-                .items
+            let turnover: u64 = items
                 .iter()
                 .filter(|i| i.tax_group == group)
                 .map(|i| i.sum)
@@ -240,7 +248,13 @@ fn tax_lines(device: &Device, doc: &FnDocument) -> Vec<(String, u64)> {
                 let den = u128::from(10_000 + rate);
                 u64::try_from((num + den / 2) / den).unwrap_or(0)
             };
-            Some((name, amount))
+            Some(VatSum {
+                row: group,
+                rate: u16::try_from(rate).unwrap_or(u16::MAX),
+                name,
+                turnover,
+                amount,
+            })
         })
         .collect()
 }

@@ -29,7 +29,8 @@ pub struct ReceiptItem {
     pub price: u64,
     /// Sum of the operation in kopecks.
     pub sum: u64,
-    /// Tax group 1..6 (table 6 row).
+    /// Table-6 row the item's tax byte selected (1..12; the FF46 byte is a code, §2 of the
+    /// FFD 1.2 addendum, decoded to its row).
     pub tax_group: u8,
     /// Department byte.
     pub department: u8,
@@ -110,6 +111,25 @@ pub struct FnDocument {
     pub tax_system: u8,
     /// Document-level TLVs.
     pub tlvs: Vec<Tlv>,
+    /// Receipts: the sums per VAT rate (table-6 row) the FN booked, in row order.
+    #[serde(default)]
+    pub vat: Vec<VatSum>,
+}
+
+/// One VAT rate's share of a receipt, as the FN books it (tags 1102–1107 and their 2026
+/// successors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VatSum {
+    /// Table-6 row.
+    pub row: u8,
+    /// The row's rate, 1/100 % (table 6 field 1).
+    pub rate: u16,
+    /// The row's name (table 6 field 2), e.g. «НДС 22/122».
+    pub name: String,
+    /// Sum of the items at this rate, kopecks.
+    pub turnover: u64,
+    /// VAT included in it, kopecks (the turnover itself for rate 0).
+    pub amount: u64,
 }
 
 /// Shift bookkeeping (§7.5, §11).

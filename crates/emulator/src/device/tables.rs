@@ -43,20 +43,22 @@ const fn text(name: &'static str, size: u8, writable: bool) -> FieldDef {
     }
 }
 
-/// Name, row count and field count of a table.
-fn table_shape(table: u8) -> Option<(&'static str, u16, u8)> {
+/// Name, row count and field count of a table. Table 6 has as many rows as the firmware
+/// profile's tax table (6 before 2026, 12 on 2026 firmware; addendum §2.3).
+fn table_shape(device: &Device, table: u8) -> Option<(&'static str, u16, u8)> {
+    let tax_rows = u16::try_from(device.state.config.tax_rates.len()).unwrap_or(u16::MAX);
     match table {
         1 => Some(("Тип и режим кассы", 1, 23)),
         2 => Some(("Пароли кассиров и администраторов", 30, 2)),
-        6 => Some(("Налоговые ставки", 6, 2)),
+        6 => Some(("Налоговые ставки", tax_rows, 2)),
         17 => Some(("Региональные настройки", 1, 36)),
         18 => Some(("Fiscal storage", 1, 23)),
         _ => None,
     }
 }
 
-fn field_def(table: u8, field: u8) -> Option<FieldDef> {
-    let (_, _, fields) = table_shape(table)?;
+fn field_def(device: &Device, table: u8, field: u8) -> Option<FieldDef> {
+    let (_, _, fields) = table_shape(device, table)?;
     if field == 0 || field > fields {
         return None;
     }
@@ -134,7 +136,36 @@ pub fn operator_password(device: &Device, row: u8) -> u64 {
     number(device, 2, u16::from(row), 1)
 }
 
-/// Tax rate (1/100 %) and name of group 1..6 (table 6).
+/// Number of rows of table 6.
+pub fn tax_rows(device: &Device) -> u8 {
+    u8::try_from(device.state.config.tax_rates.len()).unwrap_or(u8::MAX)
+}
+
+/// The FF46 tax byte of table-6 row `row`, as the vendor's driver codes it (addendum §2.2,
+/// §2.4): rows 1..6 one bit each, rows 7..10 `0x80` plus one bit, rows 11.. `0xC0 + row`, except
+/// on ШТРИХ-НАНО-Ф (model 152), where rows 11 and 12 continue the bits (`0x90`, `0xA0`).
+pub fn tax_code(model: u8, row: u8) -> Option<u8> {
+    match row {
+        1..=6 => Some(1 << (row - 1)),
+        7..=10 => Some(0x80 | 1 << (row - 7)),
+        11 | 12 if model == NANO => Some(0x80 | 1 << (row - 7)),
+        11..=63 if model != NANO => Some(0xC0 + row),
+        _ => None,
+    }
+}
+
+/// 0xFC model number of ШТРИХ-НАНО-Ф.
+const NANO: u8 = 152;
+
+/// The table-6 row an FF46 tax byte selects, read as the vendor's firmware does: exactly one
+/// of the codes of [`tax_code`] for a row this register has. `None` for anything else (two
+/// bits at once such as `03`, a code of a row the table does not have): refused with 0x33.
+pub fn tax_row_of_code(device: &Device, code: u8) -> Option<u8> {
+    let model = device.state.config.model_code;
+    (1..=tax_rows(device)).find(|row| tax_code(model, *row) == Some(code))
+}
+
+/// Tax rate (1/100 %) and name of table-6 row `group`.
 pub fn tax_group(device: &Device, group: u8) -> (u64, String) {
     let row = u16::from(group);
     let name = match value(device, 6, row, 2) {
@@ -144,22 +175,22 @@ pub fn tax_group(device: &Device, group: u8) -> (u64, String) {
     (number(device, 6, row, 1), name)
 }
 
-fn locate(p: &mut Params<'_>) -> Result<(u8, u16, u8, FieldDef), u8> {
+fn locate(device: &Device, p: &mut Params<'_>) -> Result<(u8, u16, u8, FieldDef), u8> {
     let table = p.u8()?;
     let row = u16::try_from(p.uint(2)?).map_err(|_| err::BAD_PARAMS)?;
     let field = p.u8()?;
-    let (_, rows, _) = table_shape(table).ok_or(err::NO_TABLE)?;
+    let (_, rows, _) = table_shape(device, table).ok_or(err::NO_TABLE)?;
     if row == 0 || row > rows {
         return Err(err::BAD_PARAMS);
     }
-    let def = field_def(table, field).ok_or(err::BAD_PARAMS)?;
+    let def = field_def(device, table, field).ok_or(err::BAD_PARAMS)?;
     Ok((table, row, field, def))
 }
 
 /// 0x1F — read a field.
 pub fn read_field(device: &Device, p: &mut Params<'_>) -> Answer {
     authorize(device, p, Role::SysAdmin)?;
-    let (table, row, field, def) = locate(p)?;
+    let (table, row, field, def) = locate(device, p)?;
     let mut out = Vec::new();
     match value(device, table, row, field) {
         FieldValue::Bin(v) => put_uint(&mut out, v, usize::from(def.size)),
@@ -175,7 +206,7 @@ pub fn read_field(device: &Device, p: &mut Params<'_>) -> Answer {
 /// 0x1E — write a field (not in mode 8; table 6 not with a shift open).
 pub fn write_field(device: &mut Device, p: &mut Params<'_>) -> Answer {
     authorize(device, p, Role::SysAdmin)?;
-    let (table, row, field, def) = locate(p)?;
+    let (table, row, field, def) = locate(device, p)?;
     if device.state.receipt.is_some() {
         return Err(err::WRONG_MODE);
     }
@@ -203,7 +234,7 @@ pub fn write_field(device: &mut Device, p: &mut Params<'_>) -> Answer {
 /// 0x2D — table structure.
 pub fn table_structure(device: &Device, p: &mut Params<'_>) -> Answer {
     authorize(device, p, Role::SysAdmin)?;
-    let (name, rows, fields) = table_shape(p.u8()?).ok_or(err::NO_TABLE)?;
+    let (name, rows, fields) = table_shape(device, p.u8()?).ok_or(err::NO_TABLE)?;
     let mut out = to_cp1251(name);
     out.resize(40, 0);
     put_uint(&mut out, u64::from(rows), 2);
@@ -215,8 +246,8 @@ pub fn table_structure(device: &Device, p: &mut Params<'_>) -> Answer {
 pub fn field_structure(device: &Device, p: &mut Params<'_>) -> Answer {
     authorize(device, p, Role::SysAdmin)?;
     let table = p.u8()?;
-    table_shape(table).ok_or(err::NO_TABLE)?;
-    let def = field_def(table, p.u8()?).ok_or(err::BAD_PARAMS)?;
+    table_shape(device, table).ok_or(err::NO_TABLE)?;
+    let def = field_def(device, table, p.u8()?).ok_or(err::BAD_PARAMS)?;
     let mut out = to_cp1251(def.name);
     out.resize(40, 0);
     out.push(u8::from(!def.bin));

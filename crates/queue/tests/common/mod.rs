@@ -20,6 +20,7 @@ pub fn receipt(total: u64) -> OperationRequest {
             quantity: Quantity::ONE,
             price: Kopecks(total),
             vat: VatRate::Vat22,
+            attributes: Default::default(),
         }],
         Kopecks(total),
         Kopecks(0),
