@@ -36,8 +36,8 @@ const POLL_MAX: Duration = Duration::from_secs(5);
 /// Unsent OFD documents older than this many days are logged as a warning at every look.
 const OFD_WARN_DAYS: i64 = 3;
 
-/// Reason codes that are the register's passing state, not the operation's fault: an operation
-/// meeting one waits (until the deadline) however often it meets it.
+/// Reason codes ([`NotReadyReason::code`]) that are the register's passing state, not the
+/// operation's fault: an operation meeting one waits (until the deadline) however often.
 const WAITING_CONDITIONS: [&str; 9] = [
     "NO_LINK",
     "COVER_OPEN",
@@ -99,7 +99,7 @@ pub struct Worker {
     /// retried (its stored state is then not `Waiting`).
     episodes: HashMap<OperationId, DateTime<Utc>>,
     /// The last refusal that is not a waiting condition, per operation, and how often it came.
-    repeats: HashMap<OperationId, (String, u32)>,
+    repeats: Repeats,
     /// Reconnections since the last finished operation: the next one waits longer.
     reconnects: u32,
     /// A Z report the policy asked for was refused (paper, cover …): not again before this.
@@ -132,7 +132,7 @@ impl Worker {
             shift_search_failed: false,
             last_progress: None,
             episodes: HashMap::new(),
-            repeats: HashMap::new(),
+            repeats: Repeats::default(),
             reconnects: 0,
             z_retry_after: None,
         }
@@ -397,7 +397,7 @@ impl Worker {
         match verdict {
             Verdict::NotDone if refusal.is_transient() => {
                 tracing::info!(operation = %op.id, register = %self.settings.id, error = %info.russian, "refused, nothing made; waiting");
-                self.not_ready(op, reason).await
+                self.not_ready(op, reason, passing_refusal(&refusal)).await
             }
             Verdict::NotDone => {
                 tracing::warn!(operation = %op.id, register = %self.settings.id, error = %info.russian, "register refused the operation; it made nothing");
@@ -581,7 +581,7 @@ impl Worker {
         self.last_progress = Some(Utc::now());
         self.reconnects = 0;
         self.episodes.clear();
-        self.repeats.remove(id);
+        self.repeats.forget(id);
     }
 
     /// Fails `op` for a reason the register gave about this very operation: progress.
@@ -592,7 +592,7 @@ impl Worker {
 
     async fn fail(&mut self, op: &Operation, reason: Reason) -> Step {
         self.episodes.remove(&op.id);
-        self.repeats.remove(&op.id);
+        self.repeats.forget(&op.id);
         let detail = format!("{} ({})", reason.message, reason.code);
         if let Err(e) = self
             .store
@@ -614,34 +614,31 @@ impl Worker {
     }
 
     async fn wait_for(&mut self, op: &Operation, reason: NotReadyReason) -> Step {
+        let passing = WAITING_CONDITIONS.contains(&reason.code());
         let reason = Reason {
             code: reason.code().to_string(),
             message: reason.russian().to_string(),
             device_error: None,
         };
-        self.not_ready(op, reason).await
+        self.not_ready(op, reason, passing).await
     }
 
     /// The register is connected but cannot work: it shows the reason, and `op` with everything
     /// queued behind it waits.
-    async fn not_ready(&mut self, op: &Operation, reason: Reason) -> Step {
+    /// `passing`: the reason is a passing state of the register (cover, paper, link, shift),
+    /// which waits until the deadline however often it comes; any other reason met
+    /// `max_repeats` times fails the operation with it.
+    async fn not_ready(&mut self, op: &Operation, reason: Reason, passing: bool) -> Step {
         self.set_state(RegisterState::NotReady {
             code: reason.code.clone(),
             message: reason.message.clone(),
         });
-        if !WAITING_CONDITIONS.contains(&reason.code.as_str()) {
-            // Not a passing state of the register: the same answer again and again means this
-            // operation will not go through, so it fails instead of looping until the deadline.
-            let entry = self
-                .repeats
-                .entry(op.id.clone())
-                .or_insert_with(|| (reason.code.clone(), 0));
-            if entry.0 != reason.code {
-                *entry = (reason.code.clone(), 0);
-            }
-            entry.1 += 1;
-            if entry.1 >= self.policy.max_repeats {
-                tracing::warn!(operation = %op.id, register = %self.settings.id, reason = %reason.message, times = entry.1, "the same refusal again; failing the operation");
+        if !passing {
+            // The same answer again and again means this operation will not go through, so it
+            // fails instead of looping until the deadline.
+            let times = self.repeats.record(&op.id, &reason.code);
+            if times >= self.policy.max_repeats {
+                tracing::warn!(operation = %op.id, register = %self.settings.id, reason = %reason.message, times, "the same refusal again; failing the operation");
                 return self.fail(op, reason).await;
             }
         }
@@ -1036,6 +1033,41 @@ impl Worker {
     }
 }
 
+/// A device refusal that is a passing state of the register (paper, cover, shift, link), not
+/// an answer about the operation (busy, wrong mode): the former waits, the latter is counted.
+fn passing_refusal(refusal: &DeviceError) -> bool {
+    use shtrih_proto::error::ErrorClass;
+    matches!(
+        refusal.code.info().class,
+        ErrorClass::Paper | ErrorClass::Cover | ErrorClass::Shift | ErrorClass::Link
+    )
+}
+
+/// How often each operation met the same refusal that is not a passing state.
+#[derive(Debug, Default)]
+struct Repeats(HashMap<OperationId, (String, u32)>);
+
+impl Repeats {
+    /// Counts `code` for `id` and returns how often it came in a row (another code starts the
+    /// count again).
+    fn record(&mut self, id: &OperationId, code: &str) -> u32 {
+        let entry = self
+            .0
+            .entry(id.clone())
+            .or_insert_with(|| (code.to_string(), 0));
+        if entry.0 != code {
+            *entry = (code.to_string(), 0);
+        }
+        entry.1 += 1;
+        entry.1
+    }
+
+    /// The operation finished: its count goes.
+    fn forget(&mut self, id: &OperationId) {
+        self.0.remove(id);
+    }
+}
+
 /// The recorded snapshot with the command whose outcome was lost.
 fn lost_at(mut snapshot: serde_json::Value, command: &str) -> serde_json::Value {
     if let Some(fields) = snapshot.as_object_mut() {
@@ -1049,5 +1081,53 @@ fn kind_name(body: &OperationBody) -> &'static str {
         OperationBody::Receipt(_) => "receipt",
         OperationBody::Cash(m) if m.kind == CashMovementKind::In => "cash_in",
         OperationBody::Cash(_) => "cash_out",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shtrih_proto::error::ErrorCode;
+
+    fn id(s: &str) -> OperationId {
+        OperationId::new(s).unwrap_or_else(|e| panic!("{s}: {e:?}"))
+    }
+
+    #[test]
+    fn the_same_refusal_is_counted_in_a_row_per_operation() {
+        let mut r = Repeats::default();
+        let (a, b) = (id("a"), id("b"));
+        assert_eq!(r.record(&a, "PRINTING"), 1);
+        assert_eq!(r.record(&a, "PRINTING"), 2);
+        assert_eq!(r.record(&b, "PRINTING"), 1, "per operation");
+        assert_eq!(
+            r.record(&a, "WRONG_MODE"),
+            1,
+            "another refusal starts again"
+        );
+        assert_eq!(r.record(&a, "WRONG_MODE"), 2);
+        r.forget(&a);
+        assert_eq!(r.record(&a, "WRONG_MODE"), 1, "forgotten when it finished");
+    }
+
+    #[test]
+    fn paper_cover_shift_and_link_wait_busy_and_mode_are_counted() {
+        let refusal = |code: u8| DeviceError::new("FF46 operation", ErrorCode(code));
+        // 0x6B no paper, 0x4E shift over 24 h: passing states of the register.
+        assert!(passing_refusal(&refusal(0x6B)));
+        assert!(passing_refusal(&refusal(0x4E)));
+        // 0x50 still printing (busy), 0x73 wrong mode: answers about this command.
+        assert!(!passing_refusal(&refusal(0x50)));
+        assert!(!passing_refusal(&refusal(0x73)));
+        for code in [
+            "COVER_OPEN",
+            "NO_PAPER",
+            "NO_LINK",
+            "SHIFT_CLOSED",
+            "SHIFT_OVER_24H",
+        ] {
+            assert!(WAITING_CONDITIONS.contains(&code), "{code}");
+        }
+        assert!(!WAITING_CONDITIONS.contains(&NotReadyReason::Other(String::new()).code()));
     }
 }
