@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::{CashMovement, Receipt};
 
 /// What an operation does.
+// Nearly every operation is a receipt: boxing it would only add an allocation to each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OperationBody {
     /// Fiscalize a receipt.
