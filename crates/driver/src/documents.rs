@@ -11,21 +11,18 @@ use fiscal_model::{
 };
 use shtrih_proto::command::print::PRINT_ON_RECEIPT;
 use shtrih_proto::command::{
-    AttachTlv, BeginShiftClosing, BeginShiftOpening, CashIn, CashOut, CloseReceiptV2, Command, Cut,
-    CutKind, OpenReceipt, OpenShift, OperationKind, OperationV2, PrintLine, ReceiptType, Subtotal,
-    XReport, ZReport,
+    AttachItemTlv, AttachTlv, BeginShiftClosing, BeginShiftOpening, CashIn, CashOut,
+    CloseReceiptV2, Command, Cut, CutKind, OpenReceipt, OpenShift, OperationKind, OperationV2,
+    PrintLine, ReceiptType, Subtotal, XReport, ZReport,
 };
 use shtrih_proto::tlv::Tlv;
 
+use crate::attributes;
 use crate::error::{NotReadyReason, RegisterError, Rejection, UnknownOutcome};
 use crate::readiness::Readiness;
 use crate::reconcile::Snapshot;
 use crate::register::{naive, Cashier, Register, ShiftReport};
 
-/// FF46 payment method, tag 1214: 4 = full payment (§8.4).
-const PAYMENT_METHOD_FULL: u8 = 4;
-/// FF46 payment subject, tag 1212: 1 = goods (§8.5).
-const PAYMENT_SUBJECT_GOODS: u8 = 1;
 /// FF46 department: 1, as the vendor's examples (§12.4).
 const DEPARTMENT: u8 = 1;
 
@@ -34,7 +31,10 @@ struct Prepared {
     items: Vec<OperationV2>,
     /// Each item's sum, kopecks, in order.
     sums: Vec<u64>,
-    tags: AttachTlv,
+    /// Each item's FF4D commands (its tags, addendum §3), sent right after its FF46.
+    item_tags: Vec<Vec<AttachItemTlv>>,
+    /// The receipt's FF0C commands, each fitting one frame.
+    tags: Vec<AttachTlv>,
     close: CloseReceiptV2,
     total: u64,
 }
@@ -160,6 +160,12 @@ impl Register {
         let Ok(prepared) = self.prepare(receipt, taxes, cashier) else {
             return Ok(None);
         };
+        // An item's FF4D tags follow its FF46: after a lost FF46 the register's operation
+        // count does not tell whether the last landed item still lacks them (a second copy
+        // of a tag is refused, a missing one is a wrong document): cancelled and made again.
+        if lost.starts_with("FF46") && prepared.item_tags.iter().any(|t| !t.is_empty()) {
+            return Ok(None);
+        }
         let status = self.wait_printed().await?;
         if status.mode & 0x0F != 8 || status.mode >> 4 != open_type(receipt).to_byte() {
             return Ok(None);
@@ -204,6 +210,7 @@ impl Register {
         let kind: OperationKind = open_type(receipt).operation_kind();
         let mut items = Vec::with_capacity(receipt.items.len());
         let mut sums = Vec::with_capacity(receipt.items.len());
+        let mut item_tags = Vec::with_capacity(receipt.items.len());
         for item in &receipt.items {
             let group = taxes.group(item.vat).ok_or_else(|| {
                 RegisterError::Rejected(Rejection {
@@ -227,28 +234,53 @@ impl Register {
                 tax: None,
                 tax_group: group.number(),
                 department: DEPARTMENT,
-                payment_method: PAYMENT_METHOD_FULL,
-                payment_subject: PAYMENT_SUBJECT_GOODS,
+                // Tags 1214 and 1212 at offsets 30 and 31 (addendum §3.1).
+                payment_method: item.attributes.payment_method.code(),
+                payment_subject: item.attributes.payment_object.code(),
                 name: item.name.clone(),
             };
             op.check().map_err(out_of_range)?;
             items.push(op);
             sums.push(sum.0);
+            item_tags.push(
+                attributes::frames(attributes::item_tlvs(item))
+                    .into_iter()
+                    .map(|tlvs| AttachItemTlv {
+                        password: self.sysadmin(),
+                        tlvs,
+                    })
+                    .collect(),
+            );
         }
         let mut tlvs = Vec::new();
         if let Some(buyer) = &receipt.buyer {
             tlvs.push(Tlv::buyer_contact(buyer.value()));
         }
-        if let Some(c) = cashier {
+        // The receipt's own cashier wins over the register's configured one.
+        let own_cashier = receipt.cashier.as_ref().map(|c| Cashier {
+            name: c.name.clone(),
+            inn: c.inn.clone(),
+        });
+        if let Some(c) = own_cashier.as_ref().or(cashier) {
             tlvs.extend(cashier_tlvs(c));
         }
-        let tags = AttachTlv {
-            password: self.sysadmin(),
-            tlvs,
-        };
+        if let Some(details) = &receipt.buyer_details {
+            tlvs.extend(attributes::buyer_tlvs(details, &self.identity.ffd_version));
+        }
+        let tags = attributes::frames(tlvs)
+            .into_iter()
+            .map(|tlvs| AttachTlv {
+                password: self.sysadmin(),
+                tlvs,
+            })
+            .collect();
         let mut payments = [0u64; 16];
         payments[0] = receipt.cash.0;
         payments[1] = receipt.cashless.0;
+        // Slots 14, 15, 16: tags 1215, 1216, 1217 (addendum §3.5).
+        payments[13] = receipt.prepayment.0;
+        payments[14] = receipt.postpayment.0;
+        payments[15] = receipt.counter_provision.0;
         let close = CloseReceiptV2 {
             password,
             payments,
@@ -262,6 +294,7 @@ impl Register {
         Ok(Prepared {
             items,
             sums,
+            item_tags,
             tags,
             close,
             total: receipt.total.0,
@@ -277,8 +310,11 @@ impl Register {
         with_tags: bool,
     ) -> Result<FiscalResult, RegisterError> {
         let password = self.operator();
-        for item in prepared.items.iter().skip(from) {
+        for (item, tags) in prepared.items.iter().zip(&prepared.item_tags).skip(from) {
             self.receipt_step(item).await?;
+            for t in tags {
+                self.receipt_step(t).await?;
+            }
         }
         // The standard layer's LRC misses two equal bit flips in one frame (§2.2): before
         // the FN makes the document, the register's own subtotal must equal ours.
@@ -297,8 +333,10 @@ impl Register {
                 ),
             }));
         }
-        if with_tags && !prepared.tags.tlvs.is_empty() {
-            self.receipt_step(&prepared.tags).await?;
+        if with_tags {
+            for t in &prepared.tags {
+                self.receipt_step(t).await?;
+            }
         }
         let close = &prepared.close;
         let closed = self.receipt_step(close).await?;

@@ -20,6 +20,7 @@
 //! state the next `status`/`reconcile` sees (an open receipt, say); callers should not cancel
 //! these futures and the root worker does not.
 
+mod attributes;
 mod documents;
 mod error;
 mod options;

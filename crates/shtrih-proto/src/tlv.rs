@@ -14,6 +14,37 @@ pub const TAG_CASHIER_NAME: u16 = 1021;
 /// Tag 1203: cashier INN (12 ASCII digits).
 pub const TAG_CASHIER_INN: u16 = 1203;
 
+/// Tag 1222: agent type of an item (byte, one bit).
+pub const TAG_AGENT_TYPE: u16 = 1222;
+/// Tag 1223: agent data (STLV).
+pub const TAG_AGENT_DATA: u16 = 1223;
+/// Tag 1073: payment agent's phone (string, inside 1223).
+pub const TAG_AGENT_PHONE: u16 = 1073;
+/// Tag 1224: supplier data (STLV).
+pub const TAG_SUPPLIER_DATA: u16 = 1224;
+/// Tag 1171: supplier's phone (string, inside 1224).
+pub const TAG_SUPPLIER_PHONE: u16 = 1171;
+/// Tag 1225: supplier's name (string, inside 1224).
+pub const TAG_SUPPLIER_NAME: u16 = 1225;
+/// Tag 1226: supplier's INN (fixed 12 characters, space-padded).
+pub const TAG_SUPPLIER_INN: u16 = 1226;
+/// Tag 1256: buyer (client) data (STLV, FFD 1.2).
+pub const TAG_BUYER_DATA: u16 = 1256;
+/// Tag 1227: buyer (client) name.
+pub const TAG_BUYER_NAME: u16 = 1227;
+/// Tag 1228: buyer (client) INN (fixed 12 characters, space-padded).
+pub const TAG_BUYER_INN: u16 = 1228;
+/// Tag 1291: fractional quantity (STLV of 1293 and 1294).
+pub const TAG_FRACTIONAL_QUANTITY: u16 = 1291;
+/// Tag 1293: numerator of the fractional quantity (VLN).
+pub const TAG_NUMERATOR: u16 = 1293;
+/// Tag 1294: denominator of the fractional quantity (VLN).
+pub const TAG_DENOMINATOR: u16 = 1294;
+/// Tag 2108: measure of the quantity (byte).
+pub const TAG_MEASURE: u16 = 2108;
+/// Width of the fixed-length INN tags (1203, 1226, 1228).
+pub const INN_WIDTH: usize = 12;
+
 /// Why a TLV list could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TlvError {
@@ -52,6 +83,40 @@ impl Tlv {
         Tlv {
             tag,
             value: text::encode_cp866(value),
+        }
+    }
+
+    /// A one-byte value (tags 1222, 2108).
+    pub fn byte(tag: u16, value: u8) -> Tlv {
+        Tlv {
+            tag,
+            value: vec![value],
+        }
+    }
+
+    /// A VLN value (addendum §3.6): little-endian, the fewest bytes, 0 as one `00`.
+    pub fn vln(tag: u16, value: u64) -> Tlv {
+        let bytes = value.to_le_bytes();
+        let used = 8 - (value.leading_zeros() as usize / 8);
+        Tlv {
+            tag,
+            value: bytes[..used.max(1)].to_vec(),
+        }
+    }
+
+    /// A string of a fixed-length tag (1203, 1226, 1228): CP866, right-padded with spaces to
+    /// `width` bytes, cut at `width` (addendum §3.6).
+    pub fn fixed_string(tag: u16, value: &str, width: usize) -> Tlv {
+        let mut bytes = text::encode_cp866(value);
+        bytes.resize(width, b' ');
+        Tlv { tag, value: bytes }
+    }
+
+    /// An STLV: the inner TLVs back to back as the value (addendum §3.6).
+    pub fn structure(tag: u16, inner: &[Tlv]) -> Tlv {
+        Tlv {
+            tag,
+            value: encode_list(inner),
         }
     }
 
