@@ -208,3 +208,58 @@ async fn a_plain_receipt_sends_what_it_sent_before() {
     assert_eq!(found, vec![1008, 1021, 1203]);
     assert_eq!(doc.tlvs[2].value, b"500100732259".to_vec());
 }
+
+/// A lost FF46 or FF4D of an item with tags: the receipt is not resumed (the operation count
+/// cannot tell whether the landed item has its tags), it is cancelled and made again, and the
+/// FN holds one receipt whose every item has its tags once.
+#[tokio::test]
+async fn a_lost_item_command_with_tags_is_cancelled_and_redone() {
+    use driver::{Intent, RegisterError, Verdict};
+    use emulator::{CutPoint, PowerCut};
+    for (code, point) in [
+        (0xFF46, CutPoint::AfterCommit),
+        (0xFF4D, CutPoint::BeforeExecution),
+        (0xFF4D, CutPoint::AfterCommit),
+    ] {
+        let emu = emulator_with_ffd(4);
+        let mut r = connect(&emu, STD).await;
+        r.open_shift(&cashier()).await.unwrap();
+        let receipt = receipt();
+        let taxes = TaxGroupMap::default();
+        let mut snapshot = r.snapshot().await.unwrap();
+        emu.arm_power_cut(PowerCut::on(point, code));
+        let unknown = match r.fiscalize(&receipt, &taxes, Some(&cashier())).await {
+            Err(RegisterError::Unknown(u)) => u,
+            other => panic!("{code:X} {point:?}: expected an unknown outcome, got {other:?}"),
+        };
+        snapshot.lost_command = Some(unknown.command.to_string());
+        let resumed = r
+            .resume_receipt(&snapshot, &receipt, &taxes, Some(&cashier()))
+            .await
+            .unwrap();
+        assert!(resumed.is_none(), "{code:X} {point:?}: not resumed");
+        let intent = Intent::Receipt {
+            receipt_type: receipt.receipt_type,
+            total: receipt.total,
+        };
+        assert_eq!(
+            r.reconcile(&snapshot, &intent).await.unwrap(),
+            Verdict::NotDone
+        );
+        r.fiscalize(&receipt, &taxes, Some(&cashier()))
+            .await
+            .unwrap();
+        let docs = archived_receipts(&emu);
+        assert_eq!(docs.len(), 1, "{code:X} {point:?}: one receipt");
+        let found: Vec<Vec<u16>> = docs[0]
+            .items
+            .iter()
+            .map(|i| i.tlvs.iter().map(|t| t.tag).collect())
+            .collect();
+        assert_eq!(
+            found,
+            vec![vec![1291], vec![2108, 1222, 1223, 1224, 1226], vec![]],
+            "{code:X} {point:?}"
+        );
+    }
+}
