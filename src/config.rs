@@ -604,7 +604,7 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
                 let group = TaxGroup::new(group).ok_or_else(|| {
                     err(
                         &key,
-                        format!("expected a tax group 1..6 (row of table 6), got {group}"),
+                        format!("expected a row of table 6, 1..12, got {group}"),
                     )
                 })?;
                 map.set(rate, group);
@@ -741,7 +741,7 @@ mod tests {
     fn mistakes_name_the_key_path() {
         let e = Config::parse(&minimal("baud = 1234\n"), None).unwrap_err();
         assert_eq!(e.path, "registers[0].transport.baud");
-        let e = Config::parse(&minimal("[registers.taxes]\n\"3\" = 9\n"), None).unwrap_err();
+        let e = Config::parse(&minimal("[registers.taxes]\n\"3\" = 13\n"), None).unwrap_err();
         assert_eq!(e.path, "registers[0].taxes.\"3\"");
         let e = Config::parse(
             &minimal("[registers.shift]\ndaily_z_at = \"25:99\"\n"),
@@ -821,7 +821,7 @@ mod tests {
     }
 
     #[test]
-    fn custom_tax_mapping_replaces_the_default() {
+    fn configured_tax_rows_are_overrides_of_the_registers_table() {
         let c = Config::parse(&minimal("[registers.taxes]\n\"3\" = 1\n\"7\" = 6\n"), None).unwrap();
         let t = &c.registers[0].taxes;
         assert_eq!(t.group(VatRate::Vat22).map(TaxGroup::number), Some(1));

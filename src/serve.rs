@@ -187,8 +187,25 @@ fn route(r: &RegisterSettings) -> gateway_http::RegisterRoute {
         group_id: r.group_id.clone(),
         juridical_person_id: r.juridical_person_id.clone(),
         utc_offset: r.utc_offset,
-        taxes: r.taxes.clone(),
+        taxes: api_rates(&r.taxes),
     }
+}
+
+/// The rates the API takes for a register: every one. Which row of table 6 an item goes to is
+/// decided by the register's own table, read when the worker connects (FFD 1.2 addendum §2);
+/// a rate it lacks, or a configured row its table contradicts, fails the operation at once
+/// with `NO_TAX_GROUP` naming the rate (status 3). Configured rows are kept as they are; the
+/// others carry row 1 only because the API's map needs a row: it is never sent.
+fn api_rates(configured: &fiscal_model::TaxGroupMap) -> fiscal_model::TaxGroupMap {
+    let mut all = configured.clone();
+    if let Some(placeholder) = fiscal_model::TaxGroup::new(1) {
+        for rate in fiscal_model::VatRate::ALL {
+            if configured.group(rate).is_none() {
+                all.set(rate, placeholder);
+            }
+        }
+    }
+    all
 }
 
 /// Loopback, the address the gateway listens on (an address cannot be rebound by DNS) and the

@@ -17,8 +17,9 @@ async fn a_rate_without_a_tax_group_fails_at_once_and_the_queue_moves() {
         .post("formReceipt", &receipt_with_total("warm", 100))
         .await;
     assert_eq!(rig.pos.settled("warm").await["status"], 2);
-    // A receipt is accepted and waits for the cover; meanwhile the technician changes the tax
-    // mapping so that its rate (API code 3) has no group, and the service restarts.
+    // A receipt is accepted and waits for the cover; meanwhile the technician configures its
+    // rate (API code 3, 22 %) to row 1, which on this register is 20 % (the pre-2026 layout),
+    // and the service restarts: the register's table 6 contradicts the configuration.
     rig.register.control("cover open");
     let (code, body) = rig
         .pos
@@ -26,7 +27,7 @@ async fn a_rate_without_a_tax_group_fails_at_once_and_the_queue_moves() {
         .await;
     assert_eq!(code, 200, "{body}");
     let config = rig.gateway.config.clone();
-    let text = std::fs::read_to_string(&config).unwrap() + "\n[registers.taxes]\n\"1\" = 1\n";
+    let text = std::fs::read_to_string(&config).unwrap() + "\n[registers.taxes]\n\"3\" = 1\n";
     std::fs::write(&config, text).unwrap();
     rig.gateway.restart();
     rig.pos = support::Pos::new(&rig.gateway.base);
@@ -37,7 +38,7 @@ async fn a_rate_without_a_tax_group_fails_at_once_and_the_queue_moves() {
     assert_eq!(failed["errorCode"], "NO_TAX_GROUP", "{failed}");
     let message = failed["errorMessage"].as_str().unwrap_or_default();
     assert!(
-        message.contains("ставки"),
+        message.contains("НДС 22%") && message.contains("20.00 %"),
         "the reason names the rate: {failed}"
     );
 

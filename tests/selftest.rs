@@ -57,6 +57,10 @@ fn a_healthy_register_passes_and_each_fault_fails_with_advice() {
         assert_eq!(verdict(&checks, id), "ok", "{id}: {checks}");
     }
     assert!(checks["fn"]["value"].as_str().unwrap().contains("9999"));
+    // The register's table 6 listed with each row's FF46 code (FFD 1.2 addendum §2.3).
+    let taxes = checks["taxes"]["value"].as_str().unwrap();
+    assert!(taxes.contains("4: 0.00 % «БЕЗ НДС» [08]"), "{taxes}");
+    assert!(taxes.contains("11: 22.00 % «НДС 22%» [CB]"), "{taxes}");
     let link = checks["link"]["value"].as_str().unwrap();
     assert!(
         link.contains("115200 бод") && link.contains("протокол"),
@@ -115,12 +119,7 @@ fn unsent_documents_and_a_2025_tax_table_fail() {
     let dir = tempfile::tempdir().unwrap();
     let register = Register::start(
         dir.path(),
-        &[
-            "--ofd-unsent-days",
-            "27",
-            "--tax-rates",
-            "2000,1000,0,0,2000,1000",
-        ],
+        &["--ofd-unsent-days", "27", "--tax-table", "2021"],
     );
     let (code, checks) = selftest(&register);
     assert_eq!(code, 1);

@@ -15,10 +15,9 @@ use std::time::Duration;
 use chrono::{Timelike, Utc};
 use driver::{Baud, LinkLayerChoice, Register, RegisterOptions, Transport};
 use fiscal_model::TaxGroupMap;
-use shtrih_proto::command::{Password, ReadTable};
 use shtrih_proto::status::Flags;
 
-pub use report::{Facts, Report, ShiftFacts, TaxRow};
+pub use report::{Facts, Report, ShiftFacts};
 
 use crate::config::{Config, TransportSettings};
 
@@ -350,7 +349,6 @@ async fn read_facts(
     zone: Option<chrono::FixedOffset>,
     args: &SelftestArgs,
 ) -> Result<Facts, driver::RegisterError> {
-    let password = Password(args.password);
     let id = r.identity().await?;
     let fn_status = r.fn_status().await?;
     let status = r.status().await?;
@@ -379,32 +377,8 @@ async fn read_facts(
         Ok(b) => (Some(b.unsent), b.oldest),
         Err(_) => (None, None),
     };
-    let mut tax_table = Vec::new();
-    for group in 1..=6u16 {
-        let rate = r
-            .query(&ReadTable {
-                password,
-                table: 6,
-                row: group,
-                field: 1,
-            })
-            .await;
-        let name = r
-            .query(&ReadTable {
-                password,
-                table: 6,
-                row: group,
-                field: 2,
-            })
-            .await;
-        if let (Ok(rate), Ok(name)) = (rate, name) {
-            tax_table.push(TaxRow {
-                group: group as u8,
-                rate: rate.as_bin().unwrap_or(0) as u32,
-                name: name.as_text(),
-            });
-        }
-    }
+    // Table 6 as the driver read it at connection: what receipts are coded by.
+    let tax_table = r.tax_table().clone();
     if args.print_test_page {
         let serial = format!("ЗН ККТ {}", id.kkt_serial);
         let fn_line = format!("ФН {}", id.fn_number);

@@ -3,6 +3,7 @@
 //! technician or as a stable JSON document. No I/O here, so every rule has a unit test.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use driver::TaxTable;
 use fiscal_model::{TaxGroupMap, VatRate};
 use serde::Serialize;
 
@@ -104,17 +105,6 @@ pub struct Check {
     pub advice: String,
 }
 
-/// A row of the register's tax table (table 6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TaxRow {
-    /// Tax group 1..=6.
-    pub group: u8,
-    /// Rate in hundredths of a percent (2200 = 22 %).
-    pub rate: u32,
-    /// Name as printed.
-    pub name: String,
-}
-
 /// Everything read off one register.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Facts {
@@ -156,8 +146,8 @@ pub struct Facts {
     pub ofd_unsent: Option<u32>,
     /// The oldest unsent document's time.
     pub ofd_oldest: Option<NaiveDateTime>,
-    /// Table 6 as read.
-    pub tax_table: Vec<TaxRow>,
+    /// Table 6 as read at connection, with the model number its codes depend on.
+    pub tax_table: TaxTable,
 }
 
 /// The shift as found.
@@ -448,67 +438,75 @@ fn ofd_check(
     }
 }
 
-/// The table-6 rate a VAT rate needs in its group, in hundredths of a percent (`None`: any:
-/// "no VAT" groups carry 0 or nothing, and the FN computes no tax for them).
-fn needed_rate(rate: VatRate) -> Option<u32> {
-    (rate != VatRate::NoVat).then(|| u32::from(rate.table6_rate()))
-}
+/// Rates a shop on the general system sells at, besides 22 %: missing one is a warning.
+const COMMON_RATES: [VatRate; 5] = [
+    VatRate::Vat10,
+    VatRate::Vat0,
+    VatRate::NoVat,
+    VatRate::Vat22_122,
+    VatRate::Vat10_110,
+];
 
-fn tax_check(table: &[TaxRow], taxes: &TaxGroupMap) -> Check {
-    if table.is_empty() {
+/// Table 6 listed row by row with each row's FF46 code, then which rate goes where: ✗ when
+/// 22 % has no row or a configured row disagrees with the table, ! when a common rate has none.
+fn tax_check(table: &TaxTable, taxes: &TaxGroupMap) -> Check {
+    const TITLE: &str = "Налоговые ставки (таблица 6)";
+    if table.rows.is_empty() {
         return check(
             "taxes",
-            "Налоговые ставки (таблица 6)",
+            TITLE,
             "не прочитана",
             Verdict::Warn,
             "Не удалось прочитать таблицу налогов.",
         );
     }
+    let rows = table
+        .rows
+        .iter()
+        .map(|r| match driver::tax_code(table.model, r.row) {
+            Some(code) => format!("{} [{code:02X}]", r.describe()),
+            None => format!("{} [нет кода]", r.describe()),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut missing = Vec::new();
     let mut wrong = Vec::new();
-    for (rate, group) in taxes.iter() {
-        let Some(need) = needed_rate(rate) else {
-            continue;
-        };
-        match table.iter().find(|row| row.group == group.number()) {
-            Some(row) if row.rate == need => {}
-            Some(row) => wrong.push(format!(
-                "группа {} = {}.{:02} % «{}», нужна {} ({})",
-                row.group,
-                row.rate / 100,
-                row.rate % 100,
-                row.name,
-                rate.label(),
-                need / 100
-            )),
-            None => wrong.push(format!(
-                "группы {} нет в таблице, нужна {}",
-                group.number(),
-                rate.label()
-            )),
+    for rate in VatRate::ALL {
+        if let Err(reason) = table.choose(rate, taxes) {
+            if taxes.group(rate).is_some() {
+                wrong.push(reason);
+            } else {
+                missing.push(rate);
+            }
         }
     }
-    let value = table
-        .iter()
-        .map(|r| format!("{}: {}.{:02} %", r.group, r.rate / 100, r.rate % 100))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if wrong.is_empty() {
-        check(
-            "taxes",
-            "Налоговые ставки (таблица 6)",
-            value,
-            Verdict::Ok,
-            "",
+    let value = if missing.is_empty() {
+        rows
+    } else {
+        let names: Vec<&str> = missing.iter().map(|r| r.label()).collect();
+        format!("{rows}. Нет ставок: {}", names.join(", "))
+    };
+    let no_general = missing.contains(&VatRate::Vat22);
+    let (verdict, advice) = if !wrong.is_empty() || no_general {
+        let mut advice = wrong;
+        if no_general {
+            advice.push("С 2026 года основная ставка 22 %, а в таблице 6 её нет: обновите прошивку ККТ или задайте ставку сервисной утилитой.".to_string());
+        }
+        (Verdict::Fail, advice.join(" "))
+    } else if COMMON_RATES.iter().any(|r| missing.contains(r)) {
+        (
+            Verdict::Warn,
+            "Чеки со ставками, которых нет в таблице 6, будут отклонены.".to_string(),
         )
     } else {
-        let advice = format!("Таблица налогов не совпадает с настройкой: {}. Исправьте таблицу 6 сервисной утилитой (с 2026 года основная ставка 22 %).", wrong.join("; "));
-        Check {
-            id: "taxes",
-            title: "Налоговые ставки (таблица 6)",
-            value,
-            verdict: Verdict::Fail,
-            advice,
-        }
+        (Verdict::Ok, String::new())
+    };
+    Check {
+        id: "taxes",
+        title: TITLE,
+        value,
+        verdict,
+        advice,
     }
 }
 
@@ -579,6 +577,7 @@ impl Report {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use driver::TaxRow;
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
@@ -610,38 +609,7 @@ mod tests {
             pc_clock: Some(at("2026-11-23 10:00:00")),
             ofd_unsent: Some(0),
             ofd_oldest: None,
-            tax_table: vec![
-                TaxRow {
-                    group: 1,
-                    rate: 2200,
-                    name: "НДС 22%".into(),
-                },
-                TaxRow {
-                    group: 2,
-                    rate: 1000,
-                    name: "НДС 10%".into(),
-                },
-                TaxRow {
-                    group: 3,
-                    rate: 0,
-                    name: "НДС 0%".into(),
-                },
-                TaxRow {
-                    group: 4,
-                    rate: 0,
-                    name: "БЕЗ НДС".into(),
-                },
-                TaxRow {
-                    group: 5,
-                    rate: 2200,
-                    name: "НДС 22/122".into(),
-                },
-                TaxRow {
-                    group: 6,
-                    rate: 1000,
-                    name: "НДС 10/110".into(),
-                },
-            ],
+            tax_table: table_2026(),
         }
     }
 
@@ -685,12 +653,64 @@ mod tests {
     #[test]
     fn a_register_still_on_20_percent_fails_the_tax_check() {
         let mut f = healthy();
-        f.tax_table[0] = TaxRow {
-            group: 1,
-            rate: 2000,
-            name: "НДС 20%".into(),
-        };
-        assert_eq!(verdict(&f, "taxes"), Verdict::Fail);
+        f.tax_table.rows.truncate(6);
+        let checks = evaluate(&f, &TaxGroupMap::default(), today());
+        let c = checks.iter().find(|c| c.id == "taxes").unwrap();
+        assert_eq!(c.verdict, Verdict::Fail);
+        assert!(c.advice.contains("22 %"), "{}", c.advice);
+        assert!(c.value.contains("Нет ставок: НДС 22%"), "{}", c.value);
+    }
+
+    #[test]
+    fn the_tax_check_lists_the_table_with_its_codes() {
+        let checks = evaluate(&healthy(), &TaxGroupMap::default(), today());
+        let c = checks.iter().find(|c| c.id == "taxes").unwrap();
+        assert_eq!(c.verdict, Verdict::Ok, "{c:?}");
+        assert!(c
+            .value
+            .starts_with("1: 20.00 % «НДС 20%» [01]; 2: 10.00 % «НДС 10%» [02]"));
+        assert!(c
+            .value
+            .contains("11: 22.00 % «НДС 22%» [CB]; 12: 22.00 % «НДС 22/122» [CC]"));
+    }
+
+    #[test]
+    fn a_configured_row_the_table_contradicts_fails() {
+        let mut taxes = TaxGroupMap::empty();
+        taxes.set(VatRate::Vat22, fiscal_model::TaxGroup::new(1).unwrap());
+        let checks = evaluate(&healthy(), &taxes, today());
+        let c = checks.iter().find(|c| c.id == "taxes").unwrap();
+        assert_eq!(c.verdict, Verdict::Fail);
+        assert!(c.advice.contains("НДС 22%"), "{}", c.advice);
+    }
+
+    fn table_2026() -> TaxTable {
+        let rows = [
+            (2000, "НДС 20%"),
+            (1000, "НДС 10%"),
+            (0, "НДС 0%"),
+            (0, "БЕЗ НДС"),
+            (2000, "НДС 20/120"),
+            (1000, "НДС 10/110"),
+            (500, "НДС 5%"),
+            (700, "НДС 7%"),
+            (500, "НДС 5/105%"),
+            (700, "НДС 7/107%"),
+            (2200, "НДС 22%"),
+            (2200, "НДС 22/122"),
+        ];
+        TaxTable {
+            model: 250,
+            rows: rows
+                .iter()
+                .zip(1..)
+                .map(|((rate, name), row)| TaxRow {
+                    row,
+                    rate: *rate,
+                    name: (*name).into(),
+                })
+                .collect(),
+        }
     }
 
     #[test]

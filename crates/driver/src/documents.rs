@@ -122,14 +122,23 @@ impl Register {
         cashier: Option<&Cashier>,
     ) -> Result<FiscalResult, RegisterError> {
         let prepared = self.prepare(receipt, taxes, cashier)?;
+        // printReceipt false: an electronic-only receipt (table 17.7, see electronic.rs).
+        if let Err(e) = self.print_next_document(receipt.print).await {
+            return Err(self.first_step(e).await);
+        }
         let open = OpenReceipt {
             password: self.operator(),
             receipt_type: open_type(receipt),
         };
         if let Err(e) = self.run(&open).await {
+            self.disarm_print_skip().await;
             return Err(self.first_step(e).await);
         }
-        self.finish_receipt(&prepared, 0, true).await
+        let result = self.finish_receipt(&prepared, 0, true).await;
+        if result.is_ok() {
+            self.print_setting_used();
+        }
+        result
     }
 
     /// Finishes a receipt whose last command's outcome was lost, when the register shows it
@@ -212,10 +221,12 @@ impl Register {
         let mut sums = Vec::with_capacity(receipt.items.len());
         let mut item_tags = Vec::with_capacity(receipt.items.len());
         for item in &receipt.items {
-            let group = taxes.group(item.vat).ok_or_else(|| {
+            // The row by rate from the register's own table 6, the byte its code (§2 of the
+            // FFD 1.2 addendum); a configured row only when the table agrees.
+            let tax = self.tax_table.choose(item.vat, taxes).map_err(|message| {
                 RegisterError::Rejected(Rejection {
                     code: "NO_TAX_GROUP",
-                    message: format!("Нет налоговой группы ККТ для ставки {}.", item.vat.label()),
+                    message,
                 })
             })?;
             let sum = item.sum().ok_or_else(|| {
@@ -232,7 +243,7 @@ impl Register {
                 // Sent, not left to the register, so its rounding cannot differ from ours.
                 sum: Some(sum.0),
                 tax: None,
-                tax_group: group.number(),
+                tax_group: tax.code,
                 department: DEPARTMENT,
                 // Tags 1214 and 1212 at offsets 30 and 31 (addendum §3.1).
                 payment_method: item.attributes.payment_method.code(),

@@ -22,6 +22,7 @@
 
 mod attributes;
 mod documents;
+mod electronic;
 mod error;
 mod options;
 mod pump;
@@ -29,6 +30,7 @@ mod queries;
 mod readiness;
 mod reconcile;
 mod register;
+mod taxes;
 mod transport;
 
 pub mod bench;
@@ -40,4 +42,5 @@ pub use queries::{FnStatus, OfdBacklog};
 pub use readiness::{readiness, Readiness, RegisterStatus};
 pub use reconcile::{Intent, Snapshot, Verdict};
 pub use register::{Cashier, Identity, Register, ShiftReport};
+pub use taxes::{tax_code, TaxChoice, TaxRow, TaxTable, MODEL_NANO};
 pub use transport::{Baud, ByteStream, LinkLayerChoice, Transport, AUTO_BAUD_ORDER};

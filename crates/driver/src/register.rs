@@ -9,12 +9,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use shtrih_proto::command::{
     AnswerError, Command, CommandClass, DeviceType, FnExpiry, FullStatus, LastFiscalization,
-    Password, ReadTable,
+    Password, ReadTable, TableStructure,
 };
 
 use crate::error::{DeviceError, LinkError, RegisterError, UnknownOutcome};
 use crate::options::RegisterOptions;
 use crate::pump::{Exchange, Pump, WireStats};
+use crate::taxes::{TaxRow, TaxTable};
 use crate::transport::{self, Baud, LinkKind, Transport};
 /// How often a read-only command is tried when the link fails under it: it has no side
 /// effect (§10.1), so trying again is always safe.
@@ -84,6 +85,11 @@ pub struct Register {
     link: LinkKind,
     /// The serial speed in use (found or configured); `None` for TCP and streams.
     baud: Option<u32>,
+    /// Table 6 and the model number, read at connection: the truth receipts are coded by.
+    pub(crate) tax_table: TaxTable,
+    /// This connection set table 17.7 ("do not print the next document") and no document
+    /// has used it yet.
+    pub(crate) print_skip_armed: bool,
 }
 
 impl std::fmt::Debug for Register {
@@ -147,14 +153,23 @@ impl Register {
             },
             link: kind,
             baud,
+            tax_table: TaxTable::default(),
+            print_skip_armed: false,
         };
         register.identity = register.read_identity().await?;
+        register.tax_table.rows = register.read_tax_rows().await?;
         Ok(register)
     }
 
     /// Who the register is (read at connection; cheap).
     pub async fn identity(&mut self) -> Result<Identity, RegisterError> {
         Ok(self.identity.clone())
+    }
+
+    /// The register's tax table (table 6) and model, read at connection: which rate goes to
+    /// which row and byte (FFD 1.2 addendum §2).
+    pub fn tax_table(&self) -> &TaxTable {
+        &self.tax_table
     }
 
     /// Bytes and round trips on the wire since connection.
@@ -271,7 +286,10 @@ impl Register {
 
     async fn read_identity(&mut self) -> Result<Identity, RegisterError> {
         let model = match self.run(&DeviceType).await {
-            Ok(answer) => answer.name.trim().to_string(),
+            Ok(answer) => {
+                self.tax_table.model = answer.model;
+                answer.name.trim().to_string()
+            }
             Err(RegisterError::Refused(_)) => String::new(),
             Err(e) => return Err(e),
         };
@@ -342,6 +360,60 @@ impl Register {
             ffd_version,
             fn_expiry,
         })
+    }
+
+    /// Table 6 (addendum §2.3, §2.4 item 1): its row count (0x2D; 6 when the register does not
+    /// say), then each row's rate and name. A row the register refuses ends the table.
+    async fn read_tax_rows(&mut self) -> Result<Vec<TaxRow>, RegisterError> {
+        let count = match self
+            .run(&TableStructure {
+                password: self.sysadmin(),
+                table: 6,
+            })
+            .await
+        {
+            Ok(answer) => answer.rows,
+            Err(RegisterError::Refused(_)) => 6,
+            Err(e) => return Err(e),
+        };
+        let mut rows = Vec::new();
+        for row in 1..=count.min(64) {
+            let (Some(rate), Some(name)) = (
+                self.table_cell(6, row, 1).await?,
+                self.table_cell(6, row, 2).await?,
+            ) else {
+                break;
+            };
+            rows.push(TaxRow {
+                row: u8::try_from(row).unwrap_or(u8::MAX),
+                rate: rate
+                    .as_bin()
+                    .and_then(|r| u16::try_from(r).ok())
+                    .unwrap_or(0),
+                name: name.as_text().trim().to_string(),
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Reads a table field (0x1F, §7.3); `None` when the register refuses.
+    async fn table_cell(
+        &mut self,
+        table: u8,
+        row: u16,
+        field: u8,
+    ) -> Result<Option<shtrih_proto::command::TableValue>, RegisterError> {
+        let read = ReadTable {
+            password: self.sysadmin(),
+            table,
+            row,
+            field,
+        };
+        match self.run(&read).await {
+            Ok(value) => Ok(Some(value)),
+            Err(RegisterError::Refused(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads row 1 of a table field (0x1F, §7.3); `None` when the register refuses.

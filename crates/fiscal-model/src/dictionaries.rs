@@ -267,45 +267,29 @@ impl VatRate {
     }
 }
 
-/// A register tax group: the row of table 6, the FF46 tax byte (protocol notes §8.3).
+/// A register tax group: a row of table 6 (1..6 before 2026, 1..12 on 2026 firmware). The
+/// FF46 tax byte is the row's code, not this number (FFD 1.2 addendum §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct TaxGroup(u8);
 
 impl TaxGroup {
-    /// Groups 1..6 exist in table 6 and in FF45's tax fields.
+    /// Rows 1..12 (the 2026 firmware's table 6).
     pub fn new(group: u8) -> Option<TaxGroup> {
-        (1..=6).contains(&group).then_some(TaxGroup(group))
+        (1..=12).contains(&group).then_some(TaxGroup(group))
     }
 
-    /// The group number 1..6.
+    /// The row number 1..12.
     pub fn number(self) -> u8 {
         self.0
     }
 }
 
-/// Which register tax group carries each VAT rate. Per register, from configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Rows of table 6 configured for VAT rates: overrides of the choice the driver makes from
+/// the register's own table 6 (each checked against it). Empty by default: every rate goes to
+/// the register's row with that rate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxGroupMap(BTreeMap<VatRate, TaxGroup>);
-
-impl Default for TaxGroupMap {
-    /// The table-6 layout of a Shtrih register set up for 2026: 1 = 22 %, 2 = 10 %, 3 = 0 %,
-    /// 4 = no VAT, 5 = 22/122, 6 = 10/110. Other rates need explicit configuration.
-    fn default() -> Self {
-        let mut map = BTreeMap::new();
-        for (rate, group) in [
-            (VatRate::Vat22, 1),
-            (VatRate::Vat10, 2),
-            (VatRate::Vat0, 3),
-            (VatRate::NoVat, 4),
-            (VatRate::Vat22_122, 5),
-            (VatRate::Vat10_110, 6),
-        ] {
-            map.insert(rate, TaxGroup(group));
-        }
-        TaxGroupMap(map)
-    }
-}
 
 impl TaxGroupMap {
     /// An empty mapping (every rate unmapped).
@@ -370,8 +354,13 @@ mod tests {
         assert_eq!(VatRate::from_api_code(6, "t").map(|r| r.tag_1199()), Ok(12));
         assert_eq!(VatRate::from_api_code(1, "t"), Ok(VatRate::Vat0));
         let map = TaxGroupMap::default();
-        assert_eq!(map.group(VatRate::Vat22).map(TaxGroup::number), Some(1));
-        assert_eq!(map.group(VatRate::Vat5), None);
+        assert_eq!(
+            map.group(VatRate::Vat22),
+            None,
+            "no override unless configured"
+        );
+        assert_eq!(TaxGroup::new(12).map(TaxGroup::number), Some(12));
+        assert_eq!(TaxGroup::new(13), None);
         for r in VatRate::ALL {
             assert_eq!(VatRate::from_api_code(i64::from(r.api_code()), "t"), Ok(r));
         }

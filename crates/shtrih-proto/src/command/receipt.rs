@@ -172,7 +172,8 @@ pub struct OperationV2 {
     pub sum: Option<u64>,
     /// Tax amount in kopecks; `None` = not specified.
     pub tax: Option<u64>,
-    /// Tax group 1..6 (row of table 6, §8.3).
+    /// Tax byte: the code of a table-6 row, a bit mask, not the row number (FFD 1.2 addendum
+    /// §2: row n of 1..6 is `1 << (n - 1)`, rows 7..12 have the 2026 codes).
     pub tax_group: u8,
     /// Department 0..16, 255 = by goods code.
     pub department: u8,
