@@ -158,6 +158,10 @@ impl Register {
         };
         register.identity = register.read_identity().await?;
         register.tax_table.rows = register.read_tax_rows().await?;
+        // "Do not print the next document" left set (a receipt that never closed, another
+        // process): the next printed receipt clears it first (electronic.rs).
+        register.print_skip_armed =
+            register.table_field(17, 7).await?.and_then(|v| v.as_bin()) == Some(1);
         Ok(register)
     }
 

@@ -278,3 +278,31 @@ async fn an_electronic_receipt_is_made_in_the_fn_and_not_printed() {
     assert!(emu.tape().contains("Товар 1"), "{}", emu.tape());
     assert_eq!(emu.executions(0x1E), writes + 1);
 }
+
+#[tokio::test]
+async fn a_do_not_print_setting_left_behind_is_cleared_before_a_printed_receipt() {
+    let emu = emulator(LinkChoice::Standard);
+    let mut first = connect(&emu, STD).await;
+    first.open_shift(&cashier()).await.unwrap();
+    drop(first);
+    // Left set by an earlier connection (an electronic receipt that was cancelled, say):
+    // 1E, sysadmin 30, table 17, row 1, field 7, value 1.
+    emu.with_device(|d| {
+        let now = chrono::Utc::now().naive_utc();
+        assert_eq!(
+            d.execute(&hex("1E 1E 00 00 00 11 01 00 07 01"), now),
+            [0x1E, 0x00]
+        );
+    });
+    let mut r = connect(&emu, STD).await;
+    let writes = emu.executions(0x1E);
+    r.fiscalize(
+        &sale(&[VatRate::Vat22], true),
+        &TaxGroupMap::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(emu.executions(0x1E), writes + 1, "17.7 = 0 written first");
+    assert!(emu.tape().contains("Товар 1"), "{}", emu.tape());
+}
