@@ -135,6 +135,17 @@ fn ff46_frames_match_the_addendum() {
     );
 }
 
+#[test]
+fn the_do_not_print_write_matches_the_table_layout() {
+    // 0x1E, sysadmin password 30, table 17, row 1 (2 bytes), field 7, BIN 1 byte = 1;
+    // LEN 0A, LRC = 0A ^ 1E ^ 1E ^ 11 ^ 01 ^ 07 ^ 01 = 1C.
+    let write = shtrih_proto::command::WriteTable::bin(Password(30), 17, 1, 7, 1, 1);
+    assert_eq!(
+        shtrih_proto::frame::encode(&write.encode()).unwrap(),
+        hex("02 0A 1E 1E 00 00 00 11 01 00 07 01 1C")
+    );
+}
+
 #[tokio::test]
 async fn table_6_is_read_at_connection_and_each_rate_lands_in_its_own_row() {
     let emu = emulator(LinkChoice::Standard);
