@@ -763,3 +763,44 @@ fn exchange_12_10_byte_for_byte() {
     assert_eq!(w.link.stats().frames_sent, 4);
     assert_eq!(w.link.stats().retries, 0);
 }
+
+/// An answer whose STX was lost on the line arrives as bytes without a frame start. Once the
+/// line has been quiet for T_byte it is a damaged answer (NAK, then ENQ, §2.6), not a silence
+/// to wait out for the whole answer timeout; the device's replay is then read as the answer.
+#[test]
+fn an_answer_that_lost_its_stx_is_asked_for_again_after_t_byte_not_the_answer_timeout() {
+    let mut w = Wire::new();
+    w.start_with(&msg(CASH_IN_FRAME), Resend::OnlyOnProof);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    assert_eq!(w.sent(), hex(CASH_IN_FRAME));
+    w.recv(&hex("06"));
+    let accepted = w.now;
+    // The answer without its STX: 05 50 00 01 98 00 CC.
+    let mut tail = hex(CASH_IN_ANSWER_FRAME);
+    tail.remove(0);
+    w.recv(&tail);
+    let deadline = w.link.poll_timeout().expect("a deadline");
+    assert!(
+        deadline <= w.now + LinkConfig::default().t_byte,
+        "asked again after T_byte of quiet, not at the answer timeout ({:?} after acceptance)",
+        deadline - accepted
+    );
+    w.expire();
+    // The flush: the line must stay quiet for T_byte before the NAK.
+    assert!(w.sent().is_empty());
+    w.expire();
+    assert_eq!(
+        w.sent(),
+        hex("15 05"),
+        "NAK for the damaged answer, then ENQ"
+    );
+    w.recv(&hex("06"));
+    w.recv(&hex(CASH_IN_ANSWER_FRAME));
+    assert_eq!(w.sent(), hex("06"));
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Answer(msg(CASH_IN_ANSWER_FRAME))]
+    );
+    assert_eq!(w.link.stats().frames_sent, 1, "the cash in went once");
+}

@@ -88,6 +88,10 @@ pub struct HostLink {
     /// Bytes of the answer being read (starts with STX).
     rx: Vec<u8>,
     last_byte: Option<Instant>,
+    /// When a byte other than STX last came while an answer was awaited: an answer whose STX
+    /// was lost on the line. Once the line is quiet it is treated as a damaged answer (NAK +
+    /// ENQ) instead of waiting out the whole answer timeout.
+    stray: Option<Instant>,
     /// The last command the device accepted whose answer this side never consumed (§2.6
     /// "a careful driver").
     unconsumed: Option<Vec<u8>>,
@@ -115,6 +119,7 @@ impl HostLink {
             waits: 0,
             rx: Vec::new(),
             last_byte: None,
+            stray: None,
             unconsumed: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -170,6 +175,7 @@ impl HostLink {
     fn start_reading(&mut self, now: Instant, draining: bool) {
         self.rx.clear();
         self.last_byte = None;
+        self.stray = None;
         let answer_deadline = now + self.answer_timeout;
         self.state = if draining {
             HostState::Drain { answer_deadline }
@@ -215,6 +221,7 @@ impl HostLink {
         self.rereads += 1;
         self.rx.clear();
         self.last_byte = None;
+        self.stray = None;
         if self.rereads > self.config.n_reread {
             let event = if draining {
                 LinkEvent::NotExecuted(LinkFailure::SyncFailed)
@@ -237,6 +244,10 @@ impl HostLink {
     fn on_answer_byte(&mut self, byte: u8, now: Instant, draining: bool) {
         if self.rx.is_empty() && byte != STX {
             self.stats.garbage_bytes += 1;
+            // The RNDIS filler (§1.3) may precede a slow answer; it is no sign of damage.
+            if byte != RNDIS_FILLER {
+                self.stray = Some(now);
+            }
             return;
         }
         self.rx.push(byte);
@@ -425,7 +436,9 @@ impl LinkLayer for HostLink {
                     self.enter_sync(now);
                 }
             }
-            HostState::Drain { .. } | HostState::ReadAnswer { .. } if !self.rx.is_empty() => {
+            HostState::Drain { .. } | HostState::ReadAnswer { .. }
+                if !self.rx.is_empty() || self.stray.is_some() =>
+            {
                 // A gap longer than T_byte inside a frame: damaged (§2.6 step 3).
                 self.stats.garbage_bytes += self.rx.len() as u64;
                 let draining = matches!(self.state, HostState::Drain { .. });
@@ -486,9 +499,11 @@ impl LinkLayer for HostLink {
             | HostState::Flush { deadline, .. }
             | HostState::Recover { deadline, .. } => Some(deadline),
             HostState::Drain { answer_deadline } | HostState::ReadAnswer { answer_deadline } => {
-                Some(match self.last_byte {
-                    Some(last) => last + self.config.t_byte,
-                    None => answer_deadline,
+                Some(match (self.last_byte, self.stray) {
+                    (Some(last), _) => last + self.config.t_byte,
+                    // Bytes without an STX, then quiet: an answer that lost its STX.
+                    (None, Some(stray)) => (stray + self.config.t_byte).min(answer_deadline),
+                    (None, None) => answer_deadline,
                 })
             }
         }
