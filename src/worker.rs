@@ -338,10 +338,10 @@ impl Worker {
                     message: "Нет связи с ККТ.".into(),
                     device_error: None,
                 };
-                match self.wait_one(&op, reason).await {
-                    Step::Backoff | Step::Again => Step::Reconnect(e.to_string()),
-                    other => other,
-                }
+                // The link itself may be fine (a frame refused on a noisy line): the next
+                // round's reads tell, and only a link that does not answer them is reopened.
+                tracing::info!(operation = %op.id, register = %self.settings.id, error = %e, "not executed; trying again");
+                self.wait_one(&op, reason).await
             }
             Err(RegisterError::NotReady(reason)) => self.wait_for(&op, reason).await,
             Err(RegisterError::Rejected(rejection)) => self.reject(&op, rejection).await,
