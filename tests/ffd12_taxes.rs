@@ -1,6 +1,7 @@
 //! FFD 1.2 on the wire, end to end (the built gateway, the built virtual register on a pty, a
 //! POS over HTTP): every API VAT type lands in its own VAT sum of the FN archive (the register
-//! decodes each FF46 tax byte to its table-6 row, addendum §2); a register on older firmware
+//! decodes each FF46 tax byte to its table-6 row, addendum §2; the archive keeps the byte as
+//! received, checked against the addendum's codes); a register on older firmware
 //! refuses 22 % at once with the rate named; `printReceipt: false` makes a receipt in the FN
 //! and nothing on the tape.
 
@@ -70,6 +71,17 @@ async fn every_vat_type_lands_in_its_own_vat_sum() {
         rows, row_of,
         "each position's tax byte decoded to its rate's row"
     );
+    // The bytes on the wire, as the addendum's §2.3 codes (classic model): never row numbers.
+    let on_wire: Vec<u64> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["tax_byte"].as_u64().unwrap())
+        .collect();
+    let codes_2026 = [
+        0x04, 0x02, 0xCB, 0x08, 0x20, 0xCC, 0x81, 0x82, 0x84, 0x88, 0x01, 0x10, 0xCB, 0xCC,
+    ];
+    assert_eq!(on_wire, codes_2026);
     // Each row's sum holds exactly its positions: 1.00 × code each.
     let mut want = [0u64; 13];
     for (code, row) in codes.iter().zip(row_of) {

@@ -172,6 +172,12 @@ async fn table_6_is_read_at_connection_and_each_rate_lands_in_its_own_row() {
         rows, want,
         "the emulator decoded each byte to the rate's row"
     );
+    let bytes: Vec<u8> = doc.items.iter().map(|i| i.tax_byte).collect();
+    assert_eq!(
+        bytes,
+        [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x81, 0x82, 0x84, 0x88, 0xCB, 0xCC],
+        "addendum §2.3, classic codes"
+    );
     // Each rate's sum in its own VAT sum: position n (price n.00) is the only one in its row.
     let sums: Vec<(u8, u64)> = doc.vat.iter().map(|v| (v.row, v.turnover)).collect();
     let mut want: Vec<(u8, u64)> = ROW_OF

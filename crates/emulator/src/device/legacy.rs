@@ -75,6 +75,7 @@ fn register_item(
         price: item.price,
         sum: line_sum(item.price, item.quantity),
         tax_group: item.tax_group,
+        tax_byte: item.tax_group,
         department: item.department,
         payment_method: 4,
         payment_subject: 1,

@@ -79,7 +79,7 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
     let price = p.uint(5)?;
     let sum = p.uint(5)?;
     let _tax_amount = p.uint(5)?;
-    let tax_group = p.u8()?;
+    let tax_byte = p.u8()?;
     let department = p.u8()?;
     let payment_method = p.u8()?;
     let payment_subject = p.u8()?;
@@ -87,10 +87,10 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
     // The byte is a code, not a row number (addendum §2): one bit per row 1..6, then the
     // 2026 codes of rows 7..12. 0 (meaning unconfirmed on hardware, §2.4 item 6) stays
     // "no VAT" (row 4), as before; anything else is refused with 0x33.
-    let tax_group = if tax_group == 0 {
+    let tax_group = if tax_byte == 0 {
         Some(4)
     } else {
-        tables::tax_row_of_code(device, tax_group)
+        tables::tax_row_of_code(device, tax_byte)
     };
     let Some(tax_group) = tax_group else {
         return Err(err::BAD_PARAMS);
@@ -118,6 +118,7 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
         price,
         sum,
         tax_group,
+        tax_byte,
         department,
         payment_method,
         payment_subject,

@@ -32,6 +32,10 @@ pub struct ReceiptItem {
     /// Table-6 row the item's tax byte selected (1..12; the FF46 byte is a code, §2 of the
     /// FFD 1.2 addendum, decoded to its row).
     pub tax_group: u8,
+    /// The tax byte as it came on the wire (FF46 offset 28; the group number of the legacy
+    /// 0x80 family), so tests read back what the host sent.
+    #[serde(default)]
+    pub tax_byte: u8,
     /// Department byte.
     pub department: u8,
     /// Payment method, tag 1214.
