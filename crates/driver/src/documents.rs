@@ -134,11 +134,10 @@ impl Register {
             self.disarm_print_skip().await;
             return Err(self.first_step(e).await);
         }
-        let result = self.finish_receipt(&prepared, 0, true).await;
-        if result.is_ok() {
-            self.print_setting_used();
-        }
-        result
+        // An electronic receipt leaves the setting armed: that the register clears it after the
+        // document is the vendor driver's reading ("once"), not confirmed on hardware, so the
+        // next printed document clears it first.
+        self.finish_receipt(&prepared, 0, true).await
     }
 
     /// Finishes a receipt whose last command's outcome was lost, when the register shows it
@@ -399,6 +398,9 @@ impl Register {
     /// Cash in (0x50) or cash out (0x51) (§7.7). No FN document: the result carries the
     /// register's own document number.
     pub async fn cash(&mut self, movement: CashMovement) -> Result<CashResult, RegisterError> {
+        if let Err(e) = self.print_next_document(true).await {
+            return Err(self.first_step(e).await);
+        }
         let password = self.operator();
         let amount = movement.amount.0;
         let (answer, name) = match movement.kind {
@@ -459,6 +461,9 @@ impl Register {
         cashier: &Cashier,
         finish: F,
     ) -> Result<ShiftReport, RegisterError> {
+        if let Err(e) = self.print_next_document(true).await {
+            return Err(self.first_step(e).await);
+        }
         if let Err(e) = self.run(&begin).await {
             return Err(self.first_step(e).await);
         }
@@ -491,6 +496,9 @@ impl Register {
         let report = XReport {
             password: self.admin(),
         };
+        if let Err(e) = self.print_next_document(true).await {
+            return Err(self.first_step(e).await);
+        }
         if let Err(e) = self.run(&report).await {
             return Err(self.first_step(e).await);
         }

@@ -1,8 +1,11 @@
 //! Electronic-only receipts (`printReceipt: false`): the register is told not to print the
 //! next document, as the vendor's driver does (`disablePrintOnce`): table 17, row 1, field 7
-//! = 1 «не печатать документ» (FFD 1.2 addendum §7), written before 0x8D. The register resets
-//! it after the document; the FN makes the document as always and the contact (tag 1008) is
-//! sent with it. A write that may have been lost is safe to repeat (an idempotent write).
+//! = 1 «не печатать документ» (FFD 1.2 addendum §7), written before 0x8D. The FN makes the
+//! document as always and the contact (tag 1008) is sent with it. That the register clears the
+//! field after that one document is the vendor driver's reading (the "once" in its name), not
+//! confirmed on hardware: the next printed document (receipt, cash, shift report, X report) is
+//! preceded by writing 0 whenever this connection set it or found it set. A write that may
+//! have been lost is safe to repeat (an idempotent write).
 
 use shtrih_proto::command::WriteTable;
 
@@ -13,13 +16,13 @@ use crate::register::Register;
 /// Table 17 «Региональные настройки», row 1, field 7 «не печатать документ».
 const TABLE: u8 = 17;
 const FIELD: u8 = 7;
-/// 1 = do not print the next document (the register resets it after that document).
+/// 1 = do not print the next document.
 const SKIP_NEXT: u64 = 1;
 
 impl Register {
-    /// Before a receipt: for one that is not to be printed, set "do not print the next
-    /// document"; for one that is, clear a setting this connection left behind (a receipt
-    /// that did not open after it was set). Nothing to send otherwise.
+    /// Before a document: for a receipt that is not to be printed, set "do not print the next
+    /// document"; for a printed one, clear a setting this connection set or found set.
+    /// Nothing to send otherwise.
     pub(crate) async fn print_next_document(&mut self, print: bool) -> Result<(), RegisterError> {
         if print && !self.print_skip_armed {
             return Ok(());
@@ -41,13 +44,8 @@ impl Register {
         Ok(())
     }
 
-    /// After the receipt: a document was made (or may have been), which used the setting.
-    pub(crate) fn print_setting_used(&mut self) {
-        self.print_skip_armed = false;
-    }
-
     /// The receipt did not open: clear "do not print" so the next document (a Z report, say)
-    /// is printed. Best effort: if this fails, the next printed receipt clears it first.
+    /// is printed. Best effort: if this fails, the next printed document clears it first.
     pub(crate) async fn disarm_print_skip(&mut self) {
         if self.print_skip_armed {
             if let Err(e) = self.print_next_document(true).await {
