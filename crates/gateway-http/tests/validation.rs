@@ -123,11 +123,6 @@ async fn every_receipt_rule_names_its_field() {
             with("/positions/1/taxType", Some(json!(15))),
             "positions[1].taxType",
         ),
-        // 5 % (extension code 7) is a valid rate, but register A has no tax group for it.
-        (
-            with("/positions/1/taxType", Some(json!(7))),
-            "positions[1].taxType",
-        ),
         (with("/totalSum", Some(json!(280))), "totalSum"),
         (with("/cashPaymentSum", Some(json!(210))), "totalSum"),
         (with("/cashPaymentSum", None), "cashPaymentSum"),

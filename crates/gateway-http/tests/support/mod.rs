@@ -89,6 +89,16 @@ pub fn as_local_client(app: Router) -> Router {
     ))
 }
 
+/// Every rate mapped, as the daemon routes a register (`serve.rs`: the register's own table 6
+/// decides the row; the default configuration overrides none).
+pub fn every_rate() -> TaxGroupMap {
+    let mut all = TaxGroupMap::empty();
+    for rate in VatRate::ALL {
+        all.set(rate, TaxGroup::new(1).unwrap());
+    }
+    all
+}
+
 pub fn registers() -> Vec<RegisterRoute> {
     let mut only_22 = TaxGroupMap::empty();
     only_22.set(VatRate::Vat22, TaxGroup::new(1).unwrap());
@@ -98,14 +108,14 @@ pub fn registers() -> Vec<RegisterRoute> {
             group_id: None,
             juridical_person_id: Some(J1.into()),
             utc_offset: FixedOffset::east_opt(3 * 3600).unwrap(),
-            taxes: TaxGroupMap::default(),
+            taxes: every_rate(),
         },
         RegisterRoute {
             id: B.into(),
             group_id: Some(G.into()),
             juridical_person_id: Some(J2.into()),
             utc_offset: FixedOffset::east_opt(0).unwrap(),
-            taxes: TaxGroupMap::default(),
+            taxes: every_rate(),
         },
         RegisterRoute {
             id: C.into(),
