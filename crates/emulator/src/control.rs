@@ -14,6 +14,8 @@
 //!                                       on protocol 2.0 its answer packet is lost)
 //! power off|on                         keyboard z-report   (a Z report made at the register)
 //! archive   → one JSON document per line        status → one JSON object
+//! marking CODE valid|invalid|no-answer (the marking server's answer for CODE: text with `<GS>`
+//!                                       for the group separator, or `hex:` and its bytes)
 //! ```
 //!
 //! Replies are `ok`, JSON, or `error: …`. It does not authenticate: the socket's file
@@ -29,7 +31,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::task::JoinHandle;
 
 use crate::device::state::registers;
-use crate::device::PaperState;
+use crate::device::{MarkingAnswer, PaperState};
 use crate::faults::{parse_command_code, CutPoint, FaultParseError, LineFaults, Noise, PowerCut};
 use crate::handle::{wall_clock, Counters, Emulator, EmulatorError};
 use crate::link::{LinkChoice, LinkPhase};
@@ -65,6 +67,8 @@ pub enum ControlCommand {
     Archive,
     /// A JSON status report.
     Status,
+    /// The marking server's answer for a code.
+    Marking(Vec<u8>, MarkingAnswer),
 }
 
 /// A control line that could not be read.
@@ -93,6 +97,27 @@ fn rate(word: Option<&str>, usage: &'static str) -> Result<f64, ControlError> {
     } else {
         Err(ControlError::Usage(usage))
     }
+}
+
+/// A marking code on a control line: `hex:` and its bytes, or text with `<GS>` for 0x1D.
+fn marking_code(word: &str) -> Option<Vec<u8>> {
+    let code = match word.strip_prefix("hex:") {
+        Some(digits) => {
+            if digits.len() % 2 != 0 {
+                return None;
+            }
+            (0..digits.len())
+                .step_by(2)
+                .map(|i| {
+                    digits
+                        .get(i..i + 2)
+                        .and_then(|d| u8::from_str_radix(d, 16).ok())
+                })
+                .collect::<Option<Vec<u8>>>()?
+        }
+        None => word.replace("<GS>", "\u{1d}").into_bytes(),
+    };
+    (!code.is_empty()).then_some(code)
 }
 
 impl FromStr for ControlCommand {
@@ -168,6 +193,25 @@ impl FromStr for ControlCommand {
             ("keyboard", _) => return Err(ControlError::Usage("keyboard z-report")),
             ("archive", _) => ControlCommand::Archive,
             ("status", _) => ControlCommand::Status,
+            ("marking", Some(code)) if third.is_none() => {
+                const USAGE: &str =
+                    "marking CODE valid|invalid|no-answer (CODE as text with <GS>, or hex:…)";
+                let answer = match second {
+                    Some("valid") => MarkingAnswer::Valid,
+                    Some("invalid") => MarkingAnswer::Invalid,
+                    Some("no-answer") => MarkingAnswer::NoAnswer,
+                    _ => return Err(ControlError::Usage(USAGE)),
+                };
+                ControlCommand::Marking(
+                    marking_code(code).ok_or(ControlError::Usage(USAGE))?,
+                    answer,
+                )
+            }
+            ("marking", _) => {
+                return Err(ControlError::Usage(
+                    "marking CODE valid|invalid|no-answer (CODE as text with <GS>, or hex:…)",
+                ))
+            }
             (other, _) => return Err(ControlError::Unknown(other.to_string())),
         };
         Ok(parsed)
@@ -276,6 +320,7 @@ impl Emulator {
                     .collect();
                 return lines.join("\n");
             }
+            ControlCommand::Marking(code, answer) => self.set_marking_answer(&code, answer),
             ControlCommand::Status => {
                 return serde_json::to_string(&self.status_report())
                     .unwrap_or_else(|e| format!("error: {e}"));

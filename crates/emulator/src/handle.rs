@@ -159,6 +159,14 @@ impl Emulator {
         f(self.station.lock().device.faults_mut())
     }
 
+    /// What the marking server answers when the register checks `code` (FF61, FF67); a code
+    /// never set is valid.
+    pub fn set_marking_answer(&self, code: &[u8], answer: crate::device::MarkingAnswer) {
+        self.with_device_faults(|d| {
+            d.marking_answers.insert(code.to_vec(), answer);
+        });
+    }
+
     /// Opens or closes the cover.
     pub fn set_cover_open(&self, open: bool) {
         self.with_device_faults(|d| d.cover_open = open);

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::state::registers;
 use super::wire::{err, put_kkt_date, put_kkt_time, put_uint, to_cp1251, Params};
-use super::{fn_archive, legacy, receipt, shift, tables, Answer, Device};
+use super::{fn_archive, legacy, marking, receipt, shift, tables, Answer, Device};
 
 /// Which operators may run a command (§6.6 "Pwd" column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,10 @@ pub(crate) const SYSADMIN: u8 = 30;
 /// Commands without side effects (§10.1 "pure reads"): no state save after them.
 pub fn is_read_only(code: &[u8]) -> bool {
     match code {
-        [0xFF, sub] => matches!(sub, 0x01..=0x04 | 0x09 | 0x0A | 0x39 | 0x3F | 0x40),
+        [0xFF, sub] => matches!(
+            sub,
+            0x01..=0x04 | 0x09 | 0x0A | 0x39 | 0x3F | 0x40 | 0x68 | 0x70
+        ),
         [c] => matches!(
             c,
             0x10 | 0x11
@@ -69,6 +72,7 @@ pub fn authorize(device: &Device, params: &mut Params<'_>, role: Role) -> Result
 /// Routes a request to its handler.
 pub fn dispatch(device: &mut Device, code: &[u8], params: &[u8], now: NaiveDateTime) -> Answer {
     fn_archive::deliver_to_ofd(device);
+    marking::deliver(device);
     let p = &mut Params::new(params);
     match code {
         [0xFF, sub] => dispatch_fn(device, *sub, p, now),
@@ -119,6 +123,11 @@ fn dispatch_fn(device: &mut Device, sub: u8, p: &mut Params<'_>, now: NaiveDateT
             receipt::cancel_open(device, now).map(|_| Vec::new())
         }
         0x4D => receipt::attach_tlv(device, p, true),
+        0x61 => marking::check(device, p),
+        0x67 => marking::bind(device, p, now),
+        0x68 => marking::exchange_status(device, p, now),
+        0x69 => marking::decide(device, p),
+        0x70 => marking::marking_status(device, p),
         _ => {
             authorize(device, p, Role::SysAdmin)?;
             match sub {

@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::state::{
-    DeviceState, FnDocument, FnState, PendingReport, PrinterState, ShiftState, Tlv,
+    DeviceState, FnDocument, FnState, MarkingState, PendingReport, PrinterState, ShiftState, Tlv,
 };
 use super::wire::{err, put_ascii_fixed, put_fn_date_time, put_uint, Params};
 use super::{Answer, Device, DeviceConfig};
@@ -42,6 +42,7 @@ pub fn fresh_state(config: DeviceConfig) -> DeviceState {
         operation_registers: BTreeMap::new(),
         tables: BTreeMap::new(),
         printer: PrinterState::default(),
+        marking: MarkingState::default(),
     }
 }
 

@@ -17,11 +17,14 @@
 //! means row 4 (no VAT); 0x6B without a parameter describes the last command's error; table
 //! 17.7 = 1 leaves the next document unprinted (FN archive only); FN queries (FF01…FF40) need
 //! the system-administrator password, while the document-forming FF commands (FF41–FF46,
-//! FF0B, FF0C, FF4D) accept any operator's (§4); FF0B/FF43 do not print.
+//! FF0B, FF0C, FF4D) accept any operator's (§4); FF0B/FF43 do not print. Marked goods
+//! (FF61/FF69/FF67/FF68/FF70, FFD 1.2 addendum §4) are modelled in `marking`, with the marking
+//! server's answer per code a test control.
 
 mod commands;
 mod fn_archive;
 mod legacy;
+mod marking;
 mod persist;
 mod receipt;
 mod shift;
@@ -30,11 +33,13 @@ mod tables;
 mod tape;
 mod wire;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+pub use marking::MarkingAnswer;
 pub use state::{DeviceState, FnDocument, ReceiptItem, Tlv, VatSum};
 use wire::err;
 
@@ -155,6 +160,8 @@ pub struct DeviceFaults {
     pub ofd_offline: bool,
     /// Reported date of the oldest unsent document (FF39), overriding the queue's own.
     pub ofd_unsent_since: Option<NaiveDateTime>,
+    /// The marking server's answer per code (FF61, FF67); a code not listed is valid.
+    pub marking_answers: BTreeMap<Vec<u8>, MarkingAnswer>,
 }
 
 /// Errors of opening or persisting a device.

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 
 use super::commands::{authorize, Role};
 use super::fn_archive;
+use super::marking;
 use super::state::{registers, FnDocument, OpenReceipt, ReceiptItem, VatSum};
 use super::tables;
 use super::tape;
@@ -112,6 +113,8 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
     if receipt.operation() != operation {
         return Err(err::WRONG_RECEIPT_TYPE);
     }
+    let tlvs = marking::take_bound_for_next(device);
+    let receipt = open_receipt_mut(device, now)?;
     receipt.items.push(ReceiptItem {
         name,
         quantity,
@@ -122,7 +125,7 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
         department,
         payment_method,
         payment_subject,
-        tlvs: Vec::new(),
+        tlvs,
     });
     Ok(Vec::new())
 }
@@ -204,6 +207,7 @@ pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Resu
     doc.vat = vat_sums(device, &receipt.items);
     let doc = fn_archive::commit(device, doc);
 
+    marking::receipt_ended(device, true);
     let state = &mut device.state;
     state.receipt = None;
     state.shift.receipts = doc.receipt_number_in_shift;
@@ -336,6 +340,7 @@ pub fn cancel_open(device: &mut Device, now: NaiveDateTime) -> Result<(), u8> {
     if device.state.receipt.take().is_none() {
         return Err(err::RECEIPT_CLOSED);
     }
+    marking::receipt_ended(device, false);
     device.state.through_number = device.state.through_number.wrapping_add(1);
     bump(device, registers::CANCELLED_COUNT);
     if tables::number(device, 17, 1, 15) == 1 && device.check_printer(now).is_ok() {

@@ -228,6 +228,40 @@ pub struct DeviceState {
     pub tables: BTreeMap<String, FieldValue>,
     /// Printer.
     pub printer: PrinterState,
+    /// FN-M marking: codes checked in the receipt being formed, notifications (addendum §4).
+    #[serde(default)]
+    pub marking: MarkingState,
+}
+
+/// One code checked by FF61 (FN B1h) since the last receipt or FF69 clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckedCode {
+    /// The code as sent (GS1 groups separated by 0x1D).
+    pub code: Vec<u8>,
+    /// Planned status, tag 2003.
+    pub planned_status: u8,
+    /// Check result, tag 2106.
+    pub result: u8,
+    /// Code type, tag 2100.
+    pub code_type: u8,
+    /// FF69 decision: `None` awaiting, `Some(true)` accepted, `Some(false)` rejected.
+    pub accepted: Option<bool>,
+}
+
+/// The FN-M's marking state (addendum §4): check results of the current receipt, a code bound
+/// by FF67 before its FF46 (cash-core order), notifications not yet delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MarkingState {
+    /// Codes checked by FF61, in order.
+    pub checks: Vec<CheckedCode>,
+    /// Cash-core order: the product-code tags FF67 built for the next FF46.
+    pub bound_for_next: Option<Vec<Tlv>>,
+    /// Notifications formed by receipts with marked items and not yet delivered.
+    pub notifications: u16,
+    /// Number of the last notification formed.
+    pub last_notification: u32,
+    /// Codes bound in the receipt being formed.
+    pub bound_in_receipt: u8,
 }
 
 /// Money register numbers (§7.9).
