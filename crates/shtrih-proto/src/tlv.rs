@@ -104,6 +104,21 @@ impl Tlv {
         }
     }
 
+    /// A quantity in millionths as FVLN (addendum §4.10 B: 0.750 → `03 EE 02`): the decimal
+    /// point position, then the fewest little-endian bytes of the scaled value; three decimals
+    /// (as the addendum's example keeps for 0.750), more only when the quantity needs them.
+    pub fn fvln_quantity(tag: u16, millionths: u64) -> Tlv {
+        let mut decimals = 6u8;
+        let mut value = millionths;
+        while decimals > 3 && value % 10 == 0 {
+            value /= 10;
+            decimals -= 1;
+        }
+        let mut out = vec![decimals];
+        out.extend(Tlv::vln(tag, value).value);
+        Tlv { tag, value: out }
+    }
+
     /// A string of a fixed-length tag (1203, 1226, 1228): CP866, right-padded with spaces to
     /// `width` bytes, cut at `width` (addendum §3.6).
     pub fn fixed_string(tag: u16, value: &str, width: usize) -> Tlv {

@@ -13,6 +13,7 @@ pub(crate) mod wire;
 pub mod cash;
 pub mod clock;
 pub mod fn_query;
+pub mod marking;
 pub mod print;
 pub mod receipt;
 pub mod register;
@@ -30,6 +31,10 @@ pub use fn_query::{
     DocumentDetails, FindDocument, FiscalizationAnswer, FiscalizationExtension, FnExpiry,
     FnExpiryAnswer, FnSerial, FnSerialAnswer, FnStatus, FnStatusAnswer, FnVersion, FnVersionAnswer,
     FoundDocument, LastFiscalization, OfdExchangeStatus, OfdExchangeStatusAnswer,
+};
+pub use marking::{
+    BindAnswer, BindMarkingCode, CheckMarkingCode, CheckResult, DecideMarkingCode,
+    MarkingCheckAnswer, MarkingDecision, OnlineCheck, PlannedStatus,
 };
 pub use print::{Cut, CutKind, PrintLine};
 pub use receipt::{
