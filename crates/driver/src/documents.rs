@@ -11,9 +11,10 @@ use fiscal_model::{
 };
 use shtrih_proto::command::print::PRINT_ON_RECEIPT;
 use shtrih_proto::command::{
-    AttachItemTlv, AttachTlv, BeginShiftClosing, BeginShiftOpening, CashIn, CashOut,
-    CloseReceiptV2, Command, Cut, CutKind, OpenReceipt, OpenShift, OperationKind, OperationV2,
-    PrintLine, ReceiptType, Subtotal, XReport, ZReport,
+    AttachItemTlv, AttachTlv, BeginShiftClosing, BeginShiftOpening, BindMarkingCode, CashIn,
+    CashOut, CheckMarkingCode, CloseReceiptV2, Command, Cut, CutKind, DecideMarkingCode,
+    MarkingCheckAnswer, MarkingDecision, OpenReceipt, OpenShift, OperationKind, OperationV2,
+    PlannedStatus, PrintLine, ReceiptType, Subtotal, XReport, ZReport,
 };
 use shtrih_proto::tlv::Tlv;
 
@@ -22,6 +23,9 @@ use crate::error::{NotReadyReason, RegisterError, Rejection, UnknownOutcome};
 use crate::readiness::Readiness;
 use crate::reconcile::Snapshot;
 use crate::register::{naive, Cashier, Register, ShiftReport};
+
+/// Tag 1023, quantity (FVLN in FF61 for a measured marked item).
+const TAG_QUANTITY: u16 = 1023;
 
 /// FF46 department: 1, as the vendor's examples (§12.4).
 const DEPARTMENT: u8 = 1;
@@ -33,10 +37,37 @@ struct Prepared {
     sums: Vec<u64>,
     /// Each item's FF4D commands (its tags, addendum §3), sent right after its FF46.
     item_tags: Vec<Vec<AttachItemTlv>>,
+    /// Each marked item's FF61 check and FF67 bind (addendum §4.10 A), `None` for others.
+    marks: Vec<Option<PreparedMark>>,
     /// The receipt's FF0C commands, each fitting one frame.
     tags: Vec<AttachTlv>,
     close: CloseReceiptV2,
     total: u64,
+}
+
+/// A marked item's commands (addendum §4.10 A): FF61 before its FF46, FF67 after its tags.
+struct PreparedMark {
+    check: CheckMarkingCode,
+    bind: BindMarkingCode,
+    /// "Позиция 2 («Молоко»)", for the cashier.
+    position: String,
+}
+
+/// Why a check answer refuses the code, if it does (the default policy: an invalid code fails
+/// the receipt). The server's 2106 decides by the vendor's rule (§4.2); without a server
+/// answer (autonomous, or the server silent) only the FN's own negative check refuses.
+fn marking_refusal(answer: &MarkingCheckAnswer) -> Option<String> {
+    match answer.result() {
+        Some(result) if result.rejected() => Some(format!(
+            "код маркировки не прошёл проверку (тег 2106 = 0x{:02X})",
+            result.0
+        )),
+        Some(_) => None,
+        None if answer.local_status & 0x03 == 0x01 => {
+            Some("ФН проверил код маркировки с отрицательным результатом (тег 2004)".into())
+        }
+        None => None,
+    }
 }
 
 /// Error bytes that mean "the register is not in a state to start a document", with the
@@ -111,7 +142,10 @@ impl Register {
         }
     }
 
-    /// Makes a receipt (§9.3): 8D, FF46 per item, 0x89 subtotal check, FF0C tags, FF45;
+    /// Makes a receipt (§9.3): 8D, FF46 per item (a marked item's FF61 check and FF69 accept
+    /// before it, its FF67 bind after its FF4D tags: the classic order of the FFD 1.2 addendum
+    /// §4.10 A; a code the check refuses fails the receipt, cancelled, naming the position),
+    /// 0x89 subtotal check, FF0C tags, FF45;
     /// then reads the shift and receipt numbers (FF40) and the date (FF45 extended answer or
     /// FF0A), and waits for the print. `not_printed` is set when the paper ran out after the
     /// FN closed the document.
@@ -154,6 +188,15 @@ impl Register {
         taxes: &TaxGroupMap,
         cashier: Option<&Cashier>,
     ) -> Result<Option<FiscalResult>, RegisterError> {
+        // A marked item's check and bind cannot be told from the register's counters (a code
+        // checked, accepted or bound twice): such a receipt is cancelled and made again.
+        if receipt
+            .items
+            .iter()
+            .any(|i| i.attributes.marking_code.is_some())
+        {
+            return Ok(None);
+        }
         let lost = before.lost_command.as_deref().unwrap_or_default();
         // Which commands were sent whole before the lost one.
         let tags_pending = if lost.starts_with("8D") || lost.starts_with("FF46") {
@@ -219,7 +262,9 @@ impl Register {
         let mut items = Vec::with_capacity(receipt.items.len());
         let mut sums = Vec::with_capacity(receipt.items.len());
         let mut item_tags = Vec::with_capacity(receipt.items.len());
-        for item in &receipt.items {
+        let mut marks = Vec::with_capacity(receipt.items.len());
+        let returned = receipt.receipt_type == fiscal_model::ReceiptType::SaleReturn;
+        for (index, item) in receipt.items.iter().enumerate() {
             // The row by rate from the register's own table 6, the byte its code (§2 of the
             // FFD 1.2 addendum); a configured row only when the table agrees.
             let tax = self.tax_table.choose(item.vat, taxes).map_err(|message| {
@@ -250,6 +295,13 @@ impl Register {
                 name: item.name.clone(),
             };
             op.check().map_err(out_of_range)?;
+            marks.push(
+                item.attributes
+                    .marking_code
+                    .as_ref()
+                    .map(|code| self.prepare_mark(index, item, code.as_bytes(), returned))
+                    .transpose()?,
+            );
             items.push(op);
             sums.push(sum.0);
             item_tags.push(
@@ -305,10 +357,85 @@ impl Register {
             items,
             sums,
             item_tags,
+            marks,
             tags,
             close,
             total: receipt.total.0,
         })
+    }
+
+    /// FF61 and FF67 of a marked item: planned status (tag 2003) from the receipt type and
+    /// the measure, and for a measured item 2108 and 1023 in FF61's TLVs (§4.2, §4.10 B).
+    fn prepare_mark(
+        &self,
+        index: usize,
+        item: &fiscal_model::Item,
+        code: &[u8],
+        returned: bool,
+    ) -> Result<PreparedMark, RegisterError> {
+        let measure = item.attributes.measurement_unit.code();
+        let measured = measure != 0;
+        let planned_status = match (returned, measured) {
+            (false, false) => PlannedStatus::PieceSold,
+            (false, true) => PlannedStatus::MeasuredSold,
+            (true, false) => PlannedStatus::PieceReturned,
+            (true, true) => PlannedStatus::MeasuredReturned,
+        };
+        let tlvs = if measured {
+            vec![
+                Tlv::byte(shtrih_proto::tlv::TAG_MEASURE, measure),
+                Tlv::fvln_quantity(TAG_QUANTITY, item.quantity.0),
+            ]
+        } else {
+            Vec::new()
+        };
+        let check = CheckMarkingCode {
+            password: self.operator(),
+            planned_status,
+            code: code.to_vec(),
+            tlvs,
+        };
+        check.check().map_err(out_of_range)?;
+        let bind = BindMarkingCode {
+            password: self.operator(),
+            code: code.to_vec(),
+            volume_sort: false,
+        };
+        bind.check().map_err(out_of_range)?;
+        Ok(PreparedMark {
+            check,
+            bind,
+            position: format!("Позиция {} («{}»)", index + 1, item.name),
+        })
+    }
+
+    /// FF61 then FF69 for a marked item, inside the open receipt, before its FF46. A code the
+    /// check refuses is rejected with FF69 (every check is followed by one, §4.2), the receipt
+    /// is cancelled, and the error names the position.
+    async fn check_mark(&mut self, mark: &PreparedMark) -> Result<(), RegisterError> {
+        let answer = self.receipt_step(&mark.check).await?;
+        let decide = |decision| DecideMarkingCode {
+            password: self.operator(),
+            decision,
+        };
+        match marking_refusal(&answer) {
+            None => {
+                self.receipt_step(&decide(MarkingDecision::Accept)).await?;
+                Ok(())
+            }
+            Some(reason) => {
+                if let Err(e) = self.run(&decide(MarkingDecision::Reject)).await {
+                    tracing::warn!(%e, "could not reject a refused marking code");
+                }
+                if let Err(cancel) = self.cancel_receipt().await {
+                    tracing::warn!(%cancel, "could not cancel a receipt with a refused marking code");
+                }
+                Err(RegisterError::Rejected(Rejection {
+                    code: "MARKING_CODE_INVALID",
+                    message: format!("{}: {reason}; чек аннулирован.", mark.position),
+                }))
+            }
+        }
     }
 
     /// From an open receipt holding the first `from` items: the rest, the subtotal check, the
@@ -320,10 +447,22 @@ impl Register {
         with_tags: bool,
     ) -> Result<FiscalResult, RegisterError> {
         let password = self.operator();
-        for (item, tags) in prepared.items.iter().zip(&prepared.item_tags).skip(from) {
+        let items = prepared
+            .items
+            .iter()
+            .zip(&prepared.item_tags)
+            .zip(&prepared.marks);
+        // Classic model order (addendum §4.8, §4.10 A): FF61, FF69, FF46, FF4D, FF67.
+        for ((item, tags), mark) in items.skip(from) {
+            if let Some(mark) = mark {
+                self.check_mark(mark).await?;
+            }
             self.receipt_step(item).await?;
             for t in tags {
                 self.receipt_step(t).await?;
+            }
+            if let Some(mark) = mark {
+                self.receipt_step(&mark.bind).await?;
             }
         }
         // The standard layer's LRC misses two equal bit flips in one frame (§2.2): before

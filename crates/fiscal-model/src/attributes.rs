@@ -280,6 +280,47 @@ pub const MAX_CASHIER_NAME_CHARS: usize = 64;
 /// Longest buyer name accepted (tag 1227 allows 256 bytes; one FF0C frame carries 249).
 pub const MAX_BUYER_NAME_CHARS: usize = 128;
 
+/// Longest marking code, bytes: FF61 carries the code and the measured item's TLVs in one
+/// frame (`10 + X + Y ≤ 255`, addendum §4.2), FF67 the code alone (`7 + N ≤ 255`, §4.4).
+pub const MAX_MARKING_CODE_BYTES: usize = 200;
+
+/// A marking code as scanned (addendum §4): GS1 groups separated by GS (0x1D), sent to the
+/// register byte for byte (FF61 check, FF67 bind).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MarkingCode(Vec<u8>);
+
+impl MarkingCode {
+    /// Checks the length (1..=[`MAX_MARKING_CODE_BYTES`]) and that every byte is printable
+    /// ASCII or GS, as a scanner gives them.
+    pub fn new(bytes: Vec<u8>, field: &str) -> Result<MarkingCode, ModelError> {
+        if bytes.is_empty() || bytes.len() > MAX_MARKING_CODE_BYTES {
+            return Err(invalid(
+                field,
+                format!(
+                    "is {} bytes long; a marking code has 1..={MAX_MARKING_CODE_BYTES}",
+                    bytes.len()
+                ),
+            ));
+        }
+        if let Some(b) = bytes
+            .iter()
+            .find(|b| !(b.is_ascii_graphic() || **b == 0x1D))
+        {
+            return Err(invalid(
+                field,
+                format!("contains byte 0x{b:02X}; a marking code is printable ASCII with GS (0x1D) between its groups"),
+            ));
+        }
+        Ok(MarkingCode(bytes))
+    }
+
+    /// The bytes as sent to the register.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// Everything a position says beside name, quantity, price and VAT.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -299,6 +340,9 @@ pub struct ItemAttributes {
     /// Tags 1224 and 1226 (FF4D after the item).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supplier: Option<Supplier>,
+    /// The marking code (addendum §4: FF61, FF69, FF67 around the item's FF46).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marking_code: Option<MarkingCode>,
 }
 
 impl ItemAttributes {

@@ -14,8 +14,8 @@ mod result;
 pub mod text;
 
 pub use attributes::{
-    Agent, BuyerDetails, FractionalQuantity, ItemAttributes, MeasurementUnit, PaymentMethod,
-    PaymentObject, ReceiptCashier, Supplier,
+    Agent, BuyerDetails, FractionalQuantity, ItemAttributes, MarkingCode, MeasurementUnit,
+    PaymentMethod, PaymentObject, ReceiptCashier, Supplier,
 };
 pub use dictionaries::{ReceiptType, TaxGroup, TaxGroupMap, TaxationSystem, VatRate};
 pub use money::{Kopecks, Quantity};

@@ -210,6 +210,14 @@ impl Receipt {
                 ));
             }
             check_attributes(item, i)?;
+            let marking_allowed =
+                matches!(receipt_type, ReceiptType::Sale | ReceiptType::SaleReturn);
+            if item.attributes.marking_code.is_some() && !marking_allowed {
+                return Err(err(
+                    &format!("positions[{i}].markingCode"),
+                    "marked goods are sold and returned only in sale and sale-return receipts (addendum §4.9)".into(),
+                ));
+            }
             sum = sum.checked_add(line).ok_or_else(|| {
                 err(
                     "positions",
@@ -568,6 +576,39 @@ mod tests {
             ..Payments::default()
         };
         assert_eq!(paid(over, 100).unwrap_err().field(), "cashPaymentSum");
+    }
+
+    #[test]
+    fn marked_items_only_in_sale_and_sale_return() {
+        use crate::MarkingCode;
+        let mut milk = item(1, 100);
+        milk.attributes.marking_code =
+            Some(MarkingCode::new(b"0104601234567890215abcDE\x1d93ABCD".to_vec(), "c").unwrap());
+        for (receipt_type, allowed) in [
+            (ReceiptType::Sale, true),
+            (ReceiptType::SaleReturn, true),
+            (ReceiptType::Purchase, false),
+            (ReceiptType::PurchaseReturn, false),
+        ] {
+            let r = Receipt::new(
+                receipt_type,
+                TaxationSystem::General,
+                vec![milk.clone()],
+                Kopecks(100),
+                Kopecks(0),
+                Kopecks(100),
+                None,
+                true,
+            );
+            match (r, allowed) {
+                (Ok(_), true) => {}
+                (Err(e), false) => assert_eq!(e.field(), "positions[0].markingCode"),
+                (other, _) => panic!("{receipt_type:?}: {other:?}"),
+            }
+        }
+        assert!(MarkingCode::new(Vec::new(), "c").is_err());
+        assert!(MarkingCode::new(b"01\n".to_vec(), "c").is_err());
+        assert!(MarkingCode::new(vec![b'0'; 201], "c").is_err());
     }
 
     #[test]

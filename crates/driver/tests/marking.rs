@@ -1,0 +1,219 @@
+//! Marked goods (FFD 1.2 addendum §4): the driver checks each code (FF61), accepts it (FF69)
+//! and binds it (FF67) inside the open receipt in the classic order, so the FN archive of the
+//! emulator holds the product-code tags on the right item; an invalid code fails the receipt
+//! naming the position; a receipt with marked items is never resumed, only cancelled and made
+//! again.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use driver::{Intent, LinkLayerChoice, RegisterError, Verdict};
+use emulator::device::MarkingAnswer;
+use emulator::{CutPoint, Emulator, LinkChoice, PowerCut};
+use fiscal_model::{
+    Item, ItemAttributes, Kopecks, MarkingCode, MeasurementUnit, PaymentObject, Quantity, Receipt,
+    ReceiptType, TaxGroupMap, TaxationSystem, VatRate,
+};
+
+use common::{archived_receipts, cashier, connect, emulator};
+
+const STD: LinkLayerChoice = LinkLayerChoice::Standard;
+
+/// The addendum's example code (§4.10).
+const MILK: &[u8] = b"0104601234567890215abcDE\x1d93ABCD";
+/// A second code of the same form.
+const CHEESE: &[u8] = b"0104601234567891215xyzQR\x1d93WXYZ";
+
+fn marked(name: &str, quantity: u64, price: u64, code: &[u8], measure: u8) -> Item {
+    Item {
+        name: name.into(),
+        quantity: Quantity(quantity),
+        price: Kopecks(price),
+        vat: VatRate::Vat22,
+        attributes: ItemAttributes {
+            payment_object: PaymentObject::from_code(33, "o").unwrap(),
+            measurement_unit: MeasurementUnit::from_code(i64::from(measure), "u").unwrap(),
+            marking_code: Some(MarkingCode::new(code.to_vec(), "c").unwrap()),
+            ..ItemAttributes::default()
+        },
+    }
+}
+
+fn plain(name: &str, price: u64) -> Item {
+    Item {
+        name: name.into(),
+        quantity: Quantity::ONE,
+        price: Kopecks(price),
+        vat: VatRate::Vat22,
+        attributes: ItemAttributes::default(),
+    }
+}
+
+/// Milk 1 × 100.00 (piece, marked), cheese 0.750 kg × 400.00 (measured, marked), bread 45.00.
+fn receipt(receipt_type: ReceiptType) -> Receipt {
+    let items = vec![
+        marked("Молоко", 1_000_000, 10_000, MILK, 0),
+        marked("Сыр", 750_000, 40_000, CHEESE, 11),
+        plain("Хлеб", 4_500),
+    ];
+    let total = Kopecks(10_000 + 30_000 + 4_500);
+    Receipt::new(
+        receipt_type,
+        TaxationSystem::General,
+        items,
+        total,
+        Kopecks(0),
+        total,
+        None,
+        true,
+    )
+    .unwrap()
+}
+
+fn tag(item: &emulator::device::ReceiptItem, tag: u16) -> Option<Vec<u8>> {
+    item.tlvs
+        .iter()
+        .find(|t| t.tag == tag)
+        .map(|t| t.value.clone())
+}
+
+async fn ready(emu: &Emulator) -> driver::Register {
+    let mut r = connect(emu, STD).await;
+    r.open_shift(&cashier()).await.unwrap();
+    r
+}
+
+#[tokio::test]
+async fn piece_and_measured_codes_are_bound_to_their_items() {
+    let emu = emulator(LinkChoice::Standard);
+    let mut r = ready(&emu).await;
+    r.fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
+        .await
+        .unwrap();
+    let docs = archived_receipts(&emu);
+    let doc = docs.last().unwrap();
+    let [milk, cheese, bread] = &doc.items[..] else {
+        panic!("three items: {:?}", doc.items);
+    };
+    assert_eq!(tag(milk, 2000).as_deref(), Some(MILK));
+    assert_eq!(tag(milk, 2003), Some(vec![1]), "piece sold");
+    assert_eq!(
+        tag(milk, 2106),
+        Some(vec![0x0F]),
+        "checked, valid, status fits"
+    );
+    assert_eq!(tag(cheese, 2000).as_deref(), Some(CHEESE));
+    assert_eq!(tag(cheese, 2003), Some(vec![2]), "measured sold");
+    assert_eq!(tag(cheese, 2108), Some(vec![11]));
+    assert_eq!(tag(bread, 2000), None);
+    assert_eq!((milk.payment_subject, cheese.payment_subject), (33, 33));
+    // One check, one decision and one bind per code.
+    assert_eq!(emu.executions(0xFF61), 2);
+    assert_eq!(emu.executions(0xFF69), 2);
+    assert_eq!(emu.executions(0xFF67), 2);
+}
+
+#[tokio::test]
+async fn an_invalid_code_fails_the_receipt_naming_the_position() {
+    let emu = emulator(LinkChoice::Standard);
+    emu.set_marking_answer(CHEESE, MarkingAnswer::Invalid);
+    let mut r = ready(&emu).await;
+    let before = archived_receipts(&emu).len();
+    let e = r
+        .fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
+        .await
+        .unwrap_err();
+    match &e {
+        RegisterError::Rejected(rej) => {
+            assert_eq!(rej.code, "MARKING_CODE_INVALID");
+            assert!(rej.message.contains("Позиция 2"), "{}", rej.message);
+            assert!(rej.message.contains("Сыр"), "{}", rej.message);
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(archived_receipts(&emu).len(), before, "no receipt made");
+    assert_eq!(emu.executions(0xFF67), 1, "only the milk was bound");
+    // The register is ready again and the next receipt goes through.
+    emu.set_marking_answer(CHEESE, MarkingAnswer::Valid);
+    r.fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(archived_receipts(&emu).len(), before + 1);
+}
+
+#[tokio::test]
+async fn no_server_answer_sells_with_the_autonomous_result() {
+    let emu = emulator(LinkChoice::Standard);
+    emu.set_marking_answer(MILK, MarkingAnswer::NoAnswer);
+    let mut r = ready(&emu).await;
+    r.fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
+        .await
+        .unwrap();
+    let docs = archived_receipts(&emu);
+    let result = tag(&docs.last().unwrap().items[0], 2106).unwrap();
+    assert_eq!(result[0] & 0x10, 0x10, "2106 bit4: formed autonomously");
+}
+
+#[tokio::test]
+async fn a_return_of_marked_items_checks_with_return_statuses() {
+    let emu = emulator(LinkChoice::Standard);
+    let mut r = ready(&emu).await;
+    r.cash(fiscal_model::CashMovement {
+        kind: fiscal_model::CashMovementKind::In,
+        amount: Kopecks(100_000),
+    })
+    .await
+    .unwrap();
+    r.fiscalize(
+        &receipt(ReceiptType::SaleReturn),
+        &TaxGroupMap::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    let docs = archived_receipts(&emu);
+    let doc = docs.last().unwrap();
+    assert_eq!(doc.operation, 2);
+    assert_eq!(tag(&doc.items[0], 2003), Some(vec![3]), "piece returned");
+    assert_eq!(tag(&doc.items[1], 2003), Some(vec![4]), "part returned");
+    assert_eq!(tag(&doc.items[0], 2106), Some(vec![0x0F]));
+}
+
+#[tokio::test]
+async fn a_power_cut_after_the_bind_cancels_and_redoes_never_resumes() {
+    let emu = emulator(LinkChoice::Standard);
+    let mut r = ready(&emu).await;
+    let receipt = receipt(ReceiptType::Sale);
+    let taxes = TaxGroupMap::default();
+    let mut snapshot = r.snapshot().await.unwrap();
+    emu.arm_power_cut(PowerCut::on(CutPoint::AfterCommit, 0xFF67));
+    let unknown = match r.fiscalize(&receipt, &taxes, None).await {
+        Err(RegisterError::Unknown(u)) => u,
+        other => panic!("expected an unknown outcome, got {other:?}"),
+    };
+    assert!(unknown.command.starts_with("FF67"), "{}", unknown.command);
+    snapshot.lost_command = Some(unknown.command.to_string());
+    assert_eq!(
+        r.resume_receipt(&snapshot, &receipt, &taxes, None)
+            .await
+            .unwrap(),
+        None,
+        "a receipt with marked items is not resumed"
+    );
+    let intent = Intent::Receipt {
+        receipt_type: receipt.receipt_type,
+        total: receipt.total,
+    };
+    assert_eq!(
+        r.reconcile(&snapshot, &intent).await.unwrap(),
+        Verdict::NotDone
+    );
+    r.fiscalize(&receipt, &taxes, None).await.unwrap();
+    let receipts = archived_receipts(&emu);
+    assert_eq!(receipts.len(), 1, "one receipt");
+    let codes: Vec<Option<Vec<u8>>> = receipts[0].items.iter().map(|i| tag(i, 2000)).collect();
+    assert_eq!(
+        codes,
+        vec![Some(MILK.to_vec()), Some(CHEESE.to_vec()), None]
+    );
+}
