@@ -10,9 +10,9 @@ use fiscal_model::attributes::{
 };
 use fiscal_model::{
     Agent, BuyerContact, BuyerDetails, CashMovement, CashMovementKind, FractionalQuantity, Item,
-    ItemAttributes, Kopecks, MeasurementUnit, ModelError, OperationBody, OperationRequest,
-    PaymentMethod, PaymentObject, Payments, Quantity, Receipt, ReceiptCashier, ReceiptType,
-    Routing, Supplier, TaxationSystem, VatRate,
+    ItemAttributes, Kopecks, MarkingCode, MeasurementUnit, ModelError, OperationBody,
+    OperationRequest, PaymentMethod, PaymentObject, Payments, Quantity, Receipt, ReceiptCashier,
+    ReceiptType, Routing, Supplier, TaxationSystem, VatRate,
 };
 use queue::OperationId;
 use serde_json::{Map, Value};
@@ -260,6 +260,30 @@ fn item_attributes(m: &Map<String, Value>, path: &str) -> Result<ItemAttributes,
     if let Some(code) = fields::optional_integer(m, path, "measurementUnit")? {
         a.measurement_unit = MeasurementUnit::from_code(code, &at("measurementUnit"))?;
     }
+    let text = fields::optional_string(m, path, "markingCode")?;
+    let encoded = fields::optional_string(m, path, "markingCodeBase64")?;
+    a.marking_code = match (text, encoded) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                at("markingCodeBase64"),
+                "give markingCode or markingCodeBase64, not both",
+            ))
+        }
+        (Some(code), None) => Some(MarkingCode::new(
+            code.as_bytes().to_vec(),
+            &at("markingCode"),
+        )?),
+        (None, Some(encoded)) => {
+            let bytes = base64_decode(encoded).ok_or_else(|| {
+                ApiError::invalid(
+                    at("markingCodeBase64"),
+                    "is not base64 (standard alphabet, padding optional)",
+                )
+            })?;
+            Some(MarkingCode::new(bytes, &at("markingCodeBase64"))?)
+        }
+        (None, None) => None,
+    };
     if let Some(f) = fields::optional_object(m, path, "fractionalQuantity")? {
         let p = at("fractionalQuantity");
         a.fractional_quantity = Some(FractionalQuantity::new(
@@ -293,6 +317,34 @@ fn item_attributes(m: &Map<String, Value>, path: &str) -> Result<ItemAttributes,
         a.supplier = Some(Supplier { name, inn, phone });
     }
     Ok(a)
+}
+
+/// Standard base64 (RFC 4648 §4), padding optional; `None` for anything else.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let digits = text.trim_end_matches('=');
+    if text.len() - digits.len() > 2 || digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in digits.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xFF).ok()?);
+        }
+    }
+    Some(out)
 }
 
 /// `depositCash` / `withdrawCash`: cashboxId is required there (the API says so).
