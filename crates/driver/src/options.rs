@@ -22,6 +22,11 @@ pub struct RegisterOptions {
     /// Caps every command's answer timeout (§2.4 recommends 3 s … 120 s); `None` keeps the
     /// per-command defaults. Tests against an emulator with no delays set it small.
     pub answer_timeout_cap: Option<Duration>,
+    /// Answer timeout of the marking commands FF61 and FF67, which [`Self::answer_timeout_cap`]
+    /// does not shorten: the register may wait table 19.8 for the marking server (5 s by
+    /// default) and then work with the FN (addendum §4.1). `None` keeps the vendor driver's
+    /// 40 s.
+    pub marking_answer_timeout: Option<Duration>,
     /// First interval between 0x10 polls while the register prints (§9.2: poll, don't pause 3 s).
     pub print_poll_first: Duration,
     /// Largest interval between 0x10 polls while printing.
@@ -39,6 +44,7 @@ impl Default for RegisterOptions {
             admin_password: 30,
             sysadmin_password: 30,
             answer_timeout_cap: None,
+            marking_answer_timeout: None,
             print_poll_first: Duration::from_millis(20),
             print_poll_max: Duration::from_millis(300),
             print_wait_limit: Duration::from_secs(120),

@@ -230,9 +230,12 @@ impl Register {
     pub(crate) async fn run<C: Command>(&mut self, cmd: &C) -> Result<C::Answer, RegisterError> {
         let name = cmd.name();
         let effect = effect_of(cmd);
-        let timeout = match self.options.answer_timeout_cap {
-            Some(cap) => cmd.timeout().min(cap),
-            None => cmd.timeout(),
+        // FF61 and FF67 may wait for the marking server (addendum §4.1): not capped.
+        const MARKING: [&[u8]; 2] = [&[0xFF, 0x61], &[0xFF, 0x67]];
+        let timeout = match (self.options.answer_timeout_cap, MARKING.contains(&C::CODE)) {
+            (_, true) => self.options.marking_answer_timeout.unwrap_or(cmd.timeout()),
+            (Some(cap), false) => cmd.timeout().min(cap),
+            (None, false) => cmd.timeout(),
         };
         // A value the wire field cannot carry is refused here, before any byte is sent.
         let msg = cmd.try_encode().map_err(crate::documents::out_of_range)?;

@@ -145,13 +145,16 @@ async fn an_invalid_code_fails_the_receipt_naming_the_position() {
 async fn no_server_answer_sells_with_the_autonomous_result() {
     let emu = emulator(LinkChoice::Standard);
     emu.set_marking_answer(MILK, MarkingAnswer::NoAnswer);
+    emu.set_marking_answer(CHEESE, MarkingAnswer::Timeout);
     let mut r = ready(&emu).await;
     r.fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
         .await
         .unwrap();
     let docs = archived_receipts(&emu);
-    let result = tag(&docs.last().unwrap().items[0], 2106).unwrap();
-    assert_eq!(result[0] & 0x10, 0x10, "2106 bit4: formed autonomously");
+    for item in &docs.last().unwrap().items[..2] {
+        let result = tag(item, 2106).unwrap();
+        assert_eq!(result[0] & 0x10, 0x10, "2106 bit4: formed autonomously");
+    }
 }
 
 #[tokio::test]

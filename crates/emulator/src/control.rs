@@ -14,7 +14,7 @@
 //!                                       on protocol 2.0 its answer packet is lost)
 //! power off|on                         keyboard z-report   (a Z report made at the register)
 //! archive   → one JSON document per line        status → one JSON object
-//! marking CODE valid|invalid|no-answer (the marking server's answer for CODE: text with `<GS>`
+//! marking CODE valid|invalid|no-answer|timeout (the marking server's answer for CODE: text with `<GS>`
 //!                                       for the group separator, or `hex:` and its bytes)
 //! ```
 //!
@@ -195,11 +195,12 @@ impl FromStr for ControlCommand {
             ("status", _) => ControlCommand::Status,
             ("marking", Some(code)) if third.is_none() => {
                 const USAGE: &str =
-                    "marking CODE valid|invalid|no-answer (CODE as text with <GS>, or hex:…)";
+                    "marking CODE valid|invalid|no-answer|timeout (CODE as text with <GS>, or hex:…)";
                 let answer = match second {
                     Some("valid") => MarkingAnswer::Valid,
                     Some("invalid") => MarkingAnswer::Invalid,
                     Some("no-answer") => MarkingAnswer::NoAnswer,
+                    Some("timeout") => MarkingAnswer::Timeout,
                     _ => return Err(ControlError::Usage(USAGE)),
                 };
                 ControlCommand::Marking(
@@ -207,11 +208,9 @@ impl FromStr for ControlCommand {
                     answer,
                 )
             }
-            ("marking", _) => {
-                return Err(ControlError::Usage(
-                    "marking CODE valid|invalid|no-answer (CODE as text with <GS>, or hex:…)",
-                ))
-            }
+            ("marking", _) => return Err(ControlError::Usage(
+                "marking CODE valid|invalid|no-answer|timeout (CODE as text with <GS>, or hex:…)",
+            )),
             (other, _) => return Err(ControlError::Unknown(other.to_string())),
         };
         Ok(parsed)

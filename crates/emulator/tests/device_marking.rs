@@ -194,6 +194,20 @@ fn no_server_answer_is_formed_autonomously() {
 }
 
 #[test]
+fn a_server_timeout_answers_ff_and_is_formed_autonomously() {
+    let mut d = with_shift(DeviceConfig::default());
+    d.faults_mut()
+        .marking_answers
+        .insert(k(), MarkingAnswer::Timeout);
+    let now = t0();
+    ok(&mut d, &open_receipt(0), now);
+    let (_, _, _, online) = check_answer(&ok(&mut d, &frame(A_CHECK), now));
+    assert_eq!(online, vec![0xFF], "L = 1, FN answer FF: server timeout");
+    let result = ok(&mut d, &frame(A_ACCEPT), now)[3];
+    assert_eq!(result & 0x10, 0x10);
+}
+
+#[test]
 fn a_return_checks_with_status_3_and_a_sale_status_does_not_fit_it() {
     let mut d = with_shift(DeviceConfig::default());
     let now = t0();
@@ -293,6 +307,11 @@ fn the_control_line_sets_the_server_answer() {
     assert_eq!(
         parsed,
         ControlCommand::Marking(b"01".to_vec(), MarkingAnswer::NoAnswer)
+    );
+    let parsed: ControlCommand = "marking hex:3031 timeout".parse().unwrap();
+    assert_eq!(
+        parsed,
+        ControlCommand::Marking(b"01".to_vec(), MarkingAnswer::Timeout)
     );
     assert!("marking 01 maybe".parse::<ControlCommand>().is_err());
 }

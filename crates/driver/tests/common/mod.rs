@@ -27,6 +27,7 @@ pub fn fast_options(link: LinkLayerChoice) -> RegisterOptions {
     let mut options = RegisterOptions {
         link,
         answer_timeout_cap: Some(Duration::from_millis(500)),
+        marking_answer_timeout: Some(Duration::from_millis(500)),
         print_poll_first: Duration::from_millis(1),
         print_poll_max: Duration::from_millis(20),
         print_wait_limit: Duration::from_secs(10),

@@ -33,8 +33,12 @@ pub enum MarkingAnswer {
     Valid,
     /// The code is checked and not valid (or its status forbids the operation).
     Invalid,
-    /// The server does not answer within table 19.8: the result is formed autonomously.
+    /// No server answer at all (autonomous mode, no connection): FF61's online part is empty
+    /// (L = 0) and the result is formed autonomously.
     NoAnswer,
+    /// The server does not answer within table 19.8: FF61's online part is the FN answer
+    /// code `FF` alone, and the result is formed autonomously.
+    Timeout,
 }
 
 /// 0xFC models of the cash core and ШТРИХ-MOBILE-Ф (addendum §4.8): tags and FF67 before FF46.
@@ -70,8 +74,8 @@ fn status_fits(device: &Device, planned: u8) -> bool {
 }
 
 /// Runs the check of `code` against the configured marking server: (2004, reason, 2106,
-/// server answered).
-fn run_check(device: &Device, code: &[u8], planned: u8) -> (u8, u8, u8, bool) {
+/// the server's answer).
+fn run_check(device: &Device, code: &[u8], planned: u8) -> (u8, u8, u8, MarkingAnswer) {
     let answer = device
         .faults
         .marking_answers
@@ -90,11 +94,12 @@ fn run_check(device: &Device, code: &[u8], planned: u8) -> (u8, u8, u8, bool) {
         (true, _) => (0x03, 0),
         (false, _) => (0x00, 3),
     };
-    match answer {
-        MarkingAnswer::Valid => (local, reason, 0x07 | fits, true),
-        MarkingAnswer::Invalid => (local, reason, 0x05, true),
-        MarkingAnswer::NoAnswer => (local, reason, 0x10 | (local & 0x03), false),
-    }
+    let result = match answer {
+        MarkingAnswer::Valid => 0x07 | fits,
+        MarkingAnswer::Invalid => 0x05,
+        MarkingAnswer::NoAnswer | MarkingAnswer::Timeout => 0x10 | (local & 0x03),
+    };
+    (local, reason, result, answer)
 }
 
 /// FF61 — check a marking code (§4.2).
@@ -133,10 +138,10 @@ pub fn check(device: &mut Device, p: &mut Params<'_>) -> Answer {
         accepted: None,
     });
     let mut out = vec![local, reason, code_type];
-    if answered {
-        out.extend([2, 0x00, result]);
-    } else {
-        out.push(0);
+    match answered {
+        MarkingAnswer::Valid | MarkingAnswer::Invalid => out.extend([2, 0x00, result]),
+        MarkingAnswer::Timeout => out.extend([1, 0xFF]),
+        MarkingAnswer::NoAnswer => out.push(0),
     }
     Ok(out)
 }
