@@ -45,6 +45,12 @@ struct Prepared {
     total: u64,
 }
 
+/// 0xFC models of the cash core and ШТРИХ-MOBILE-Ф, which take an item's FF4D tags and FF67
+/// before its FF46 (addendum §4.8, the vendor driver's `getCapOperationTagsFirst`).
+fn tags_first(model: u8) -> bool {
+    matches!(model, 16 | 19 | 20 | 21 | 45 | 46)
+}
+
 /// A marked item's commands (addendum §4.10 A): FF61 before its FF46, FF67 after its tags.
 struct PreparedMark {
     check: CheckMarkingCode,
@@ -452,17 +458,24 @@ impl Register {
             .iter()
             .zip(&prepared.item_tags)
             .zip(&prepared.marks);
-        // Classic model order (addendum §4.8, §4.10 A): FF61, FF69, FF46, FF4D, FF67.
+        // Classic order (addendum §4.8, §4.10 A): FF61, FF69, FF46, FF4D, FF67; the cash core
+        // takes the item's tags and code first: FF61, FF69, FF4D, FF67, FF46.
+        let tags_first = tags_first(self.tax_table.model);
         for ((item, tags), mark) in items.skip(from) {
             if let Some(mark) = mark {
                 self.check_mark(mark).await?;
             }
-            self.receipt_step(item).await?;
+            if !tags_first {
+                self.receipt_step(item).await?;
+            }
             for t in tags {
                 self.receipt_step(t).await?;
             }
             if let Some(mark) = mark {
                 self.receipt_step(&mark.bind).await?;
+            }
+            if tags_first {
+                self.receipt_step(item).await?;
             }
         }
         // The standard layer's LRC misses two equal bit flips in one frame (§2.2): before

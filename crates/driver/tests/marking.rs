@@ -114,6 +114,33 @@ async fn piece_and_measured_codes_are_bound_to_their_items() {
 }
 
 #[tokio::test]
+async fn the_cash_core_gets_tags_and_code_before_the_item() {
+    let mut config = emulator::EmulatorConfig {
+        link: LinkChoice::Standard,
+        timing: emulator::LinkTiming {
+            t_byte: std::time::Duration::from_millis(20),
+            ack_wait: std::time::Duration::from_millis(100),
+        },
+        ..emulator::EmulatorConfig::default()
+    };
+    // 0xFC model 16: a cash-core register (addendum §4.8). Its emulator takes FF4D and FF67
+    // for the next FF46, so tags sent in the classic order would land on the wrong item.
+    config.device.model_code = 16;
+    let emu = Emulator::new(config).unwrap();
+    let mut r = ready(&emu).await;
+    r.fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
+        .await
+        .unwrap();
+    let docs = archived_receipts(&emu);
+    let doc = docs.last().unwrap();
+    assert_eq!(tag(&doc.items[0], 2000).as_deref(), Some(MILK));
+    assert_eq!(tag(&doc.items[0], 2108), None);
+    assert_eq!(tag(&doc.items[1], 2000).as_deref(), Some(CHEESE));
+    assert_eq!(tag(&doc.items[1], 2108), Some(vec![11]));
+    assert!(doc.items[2].tlvs.is_empty());
+}
+
+#[tokio::test]
 async fn an_invalid_code_fails_the_receipt_naming_the_position() {
     let emu = emulator(LinkChoice::Standard);
     emu.set_marking_answer(CHEESE, MarkingAnswer::Invalid);

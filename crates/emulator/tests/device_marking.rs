@@ -268,13 +268,20 @@ fn cash_core_binds_to_the_next_item() {
     ok(&mut d, &open_receipt(0), now);
     ok(&mut d, &frame(A_CHECK), now);
     ok(&mut d, &frame(A_ACCEPT), now);
+    ok(&mut d, &frame(B_MEASURE), now);
     ok(&mut d, &frame(A_BIND), now);
     ok(&mut d, &frame(A_ITEM), now);
     ok(&mut d, &item(1, 1_000_000, 5000, 1, "Хлеб"), now);
     ok(&mut d, &close(15000, 0), now);
     let doc = d.archive().last().unwrap().clone();
     assert_eq!(tag(&doc.items[0], 2000), Some(k()));
+    assert_eq!(
+        tag(&doc.items[0], 2108),
+        Some(vec![11]),
+        "FF4D before FF46: this item's"
+    );
     assert_eq!(tag(&doc.items[1], 2000), None);
+    assert!(doc.items[1].tlvs.is_empty());
 }
 
 #[test]

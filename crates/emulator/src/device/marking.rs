@@ -8,7 +8,8 @@
 //! second FF61 before the FF69 of the first is refused with FN 0x02; FF67 of a code that was not
 //! checked runs the check itself ([DOC] FF67 note 1), of a rejected code is refused with FN 0x02.
 //! Classic models bind to the last item (FF46 → FF4D → FF67); the cash core (0xFC models 16,
-//! 19, 20, 21, 45, 46) binds to the next FF46 (FF67 → FF46, §4.8).
+//! 19, 20, 21, 45, 46) takes item tags and the code for the next FF46 (FF4D → FF67 → FF46,
+//! §4.8).
 
 use super::commands::{authorize, Role};
 use super::receipt::open_receipt_mut;
@@ -283,14 +284,12 @@ pub fn bind(device: &mut Device, p: &mut Params<'_>, now: chrono::NaiveDateTime)
     Ok(out)
 }
 
-/// Cash-core order: the tags an FF67 bound before this FF46.
+/// Cash-core order: the FF4D tags and the code an FF67 bound before this FF46.
 pub fn take_bound_for_next(device: &mut Device) -> Vec<Tlv> {
-    device
-        .state
-        .marking
-        .bound_for_next
-        .take()
-        .unwrap_or_default()
+    let marking = &mut device.state.marking;
+    let mut tlvs = std::mem::take(&mut marking.next_item_tlvs);
+    tlvs.extend(marking.bound_for_next.take().unwrap_or_default());
+    tlvs
 }
 
 /// The receipt was closed (`closed`) or cancelled: a receipt with bound codes forms a
@@ -303,6 +302,7 @@ pub fn receipt_ended(device: &mut Device, closed: bool) {
     }
     marking.checks.clear();
     marking.bound_for_next = None;
+    marking.next_item_tlvs.clear();
     marking.bound_in_receipt = 0;
 }
 

@@ -134,6 +134,11 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
 pub fn attach_tlv(device: &mut Device, p: &mut Params<'_>, to_item: bool) -> Answer {
     authorize(device, p, Role::Operator)?;
     let tlvs = parse_tlvs(p.rest())?;
+    // Cash core: item tags come before the item's FF46 (addendum §4.8) and wait for it.
+    if to_item && device.state.receipt.is_some() && marking::tags_first(device) {
+        device.state.marking.next_item_tlvs.extend(tlvs);
+        return Ok(Vec::new());
+    }
     let state = &mut device.state;
     match (&mut state.receipt, to_item) {
         (Some(receipt), true) => receipt

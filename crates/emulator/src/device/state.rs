@@ -256,6 +256,9 @@ pub struct MarkingState {
     pub checks: Vec<CheckedCode>,
     /// Cash-core order: the product-code tags FF67 built for the next FF46.
     pub bound_for_next: Option<Vec<Tlv>>,
+    /// Cash-core order: FF4D tags sent before the next FF46.
+    #[serde(default)]
+    pub next_item_tlvs: Vec<Tlv>,
     /// Notifications formed by receipts with marked items and not yet delivered.
     pub notifications: u16,
     /// Number of the last notification formed.
