@@ -42,6 +42,16 @@ async fn a_marked_position_is_checked_and_bound_through_the_gateway() {
     assert_eq!(code, 200, "{answer}");
     let done = rig.pos.settled("mark-1").await;
     assert_eq!(done["status"], 2, "{done}");
+    // checkStatus shows each position's check (tag 2106 and its bits).
+    assert_eq!(
+        done["positions"],
+        json!([
+            {"markingCheck": {"tag2106": 15, "checked": true, "valid": true,
+                "statusReceived": true, "statusCorrect": true, "autonomous": false}},
+            {"markingCheck": null}
+        ]),
+        "{done}"
+    );
 
     let archive = rig.register.archive();
     let docs = receipts(&archive);

@@ -418,7 +418,8 @@ impl Register {
     /// FF61 then FF69 for a marked item, inside the open receipt, before its FF46. A code the
     /// check refuses is rejected with FF69 (every check is followed by one, §4.2), the receipt
     /// is cancelled, and the error names the position.
-    async fn check_mark(&mut self, mark: &PreparedMark) -> Result<(), RegisterError> {
+    /// Returns the code's check result (tag 2106) when the register gave one.
+    async fn check_mark(&mut self, mark: &PreparedMark) -> Result<Option<u8>, RegisterError> {
         let answer = self.receipt_step(&mark.check).await?;
         let decide = |decision| DecideMarkingCode {
             password: self.operator(),
@@ -426,8 +427,8 @@ impl Register {
         };
         match marking_refusal(&answer) {
             None => {
-                self.receipt_step(&decide(MarkingDecision::Accept)).await?;
-                Ok(())
+                let decided = self.receipt_step(&decide(MarkingDecision::Accept)).await?;
+                Ok(decided.or(answer.result()).map(|r| r.0))
             }
             Some(reason) => {
                 if let Err(e) = self.run(&decide(MarkingDecision::Reject)).await {
@@ -461,9 +462,18 @@ impl Register {
         // Classic order (addendum §4.8, §4.10 A): FF61, FF69, FF46, FF4D, FF67; the cash core
         // takes the item's tags and code first: FF61, FF69, FF4D, FF67, FF46.
         let tags_first = tags_first(self.tax_table.model);
-        for ((item, tags), mark) in items.skip(from) {
+        // Per position, its code's check result (none when no position has a code; a receipt
+        // with codes is never resumed, so `from` is 0 then).
+        let mut marking_checks = Vec::new();
+        if prepared.marks.iter().any(Option::is_some) {
+            marking_checks = vec![None; prepared.items.len()];
+        }
+        for (index, ((item, tags), mark)) in items.enumerate().skip(from) {
             if let Some(mark) = mark {
-                self.check_mark(mark).await?;
+                let result = self.check_mark(mark).await?;
+                if let Some(slot) = marking_checks.get_mut(index) {
+                    *slot = result;
+                }
             }
             if !tags_first {
                 self.receipt_step(item).await?;
@@ -529,6 +539,7 @@ impl Register {
             rnm: self.identity.rnm.clone(),
             date_time,
             not_printed: matches!(status.submode, 1..=3),
+            marking_checks,
         })
     }
 

@@ -158,6 +158,7 @@ impl Register {
                         rnm: self.identity.rnm.clone(),
                         date_time: doc.date_time,
                         not_printed: matches!(status.submode, 1..=3),
+                        marking_checks: Vec::new(),
                     })));
                 }
                 if fd != before.fn_last_fd {

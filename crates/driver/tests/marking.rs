@@ -87,9 +87,11 @@ async fn ready(emu: &Emulator) -> driver::Register {
 async fn piece_and_measured_codes_are_bound_to_their_items() {
     let emu = emulator(LinkChoice::Standard);
     let mut r = ready(&emu).await;
-    r.fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
+    let done = r
+        .fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
         .await
         .unwrap();
+    assert_eq!(done.marking_checks, vec![Some(0x0F), Some(0x0F), None]);
     let docs = archived_receipts(&emu);
     let doc = docs.last().unwrap();
     let [milk, cheese, bread] = &doc.items[..] else {

@@ -22,6 +22,11 @@ pub struct FiscalResult {
     pub date_time: NaiveDateTime,
     /// Closed in the FN but not (completely) printed: paper ran out.
     pub not_printed: bool,
+    /// Per position, the check result of its marking code (tag 2106: bit0 checked, bit1 valid,
+    /// bit2 status received, bit3 planned status correct, bit4 autonomous), `None` for a
+    /// position without a code or whose result is not known; empty when no position has a code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marking_checks: Vec<Option<u8>>,
 }
 
 /// What a register reports for a cash in / cash out: no FD, only its own document number.

@@ -35,6 +35,40 @@ pub struct StatusBody {
     /// Only cash operations carry this key (null until done).
     #[serde(skip_serializing_if = "Option::is_none")]
     cash_params: Option<Option<CashParams>>,
+    /// Extension: processed receipts with marked positions only, one entry per position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    positions: Option<Vec<PositionStatus>>,
+}
+
+/// `positions[i]` (extension).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PositionStatus {
+    marking_check: Option<MarkingCheck>,
+}
+
+/// `positions[i].markingCheck`: tag 2106 and its bits (FFD 1.2 addendum §4.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MarkingCheck {
+    tag2106: u8,
+    checked: bool,
+    valid: bool,
+    status_received: bool,
+    status_correct: bool,
+    autonomous: bool,
+}
+
+fn marking_check(byte: u8) -> MarkingCheck {
+    let bit = |n: u8| byte & (1 << n) != 0;
+    MarkingCheck {
+        tag2106: byte,
+        checked: bit(0),
+        valid: bit(1),
+        status_received: bit(2),
+        status_correct: bit(3),
+        autonomous: bit(4),
+    }
 }
 
 /// `fiscalParams`.
@@ -100,6 +134,7 @@ pub fn render(op: &Operation, offset: FixedOffset) -> StatusBody {
             OperationKind::Receipt => None,
             OperationKind::CashIn | OperationKind::CashOut => Some(None),
         },
+        positions: None,
     };
     match &op.state {
         OpState::Waiting { reason, .. } | OpState::Failed { reason } => {
@@ -109,7 +144,19 @@ pub fn render(op: &Operation, offset: FixedOffset) -> StatusBody {
         OpState::Done { completion } => {
             body.processing_date_time_utc = op.processed_at.map(utc);
             match completion {
-                Completion::Receipt(f) => body.fiscal_params = Some(fiscal(f, offset)),
+                Completion::Receipt(f) => {
+                    body.fiscal_params = Some(fiscal(f, offset));
+                    if !f.marking_checks.is_empty() {
+                        body.positions = Some(
+                            f.marking_checks
+                                .iter()
+                                .map(|c| PositionStatus {
+                                    marking_check: c.map(marking_check),
+                                })
+                                .collect(),
+                        );
+                    }
+                }
                 Completion::Cash(c) => body.cash_params = Some(Some(cash(c, offset))),
             }
         }

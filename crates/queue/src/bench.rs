@@ -317,6 +317,7 @@ pub async fn populate(dir: &Path, n: u64) -> Result<(), StoreError> {
                         rnm: "0000000001012345".into(),
                         date_time,
                         not_printed: false,
+                        marking_checks: Vec::new(),
                     }),
                 }
             };

@@ -374,6 +374,7 @@ mod tests {
             rnm: "1".into(),
             date_time: chrono::NaiveDateTime::default(),
             not_printed,
+            marking_checks: Vec::new(),
         })
     }
 

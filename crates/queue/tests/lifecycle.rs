@@ -24,6 +24,7 @@ fn fiscal(not_printed: bool) -> Completion {
             .and_hms_opt(9, 0, 0)
             .unwrap(),
         not_printed,
+        marking_checks: Vec::new(),
     })
 }
 

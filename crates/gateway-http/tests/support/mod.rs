@@ -305,5 +305,6 @@ pub fn fiscal_result() -> fiscal_model::FiscalResult {
             .and_hms_opt(17, 33, 0)
             .unwrap(),
         not_printed: false,
+        marking_checks: Vec::new(),
     }
 }
