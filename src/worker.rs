@@ -1033,13 +1033,18 @@ impl Worker {
     }
 }
 
-/// A device refusal that is a passing state of the register (paper, cover, shift, link), not
-/// an answer about the operation (busy, wrong mode): the former waits, the latter is counted.
+/// A device refusal that is a passing state of the register (paper, cover, shift, link, still
+/// printing), not an answer about the operation (wrong mode …): the former waits, the latter is
+/// counted.
 fn passing_refusal(refusal: &DeviceError) -> bool {
     use shtrih_proto::error::ErrorClass;
     matches!(
         refusal.code.info().class,
-        ErrorClass::Paper | ErrorClass::Cover | ErrorClass::Shift | ErrorClass::Link
+        ErrorClass::Paper
+            | ErrorClass::Cover
+            | ErrorClass::Shift
+            | ErrorClass::Link
+            | ErrorClass::Busy
     )
 }
 
@@ -1111,13 +1116,13 @@ mod tests {
     }
 
     #[test]
-    fn paper_cover_shift_and_link_wait_busy_and_mode_are_counted() {
+    fn paper_cover_shift_link_and_printing_wait_a_wrong_mode_is_counted() {
         let refusal = |code: u8| DeviceError::new("FF46 operation", ErrorCode(code));
-        // 0x6B no paper, 0x4E shift over 24 h: passing states of the register.
+        // 0x6B no paper, 0x4E shift over 24 h, 0x50 still printing: passing states.
         assert!(passing_refusal(&refusal(0x6B)));
         assert!(passing_refusal(&refusal(0x4E)));
-        // 0x50 still printing (busy), 0x73 wrong mode: answers about this command.
-        assert!(!passing_refusal(&refusal(0x50)));
+        assert!(passing_refusal(&refusal(0x50)));
+        // 0x73 wrong mode: an answer about this command.
         assert!(!passing_refusal(&refusal(0x73)));
         for code in [
             "COVER_OPEN",
