@@ -96,6 +96,8 @@ pub struct RegisterSettings {
     pub watch_interval: Duration,
     /// Shift policy.
     pub shift: ShiftPolicy,
+    /// A marking code the check refuses: fail the receipt (default) or sell and report.
+    pub marking_policy: driver::MarkingPolicy,
 }
 
 /// How the device is reached.
@@ -272,6 +274,8 @@ struct RawRegister {
     cashier_inn: Option<String>,
     answer_timeout_seconds: Option<u64>,
     watch_seconds: Option<u64>,
+    /// "refuse" (default) or "sell": what an invalid marking code does to its receipt.
+    invalid_marking_code: Option<String>,
     #[serde(default)]
     shift: RawShift,
 }
@@ -623,6 +627,16 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
     if answer_timeout.is_zero() {
         return Err(err(p("answer_timeout_seconds"), "must be at least 1"));
     }
+    let marking_policy = match r.invalid_marking_code.as_deref() {
+        None | Some("refuse") => driver::MarkingPolicy::RefuseInvalid,
+        Some("sell") => driver::MarkingPolicy::SellAndReport,
+        Some(other) => {
+            return Err(err(
+                p("invalid_marking_code"),
+                format!("expected \"refuse\" or \"sell\", got {other:?}"),
+            ))
+        }
+    };
     let watch_interval = Duration::from_secs(r.watch_seconds.unwrap_or(DEFAULT_WATCH_SECONDS));
     if watch_interval.is_zero() {
         return Err(err(p("watch_seconds"), "must be at least 1"));
@@ -673,6 +687,7 @@ fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSetting
         answer_timeout,
         watch_interval,
         shift,
+        marking_policy,
     })
 }
 
@@ -723,6 +738,28 @@ mod tests {
         assert_eq!((r.operator_password, r.admin_password), (1, 30));
         assert_eq!(r.taxes, TaxGroupMap::default());
         assert!(r.shift.open_on_demand && r.shift.close_before_24h);
+    }
+
+    #[test]
+    fn invalid_marking_code_policy() {
+        let c = Config::parse(&minimal(""), None).unwrap();
+        assert_eq!(
+            c.registers[0].marking_policy,
+            driver::MarkingPolicy::RefuseInvalid
+        );
+        let with = |v: &str| {
+            minimal("").replace(
+                "[registers.transport]",
+                &format!("invalid_marking_code = \"{v}\"\n[registers.transport]"),
+            )
+        };
+        let c = Config::parse(&with("sell"), None).unwrap();
+        assert_eq!(
+            c.registers[0].marking_policy,
+            driver::MarkingPolicy::SellAndReport
+        );
+        let e = Config::parse(&with("maybe"), None).unwrap_err();
+        assert_eq!(e.path, "registers[0].invalid_marking_code");
     }
 
     #[test]

@@ -32,6 +32,7 @@ impl Connector {
             operator_password: settings.operator_password,
             admin_password: settings.admin_password,
             answer_timeout_cap: Some(settings.answer_timeout),
+            marking_policy: settings.marking_policy,
             ..RegisterOptions::default()
         };
         if matches!(settings.transport, TransportSettings::Tcp { .. }) {

@@ -294,6 +294,7 @@ fn emulator_config(
         answer_timeout: Duration::from_secs(crate::config::DEFAULT_ANSWER_TIMEOUT_SECONDS),
         watch_interval: Duration::from_secs(crate::config::DEFAULT_WATCH_SECONDS),
         shift: ShiftPolicy::default(),
+        marking_policy: driver::MarkingPolicy::default(),
     };
     let config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 5897)),

@@ -20,6 +20,7 @@ use shtrih_proto::tlv::Tlv;
 
 use crate::attributes;
 use crate::error::{NotReadyReason, RegisterError, Rejection, UnknownOutcome};
+use crate::options::MarkingPolicy;
 use crate::readiness::Readiness;
 use crate::reconcile::Snapshot;
 use crate::register::{naive, Cashier, Register, ShiftReport};
@@ -425,7 +426,12 @@ impl Register {
             password: self.operator(),
             decision,
         };
-        match marking_refusal(&answer) {
+        let refusal = marking_refusal(&answer);
+        let sell_anyway = self.options.marking_policy == MarkingPolicy::SellAndReport;
+        if let (Some(reason), true) = (&refusal, sell_anyway) {
+            tracing::warn!(position = %mark.position, %reason, "sold by policy despite the check");
+        }
+        match refusal.filter(|_| !sell_anyway) {
             None => {
                 let decided = self.receipt_step(&decide(MarkingDecision::Accept)).await?;
                 Ok(decided.or(answer.result()).map(|r| r.0))

@@ -36,7 +36,7 @@ mod transport;
 pub mod bench;
 
 pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, Rejection, UnknownOutcome};
-pub use options::RegisterOptions;
+pub use options::{MarkingPolicy, RegisterOptions};
 pub use pump::WireStats;
 pub use queries::{FnStatus, OfdBacklog};
 pub use readiness::{readiness, Readiness, RegisterStatus};

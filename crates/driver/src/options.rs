@@ -6,6 +6,17 @@ use shtrih_proto::link::LinkConfig;
 
 use crate::transport::LinkLayerChoice;
 
+/// What the driver does with a marking code the check refuses (tag 2106 by the vendor's rule,
+/// or the FN's own negative check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MarkingPolicy {
+    /// Reject the code (FF69 0), cancel the receipt, fail it naming the position.
+    #[default]
+    RefuseInvalid,
+    /// Accept the code anyway and sell; the result is reported per position.
+    SellAndReport,
+}
+
 /// Typed options for [`crate::Register::connect`]. Defaults follow the protocol notes.
 #[derive(Debug, Clone)]
 pub struct RegisterOptions {
@@ -27,6 +38,8 @@ pub struct RegisterOptions {
     /// default) and then work with the FN (addendum §4.1). `None` keeps the vendor driver's
     /// 40 s.
     pub marking_answer_timeout: Option<Duration>,
+    /// What a marking code the check refuses does to its receipt (addendum §4.2).
+    pub marking_policy: MarkingPolicy,
     /// First interval between 0x10 polls while the register prints (§9.2: poll, don't pause 3 s).
     pub print_poll_first: Duration,
     /// Largest interval between 0x10 polls while printing.
@@ -45,6 +58,7 @@ impl Default for RegisterOptions {
             sysadmin_password: 30,
             answer_timeout_cap: None,
             marking_answer_timeout: None,
+            marking_policy: MarkingPolicy::default(),
             print_poll_first: Duration::from_millis(20),
             print_poll_max: Duration::from_millis(300),
             print_wait_limit: Duration::from_secs(120),

@@ -171,6 +171,28 @@ async fn an_invalid_code_fails_the_receipt_naming_the_position() {
 }
 
 #[tokio::test]
+async fn the_sell_and_report_policy_sells_an_invalid_code_and_reports_it() {
+    let emu = emulator(LinkChoice::Standard);
+    emu.set_marking_answer(CHEESE, MarkingAnswer::Invalid);
+    let mut options = common::fast_options(STD);
+    options.marking_policy = driver::MarkingPolicy::SellAndReport;
+    let mut r = driver::Register::connect(
+        driver::Transport::Stream(Box::new(emu.in_memory())),
+        options,
+    )
+    .await
+    .unwrap();
+    r.open_shift(&cashier()).await.unwrap();
+    let done = r
+        .fiscalize(&receipt(ReceiptType::Sale), &TaxGroupMap::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(done.marking_checks, vec![Some(0x0F), Some(0x05), None]);
+    let docs = archived_receipts(&emu);
+    assert_eq!(tag(&docs.last().unwrap().items[1], 2106), Some(vec![0x05]));
+}
+
+#[tokio::test]
 async fn no_server_answer_sells_with_the_autonomous_result() {
     let emu = emulator(LinkChoice::Standard);
     emu.set_marking_answer(MILK, MarkingAnswer::NoAnswer);
