@@ -234,40 +234,44 @@ async fn a_return_of_marked_items_checks_with_return_statuses() {
 }
 
 #[tokio::test]
-async fn a_power_cut_after_the_bind_cancels_and_redoes_never_resumes() {
-    let emu = emulator(LinkChoice::Standard);
-    let mut r = ready(&emu).await;
-    let receipt = receipt(ReceiptType::Sale);
-    let taxes = TaxGroupMap::default();
-    let mut snapshot = r.snapshot().await.unwrap();
-    emu.arm_power_cut(PowerCut::on(CutPoint::AfterCommit, 0xFF67));
-    let unknown = match r.fiscalize(&receipt, &taxes, None).await {
-        Err(RegisterError::Unknown(u)) => u,
-        other => panic!("expected an unknown outcome, got {other:?}"),
-    };
-    assert!(unknown.command.starts_with("FF67"), "{}", unknown.command);
-    snapshot.lost_command = Some(unknown.command.to_string());
-    assert_eq!(
-        r.resume_receipt(&snapshot, &receipt, &taxes, None)
-            .await
-            .unwrap(),
-        None,
-        "a receipt with marked items is not resumed"
-    );
-    let intent = Intent::Receipt {
-        receipt_type: receipt.receipt_type,
-        total: receipt.total,
-    };
-    assert_eq!(
-        r.reconcile(&snapshot, &intent).await.unwrap(),
-        Verdict::NotDone
-    );
-    r.fiscalize(&receipt, &taxes, None).await.unwrap();
-    let receipts = archived_receipts(&emu);
-    assert_eq!(receipts.len(), 1, "one receipt");
-    let codes: Vec<Option<Vec<u8>>> = receipts[0].items.iter().map(|i| tag(i, 2000)).collect();
-    assert_eq!(
-        codes,
-        vec![Some(MILK.to_vec()), Some(CHEESE.to_vec()), None]
-    );
+async fn a_power_cut_during_the_marking_sequence_cancels_and_redoes_never_resumes() {
+    for (code, name) in [(0xFF61, "FF61"), (0xFF69, "FF69"), (0xFF67, "FF67")] {
+        let emu = emulator(LinkChoice::Standard);
+        let mut r = ready(&emu).await;
+        let receipt = receipt(ReceiptType::Sale);
+        let taxes = TaxGroupMap::default();
+        let mut snapshot = r.snapshot().await.unwrap();
+        emu.arm_power_cut(PowerCut::on(CutPoint::AfterCommit, code));
+        let unknown = match r.fiscalize(&receipt, &taxes, None).await {
+            Err(RegisterError::Unknown(u)) => u,
+            other => panic!("{name}: expected an unknown outcome, got {other:?}"),
+        };
+        assert!(unknown.command.starts_with(name), "{}", unknown.command);
+        snapshot.lost_command = Some(unknown.command.to_string());
+        assert_eq!(
+            r.resume_receipt(&snapshot, &receipt, &taxes, None)
+                .await
+                .unwrap(),
+            None,
+            "{name}: a receipt with marked items is not resumed"
+        );
+        let intent = Intent::Receipt {
+            receipt_type: receipt.receipt_type,
+            total: receipt.total,
+        };
+        assert_eq!(
+            r.reconcile(&snapshot, &intent).await.unwrap(),
+            Verdict::NotDone,
+            "{name}"
+        );
+        r.fiscalize(&receipt, &taxes, None).await.unwrap();
+        let receipts = archived_receipts(&emu);
+        assert_eq!(receipts.len(), 1, "{name}: one receipt");
+        let codes: Vec<Option<Vec<u8>>> = receipts[0].items.iter().map(|i| tag(i, 2000)).collect();
+        assert_eq!(
+            codes,
+            vec![Some(MILK.to_vec()), Some(CHEESE.to_vec()), None],
+            "{name}: each code once, on its item"
+        );
+    }
 }
