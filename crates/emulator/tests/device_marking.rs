@@ -322,3 +322,110 @@ fn the_control_line_sets_the_server_answer() {
     );
     assert!("marking 01 maybe".parse::<ControlCommand>().is_err());
 }
+
+/// CRC-16/XMODEM written here from its definition (poly 0x1021, init 0, no reflection, no
+/// final XOR), checked against the catalogue's check value.
+fn xmodem(bytes: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in bytes {
+        crc ^= (b as u16) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// Sells one receipt with the given codes bound (FF46, FF67 each).
+fn sell_marked(d: &mut Device, codes: &[Vec<u8>]) {
+    let now = t0();
+    ok(d, &open_receipt(0), now);
+    for c in codes {
+        ok(d, &item(1, 1_000_000, 100, 1, "Вода"), now);
+        ok(d, &bind(c), now);
+    }
+    ok(d, &close(100 * codes.len() as u64, 0), now);
+}
+
+#[test]
+fn notifications_upload_in_blocks_and_leave_when_confirmed() {
+    assert_eq!(xmodem(b"123456789"), 0x31C3);
+    let mut d = with_shift(DeviceConfig::default());
+    d.faults_mut().ofd_offline = true;
+    let now = t0();
+    assert_eq!(
+        error(&mut d, &fn_query(0x71, &[]), now),
+        0x08,
+        "nothing to upload"
+    );
+    let codes: Vec<Vec<u8>> = (0..4)
+        .map(|i| format!("010460123456789{i}215abcDE\u{1d}93ABCD").into_bytes())
+        .collect();
+    sell_marked(&mut d, &codes);
+    sell_marked(&mut d, &codes[..1]);
+
+    // FF71: LEN 11 — count 2, first number 1, its size.
+    let a = ok(&mut d, &fn_query(0x71, &[]), now);
+    assert_eq!(a.len(), 11, "{a:02X?}");
+    assert_eq!((le_at(&a, 3, 2), le_at(&a, 5, 4)), (2, 1));
+    let first_size = le_at(&a, 9, 2) as usize;
+    assert!(first_size > 128, "four codes need two blocks");
+
+    // FF72 until FN 0x08: number(4) size(2) offset(2) data.
+    let mut got: Vec<(u32, Vec<u8>)> = Vec::new();
+    loop {
+        let a = d.execute(&fn_query(0x72, &[]), now);
+        if a[2] == 0x08 {
+            break;
+        }
+        assert_eq!(a[2], 0, "{a:02X?}");
+        let (number, size, offset) = (le_at(&a, 3, 4) as u32, le_at(&a, 7, 2), le_at(&a, 9, 2));
+        let data = &a[11..];
+        assert!(data.len() <= 128);
+        match got.last_mut() {
+            Some((n, bytes)) if *n == number => {
+                assert_eq!(offset as usize, bytes.len());
+                bytes.extend_from_slice(data);
+            }
+            _ => {
+                assert_eq!(offset, 0);
+                got.push((number, data.to_vec()));
+            }
+        }
+        assert!(got.last().unwrap().1.len() as u64 <= size);
+    }
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].1.len(), first_size);
+    assert!(got[0]
+        .1
+        .windows(codes[3].len())
+        .any(|w| w == codes[3].as_slice()));
+
+    // FF73 number + CRC (4 bytes): a wrong checksum is refused, the right one confirms.
+    let confirm = |number: u32, crc: u32| {
+        let mut rest = number.to_le_bytes().to_vec();
+        rest.extend(crc.to_le_bytes());
+        fn_query(0x73, &rest)
+    };
+    let crc = u32::from(xmodem(&got[0].1));
+    assert_eq!(error(&mut d, &confirm(1, crc ^ 1), now), 0x33);
+    ok(&mut d, &confirm(1, crc), now);
+    assert_eq!(
+        error(&mut d, &confirm(1, crc), now),
+        0x08,
+        "already confirmed"
+    );
+    let a = ok(&mut d, &fn_query(0x68, &[]), now);
+    assert_eq!(
+        (le_at(&a, 4, 2), le_at(&a, 6, 4)),
+        (1, 2),
+        "one left, number 2"
+    );
+    ok(&mut d, &confirm(2, u32::from(xmodem(&got[1].1))), now);
+    let a = ok(&mut d, &fn_query(0x70, &[]), now);
+    assert_eq!(le_at(&a, 9, 2), 0, "nothing unsent");
+}

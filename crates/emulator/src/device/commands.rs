@@ -128,6 +128,9 @@ fn dispatch_fn(device: &mut Device, sub: u8, p: &mut Params<'_>, now: NaiveDateT
         0x68 => marking::exchange_status(device, p, now),
         0x69 => marking::decide(device, p),
         0x70 => marking::marking_status(device, p),
+        0x71 => marking::upload_begin(device, p),
+        0x72 => marking::upload_read(device, p),
+        0x73 => marking::upload_confirm(device, p),
         _ => {
             authorize(device, p, Role::SysAdmin)?;
             match sub {

@@ -1,5 +1,7 @@
 //! Marked goods on an FN-M (FFD 1.2 addendum §4): FF61 check a code, FF69 accept / reject /
-//! clear, FF67 bind the code to an item, FF68 notification exchange status, FF70 marking state.
+//! clear, FF67 bind the code to an item, FF68 notification exchange status, FF70 marking state,
+//! FF71–FF73 notification upload (autonomous mode; here whenever the OFD is unreachable, since
+//! the notifications are otherwise delivered with the documents).
 //!
 //! The marking server is a test control ([`MarkingAnswer`] per code in the device faults; a
 //! code not configured is valid). Tag 2106 of a server answer: bit0 checked, bit1 positive,
@@ -13,7 +15,7 @@
 
 use super::commands::{authorize, Role};
 use super::receipt::open_receipt_mut;
-use super::state::{CheckedCode, Tlv};
+use super::state::{CheckedCode, Notification, Tlv};
 use super::wire::{err, parse_tlvs, put_fn_date_time, put_uint, Params};
 use super::{Answer, Device};
 
@@ -295,10 +297,31 @@ pub fn take_bound_for_next(device: &mut Device) -> Vec<Tlv> {
 /// The receipt was closed (`closed`) or cancelled: a receipt with bound codes forms a
 /// notification; the check results are dropped.
 pub fn receipt_ended(device: &mut Device, closed: bool) {
+    // The notification's content here is the model's own: a header, then tag 2000 of each
+    // code the receipt sold (the real FN's format is not given by the addendum).
+    let codes: Vec<Tlv> = device
+        .state
+        .receipt
+        .iter()
+        .flat_map(|r| r.items.iter())
+        .flat_map(|i| i.tlvs.iter())
+        .filter(|t| t.tag == 2000)
+        .cloned()
+        .collect();
     let marking = &mut device.state.marking;
     if closed && marking.bound_in_receipt > 0 {
-        marking.notifications = marking.notifications.saturating_add(1);
         marking.last_notification = marking.last_notification.wrapping_add(1);
+        let mut bytes = b"NOTIFICATION".to_vec();
+        bytes.extend(marking.last_notification.to_le_bytes());
+        for t in codes {
+            bytes.extend(t.tag.to_le_bytes());
+            bytes.extend(u16::try_from(t.value.len()).unwrap_or(0).to_le_bytes());
+            bytes.extend(t.value);
+        }
+        marking.notifications.push(Notification {
+            number: marking.last_notification,
+            bytes,
+        });
     }
     marking.checks.clear();
     marking.bound_for_next = None;
@@ -309,26 +332,102 @@ pub fn receipt_ended(device: &mut Device, closed: bool) {
 /// Notifications are delivered with the documents when the OFD is reachable.
 pub fn deliver(device: &mut Device) {
     if !device.faults.ofd_offline {
-        device.state.marking.notifications = 0;
+        device.state.marking.notifications.clear();
+        device.state.marking.upload = None;
     }
+}
+
+/// Notifications waiting, as the UInt16 fields report them.
+fn waiting(device: &Device) -> u16 {
+    u16::try_from(device.state.marking.notifications.len()).unwrap_or(u16::MAX)
+}
+
+/// FF71 — begin the notification upload (§4.6): count, first number, first size.
+pub fn upload_begin(device: &mut Device, p: &mut Params<'_>) -> Answer {
+    authorize(device, p, Role::Operator)?;
+    let count = waiting(device);
+    let marking = &mut device.state.marking;
+    let first = marking.notifications.first().ok_or(err::FN_NO_DATA)?;
+    let mut out = Vec::new();
+    put_uint(&mut out, u64::from(count), 2);
+    put_uint(&mut out, u64::from(first.number), 4);
+    put_uint(&mut out, first.bytes.len() as u64, 2);
+    marking.upload = Some((0, 0));
+    Ok(out)
+}
+
+/// Largest FF72 data block (§4.6).
+const UPLOAD_BLOCK: usize = 128;
+
+/// FF72 — the next block of the notifications (§4.6, [DOC] layout): number, full size, offset,
+/// data; FN 0x08 once everything was read.
+pub fn upload_read(device: &mut Device, p: &mut Params<'_>) -> Answer {
+    authorize(device, p, Role::Operator)?;
+    let marking = &mut device.state.marking;
+    let (index, offset) = marking.upload.ok_or(FN_WRONG_STATE)?;
+    let n = marking.notifications.get(index).ok_or(err::FN_NO_DATA)?;
+    let end = (offset + UPLOAD_BLOCK).min(n.bytes.len());
+    let mut out = Vec::new();
+    put_uint(&mut out, u64::from(n.number), 4);
+    put_uint(&mut out, n.bytes.len() as u64, 2);
+    put_uint(&mut out, offset as u64, 2);
+    out.extend_from_slice(&n.bytes[offset..end]);
+    marking.upload = Some(if end >= n.bytes.len() {
+        (index + 1, 0)
+    } else {
+        (index, end)
+    });
+    Ok(out)
+}
+
+/// CRC-16 with polynomial 0x1021, initial 0, MSB first, no final XOR (XMODEM), as the vendor
+/// driver computes a notification's checksum (§4.6).
+fn crc16_xmodem(bytes: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for b in bytes {
+        crc ^= u16::from(*b) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// FF73 — confirm a notification by number and checksum (§4.6, [DOC]: CRC in 4 bytes); it
+/// leaves the queue. An unknown number is FN 0x08, a wrong checksum 0x33.
+pub fn upload_confirm(device: &mut Device, p: &mut Params<'_>) -> Answer {
+    authorize(device, p, Role::Operator)?;
+    let number = u32::try_from(p.uint(4)?).unwrap_or(u32::MAX);
+    let crc = p.uint(4)?;
+    let marking = &mut device.state.marking;
+    let index = marking
+        .notifications
+        .iter()
+        .position(|n| n.number == number)
+        .ok_or(err::FN_NO_DATA)?;
+    if crc != u64::from(crc16_xmodem(&marking.notifications[index].bytes)) {
+        return Err(err::BAD_PARAMS);
+    }
+    marking.notifications.remove(index);
+    marking.upload = None;
+    Ok(Vec::new())
 }
 
 /// FF68 — notification exchange status (§4.5, LEN 16).
 pub fn exchange_status(device: &Device, p: &mut Params<'_>, now: chrono::NaiveDateTime) -> Answer {
     authorize(device, p, Role::Operator)?;
+    let count = waiting(device);
     let marking = &device.state.marking;
     let mut out = vec![0];
-    put_uint(&mut out, u64::from(marking.notifications), 2);
-    let current = if marking.notifications == 0 {
-        0
-    } else {
-        marking
-            .last_notification
-            .saturating_sub(u32::from(marking.notifications) - 1)
-    };
+    put_uint(&mut out, u64::from(count), 2);
+    let current = marking.notifications.first().map_or(0, |n| n.number);
     put_uint(&mut out, u64::from(current), 4);
     put_fn_date_time(&mut out, device.clock(now));
-    out.push(u8::try_from(marking.notifications.min(100)).unwrap_or(100));
+    out.push(u8::try_from(count.min(100)).unwrap_or(100));
     Ok(out)
 }
 
@@ -349,7 +448,8 @@ pub fn marking_status(device: &Device, p: &mut Params<'_>) -> Answer {
         .iter()
         .filter(|c| c.accepted == Some(true))
         .count();
-    let storage = match marking.notifications {
+    let count = waiting(device);
+    let storage = match count {
         0..=49 => 0,
         50..=79 => 1,
         80..=89 => 2,
@@ -363,6 +463,6 @@ pub fn marking_status(device: &Device, p: &mut Params<'_>) -> Answer {
         marking.bound_in_receipt,
         storage,
     ];
-    put_uint(&mut out, u64::from(marking.notifications), 2);
+    put_uint(&mut out, u64::from(count), 2);
     Ok(out)
 }

@@ -248,6 +248,15 @@ pub struct CheckedCode {
     pub accepted: Option<bool>,
 }
 
+/// A notification about sold marked goods, waiting for the marking system (addendum §4.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Its number.
+    pub number: u32,
+    /// Its bytes as FF72 hands them out.
+    pub bytes: Vec<u8>,
+}
+
 /// The FN-M's marking state (addendum §4): check results of the current receipt, a code bound
 /// by FF67 before its FF46 (cash-core order), notifications not yet delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -259,8 +268,11 @@ pub struct MarkingState {
     /// Cash-core order: FF4D tags sent before the next FF46.
     #[serde(default)]
     pub next_item_tlvs: Vec<Tlv>,
-    /// Notifications formed by receipts with marked items and not yet delivered.
-    pub notifications: u16,
+    /// Notifications formed by receipts with marked items and not yet delivered, oldest first.
+    pub notifications: Vec<Notification>,
+    /// FF71–FF73 upload in progress: (index into `notifications`, byte offset) of the next block.
+    #[serde(default)]
+    pub upload: Option<(usize, usize)>,
     /// Number of the last notification formed.
     pub last_notification: u32,
     /// Codes bound in the receipt being formed.
