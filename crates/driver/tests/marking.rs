@@ -115,6 +115,94 @@ async fn piece_and_measured_codes_are_bound_to_their_items() {
     assert_eq!(emu.executions(0xFF67), 2);
 }
 
+/// The codes of the requests the emulator executed from the last 0x8D to the next FF45, as
+/// "8D", "FF61" …; and the first request with `code`.
+fn receipt_wire(emu: &Emulator) -> (Vec<String>, Vec<Vec<u8>>) {
+    let requests = emu.executed_requests();
+    let start = requests.iter().rposition(|m| m[0] == 0x8D).unwrap();
+    let receipt: Vec<Vec<u8>> = requests[start..]
+        .iter()
+        .take_while(|m| m[..2] != [0xFF, 0x45])
+        .cloned()
+        .collect();
+    let codes = receipt
+        .iter()
+        .map(|m| match m[0] {
+            0xFF => format!("FF{:02X}", m[1]),
+            c => format!("{c:02X}"),
+        })
+        .collect();
+    (codes, receipt)
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect()
+}
+
+/// The addendum's §4.10 A/B, FF61 of the milk (2003 = 1) and FF67, with the operator's
+/// password 1 (the addendum's FF61 shows 30; both are accepted, §4.1), written by hand.
+const FF61_MILK: &str = "FF 61 01 00 00 00 01 00 1F 00 \
+    30 31 30 34 36 30 31 32 33 34 35 36 37 38 39 30 32 31 35 61 62 63 44 45 1D 39 33 41 42 43 44";
+const FF67_MILK: &str = "FF 67 01 00 00 00 1F \
+    30 31 30 34 36 30 31 32 33 34 35 36 37 38 39 30 32 31 35 61 62 63 44 45 1D 39 33 41 42 43 44";
+
+#[tokio::test]
+async fn the_wire_order_is_the_addendums_for_both_model_families() {
+    for (model, expected) in [
+        (
+            250u8,
+            // Classic (§4.10 A, B): FF61, FF69, FF46, FF4D, FF67 per marked item (the receipt's
+            // FF0C tags follow the subtotal check, as for every receipt of this driver).
+            "8D FF61 FF69 FF46 FF67 FF61 FF69 FF46 FF4D FF67 FF46 89 FF0C",
+        ),
+        (
+            16,
+            // Cash core (§4.8): FF61, FF69, FF4D, FF67, FF46.
+            "8D FF61 FF69 FF67 FF46 FF61 FF69 FF4D FF67 FF46 FF46 89 FF0C",
+        ),
+    ] {
+        let mut config = emulator::EmulatorConfig {
+            link: LinkChoice::Standard,
+            timing: emulator::LinkTiming {
+                t_byte: std::time::Duration::from_millis(20),
+                ack_wait: std::time::Duration::from_millis(100),
+            },
+            ..emulator::EmulatorConfig::default()
+        };
+        config.device.model_code = model;
+        let emu = Emulator::new(config).unwrap();
+        let mut r = ready(&emu).await;
+        r.fiscalize(
+            &receipt(ReceiptType::Sale),
+            &TaxGroupMap::default(),
+            Some(&cashier()),
+        )
+        .await
+        .unwrap();
+        let (codes, requests) = receipt_wire(&emu);
+        assert_eq!(codes.join(" "), expected, "model {model}");
+        let first = |code: [u8; 2]| requests.iter().find(|m| m[..2] == code).unwrap().clone();
+        assert_eq!(first([0xFF, 0x61]), hex(FF61_MILK), "model {model}");
+        assert_eq!(first([0xFF, 0x67]), hex(FF67_MILK), "model {model}");
+        // FF69 accept: `FF 69 pwd 01`.
+        assert_eq!(
+            first([0xFF, 0x69]),
+            hex("FF 69 01 00 00 00 01"),
+            "model {model}"
+        );
+        // The cheese's FF61 carries 2108 = 11 and 1023 = 0.750 (§4.10 B).
+        let cheese = requests
+            .iter()
+            .filter(|m| m[..2] == [0xFF, 0x61])
+            .nth(1)
+            .unwrap();
+        assert_eq!(cheese[6], 2, "2003 = 2");
+        assert!(cheese.ends_with(&hex("3C 08 01 00 0B FF 03 03 00 03 EE 02")));
+    }
+}
+
 #[tokio::test]
 async fn the_cash_core_gets_tags_and_code_before_the_item() {
     let mut config = emulator::EmulatorConfig {

@@ -92,6 +92,9 @@ impl std::fmt::Debug for Emulator {
     }
 }
 
+/// How many executed requests [`Emulator::executed_requests`] keeps.
+pub const REQUEST_LOG: usize = 1000;
+
 /// The device's clock source for `execute`: the host's local time, like a register's RTC.
 pub(crate) fn wall_clock() -> NaiveDateTime {
     chrono::Local::now().naive_local()
@@ -125,6 +128,7 @@ impl Emulator {
             power_cycles: 0,
             acks_lost: 0,
             executed_by_code: BTreeMap::new(),
+            requests: std::collections::VecDeque::new(),
             bytes_in: 0,
             bytes_out: 0,
             session: 0,
@@ -279,6 +283,12 @@ impl Emulator {
             .unwrap_or(0)
     }
 
+    /// The request messages (code and parameters, as the device parsed them) executed since
+    /// start, oldest first, at most the last [`REQUEST_LOG`]: tests read the wire order.
+    pub fn executed_requests(&self) -> Vec<Vec<u8>> {
+        self.station.lock().requests.iter().cloned().collect()
+    }
+
     /// Where the link state machine is.
     pub fn link_phase(&self) -> LinkPhase {
         self.station.lock().link.phase()
@@ -306,6 +316,8 @@ pub(crate) struct Station {
     acks_lost: u64,
     /// Executions per command code.
     executed_by_code: BTreeMap<u16, u64>,
+    /// The last [`REQUEST_LOG`] request messages executed, oldest first.
+    requests: std::collections::VecDeque<Vec<u8>>,
     pub(crate) bytes_in: u64,
     bytes_out: u64,
     /// Incremented by each new transport connection; an older one stops serving.
@@ -415,6 +427,10 @@ impl Station {
         if let Some(code) = command_code(request) {
             *self.executed_by_code.entry(code).or_default() += 1;
         }
+        if self.requests.len() == REQUEST_LOG {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(request.to_vec());
         match cut.map(|c| c.point) {
             Some(CutPoint::AfterCommit) => {
                 self.power_cycle(wall);
