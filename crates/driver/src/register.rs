@@ -90,6 +90,8 @@ pub struct Register {
     /// This connection set table 17.7 ("do not print the next document") and no document
     /// has used it yet.
     pub(crate) print_skip_armed: bool,
+    /// Table 19.8 (seconds assumed): the register's wait for the marking server in FF61.
+    marking_server_wait: Option<Duration>,
 }
 
 impl std::fmt::Debug for Register {
@@ -155,9 +157,16 @@ impl Register {
             baud,
             tax_table: TaxTable::default(),
             print_skip_armed: false,
+            marking_server_wait: None,
         };
         register.identity = register.read_identity().await?;
         register.tax_table.rows = register.read_tax_rows().await?;
+        // Table 19.8: how long the register waits for the marking server during FF61.
+        register.marking_server_wait = register
+            .table_field(19, 8)
+            .await?
+            .and_then(|v| v.as_bin())
+            .map(Duration::from_secs);
         // "Do not print the next document" left set (a receipt that never closed, another
         // process): the next printed receipt clears it first (electronic.rs).
         register.print_skip_armed =
@@ -233,7 +242,10 @@ impl Register {
         // FF61 and FF67 may wait for the marking server (addendum §4.1): not capped.
         const MARKING: [&[u8]; 2] = [&[0xFF, 0x61], &[0xFF, 0x67]];
         let timeout = match (self.options.answer_timeout_cap, MARKING.contains(&C::CODE)) {
-            (_, true) => self.options.marking_answer_timeout.unwrap_or(cmd.timeout()),
+            (_, true) => self
+                .options
+                .marking_answer_timeout
+                .unwrap_or_else(|| marking_timeout(cmd.timeout(), self.marking_server_wait)),
             (Some(cap), false) => cmd.timeout().min(cap),
             (None, false) => cmd.timeout(),
         };
@@ -451,6 +463,24 @@ impl Register {
     }
 }
 
+/// The answer timeout of FF61/FF67: the register's own wait for the marking server (table
+/// 19.8) plus a margin for its work with the FN, never below the vendor driver's 40 s (the
+/// unit of 19.8 is not confirmed on hardware; seconds are assumed).
+pub(crate) fn marking_timeout(vendor: Duration, table_19_8: Option<Duration>) -> Duration {
+    const FN_MARGIN: Duration = Duration::from_secs(10);
+    match table_19_8 {
+        Some(wait) => vendor.max(wait.saturating_add(FN_MARGIN)),
+        None => vendor,
+    }
+}
+
+impl Register {
+    /// The register's wait for the marking server, as read at connection (table 19.8).
+    pub fn marking_server_wait(&self) -> Option<Duration> {
+        self.marking_server_wait
+    }
+}
+
 /// What a command does to the register, from its class (§10.1) and code.
 fn effect_of<C: Command>(cmd: &C) -> Effect {
     /// Commands that make an FN document or move money.
@@ -499,5 +529,30 @@ async fn probe<S: transport::ByteStream + ?Sized>(
         None => Err(RegisterError::Link(LinkError::Unavailable(
             "the register does not answer".into(),
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marking_timeout_follows_table_19_8_never_below_the_vendors() {
+        let vendor = Duration::from_secs(40);
+        assert_eq!(marking_timeout(vendor, None), vendor);
+        assert_eq!(
+            marking_timeout(vendor, Some(Duration::from_secs(5))),
+            vendor
+        );
+        assert_eq!(
+            marking_timeout(vendor, Some(Duration::from_secs(60))),
+            Duration::from_secs(70),
+            "the register's wait plus a margin for the FN"
+        );
+        // A nonsense table value saturates instead of overflowing.
+        assert!(
+            marking_timeout(vendor, Some(Duration::from_secs(u64::MAX)))
+                >= Duration::from_secs(u64::MAX)
+        );
     }
 }

@@ -363,3 +363,14 @@ async fn a_power_cut_during_the_marking_sequence_cancels_and_redoes_never_resume
         );
     }
 }
+
+#[tokio::test]
+async fn the_registers_wait_for_the_marking_server_is_read_at_connection() {
+    let emu = emulator(LinkChoice::Standard);
+    let r = connect(&emu, STD).await;
+    // Table 19.8 of the virtual register: its default of 5 s (addendum §4.1).
+    assert_eq!(
+        r.marking_server_wait(),
+        Some(std::time::Duration::from_secs(5))
+    );
+}

@@ -53,6 +53,7 @@ fn table_shape(device: &Device, table: u8) -> Option<(&'static str, u16, u8)> {
         6 => Some(("Налоговые ставки", tax_rows, 2)),
         17 => Some(("Региональные настройки", 1, 36)),
         18 => Some(("Fiscal storage", 1, 23)),
+        19 => Some(("Параметры сервера км", 1, 11)),
         _ => None,
     }
 }
@@ -77,6 +78,11 @@ fn field_def(device: &Device, table: u8, field: u8) -> Option<FieldDef> {
         (17, 36) => bin("Расширенные ответы", 1, 1),
         (17, _) => bin("Параметр", 1, 255),
         (18, 1..=4) => text("Реквизит ФН", 20, false),
+        (19, 5) => text("Сервер км", 64, true),
+        (19, 6) => bin("Порт км", 2, 65_535),
+        (19, 7) => bin("Таймаут чтения ответа км", 2, 65_535),
+        (19, 8) => bin("Таймаут чтения ответа км при проверке", 2, 65_535),
+        (19, _) => bin("Параметр", 2, 65_535),
         _ => text("Реквизит", 128, true),
     })
 }
@@ -109,6 +115,11 @@ fn default_value(device: &Device, table: u8, row: u16, field: u8) -> FieldValue 
         (18, 7) => FieldValue::Char("ООО \"ТЕСТОВЫЙ МАГАЗИН\"".to_owned()),
         (18, 9) => FieldValue::Char("г. Москва, ул. Примерная, д. 1".to_owned()),
         (18, _) => FieldValue::Char(String::new()),
+        // Addendum §4.1: the defaults of the marking server's table.
+        (19, 5) => FieldValue::Char("test.kkt.ofd.ru".to_owned()),
+        (19, 6) => FieldValue::Bin(7778),
+        (19, 7) => FieldValue::Bin(33),
+        (19, 8) => FieldValue::Bin(5),
         _ => FieldValue::Bin(0),
     }
 }
