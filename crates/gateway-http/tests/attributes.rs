@@ -7,35 +7,9 @@
 
 mod support;
 
-use fiscal_model::{Kopecks, OperationBody, Receipt};
-use queue::OperationId;
+use fiscal_model::Kopecks;
 use serde_json::{json, Value};
 use support::*;
-
-/// The seed example (`id`) with `changes` merged in: "/positions/0/x" style pointers.
-fn body(id: &str, changes: &[(&str, Value)]) -> Value {
-    let mut v = seed(id);
-    for (at, value) in changes {
-        let (parent, key) = at.rsplit_once('/').unwrap();
-        v.pointer_mut(parent)
-            .and_then(Value::as_object_mut)
-            .unwrap()
-            .insert(key.to_string(), value.clone());
-    }
-    v
-}
-
-async fn stored(rig: &Rig, id: &str) -> Receipt {
-    let op = rig
-        .store
-        .get(&OperationId::new(id).unwrap())
-        .unwrap()
-        .unwrap();
-    match op.request.body {
-        OperationBody::Receipt(r) => r,
-        other => panic!("not a receipt: {other:?}"),
-    }
-}
 
 fn agent() -> Value {
     json!({"type": 32, "phone": "8 912 345-67-89"})
@@ -48,7 +22,7 @@ fn supplier() -> Value {
 #[tokio::test]
 async fn good_values_are_stored_as_given() {
     let rig = rig();
-    let b = body(
+    let b = seed_with(
         "a-1",
         &[
             ("/positions/0/paymentMethod", json!(1)),
@@ -75,7 +49,7 @@ async fn good_values_are_stored_as_given() {
     );
     let (code, answer) = rig.post("formReceipt", &b).await;
     assert_eq!(code, 200, "{answer}");
-    let r = stored(&rig, "a-1").await;
+    let r = stored_receipt(&rig, "a-1").await;
     let a0 = &r.items[0].attributes;
     assert_eq!(a0.payment_method.code(), 1);
     assert_eq!(a0.payment_object.code(), 33);
@@ -128,7 +102,7 @@ async fn defaults_keep_the_stored_form_of_a_plain_receipt() {
     let rig = rig();
     let (code, answer) = rig.post("formReceipt", &seed("p-1")).await;
     assert_eq!(code, 200, "{answer}");
-    let r = stored(&rig, "p-1").await;
+    let r = stored_receipt(&rig, "p-1").await;
     let text = serde_json::to_string(&r).unwrap();
     for key in [
         "attributes",
@@ -141,7 +115,7 @@ async fn defaults_keep_the_stored_form_of_a_plain_receipt() {
         assert!(!text.contains(key), "{key} in {text}");
     }
     // Defaults given explicitly are the same request.
-    let explicit = body(
+    let explicit = seed_with(
         "p-1",
         &[
             ("/positions/0/paymentMethod", json!(4)),
@@ -173,11 +147,11 @@ async fn every_new_field_is_in_the_fingerprint() {
     ];
     for (at, value) in changes {
         let (code, answer) = rig
-            .post("formReceipt", &body("f-1", &[(at, value.clone())]))
+            .post("formReceipt", &seed_with("f-1", &[(at, value.clone())]))
             .await;
         assert_eq!(code, 422, "{at}={value}: {answer}");
     }
-    let agent_and_supplier = body(
+    let agent_and_supplier = seed_with(
         "f-1",
         &[
             ("/positions/0/agent", agent()),
@@ -185,7 +159,7 @@ async fn every_new_field_is_in_the_fingerprint() {
         ],
     );
     assert_eq!(rig.post("formReceipt", &agent_and_supplier).await.0, 422);
-    let other_payments = body(
+    let other_payments = seed_with(
         "f-1",
         &[
             ("/cashPaymentSum", json!(150)),
@@ -360,7 +334,7 @@ async fn bad_values_are_a_400_naming_the_field() {
         (vec![("/prepaymentSum", json!(1))], "totalSum"),
     ];
     for (i, (changes, field)) in cases.iter().enumerate() {
-        let (code, answer) = rig.post("formReceipt", &body("b-1", changes)).await;
+        let (code, answer) = rig.post("formReceipt", &seed_with("b-1", changes)).await;
         assert_eq!(code, 400, "case {i} ({field}): {answer}");
         assert_eq!(
             assert_error_shape(&answer).as_deref(),

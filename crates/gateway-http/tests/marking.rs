@@ -6,36 +6,11 @@
 
 mod support;
 
-use fiscal_model::{OperationBody, Receipt};
-use queue::OperationId;
+use fiscal_model::Receipt;
 use serde_json::{json, Value};
 use support::*;
 
 const CODE: &[u8] = b"0104601234567890215abcDE\x1d93ABCD";
-
-fn body(id: &str, changes: &[(&str, Value)]) -> Value {
-    let mut v = seed(id);
-    for (at, value) in changes {
-        let (parent, key) = at.rsplit_once('/').unwrap();
-        v.pointer_mut(parent)
-            .and_then(Value::as_object_mut)
-            .unwrap()
-            .insert(key.to_string(), value.clone());
-    }
-    v
-}
-
-async fn stored(rig: &Rig, id: &str) -> Receipt {
-    let op = rig
-        .store
-        .get(&OperationId::new(id).unwrap())
-        .unwrap()
-        .unwrap();
-    match op.request.body {
-        OperationBody::Receipt(r) => r,
-        other => panic!("not a receipt: {other:?}"),
-    }
-}
 
 fn code_of(r: &Receipt, i: usize) -> Option<Vec<u8>> {
     r.items[i]
@@ -49,22 +24,25 @@ fn code_of(r: &Receipt, i: usize) -> Option<Vec<u8>> {
 async fn a_code_as_text_or_base64_is_stored_byte_for_byte() {
     let rig = rig();
     let text = std::str::from_utf8(CODE).unwrap();
-    let b = body("m-1", &[("/positions/0/markingCode", json!(text))]);
+    let b = seed_with("m-1", &[("/positions/0/markingCode", json!(text))]);
     // The JSON carries the GS as \u001d.
     assert!(serde_json::to_string(&b).unwrap().contains("\\u001d"));
     let (code, answer) = rig.post("formReceipt", &b).await;
     assert_eq!(code, 200, "{answer}");
-    let r = stored(&rig, "m-1").await;
+    let r = stored_receipt(&rig, "m-1").await;
     assert_eq!(code_of(&r, 0).as_deref(), Some(CODE));
     assert_eq!(code_of(&r, 1), None);
 
     // "0104601234567890215abcDE\x1d93ABCD" in standard base64, without padding too.
     let encoded = "MDEwNDYwMTIzNDU2Nzg5MDIxNWFiY0RFHTkzQUJDRA==";
     for (id, value) in [("m-2", encoded), ("m-3", encoded.trim_end_matches('='))] {
-        let b = body(id, &[("/positions/1/markingCodeBase64", json!(value))]);
+        let b = seed_with(id, &[("/positions/1/markingCodeBase64", json!(value))]);
         let (code, answer) = rig.post("formReceipt", &b).await;
         assert_eq!(code, 200, "{answer}");
-        assert_eq!(code_of(&stored(&rig, id).await, 1).as_deref(), Some(CODE));
+        assert_eq!(
+            code_of(&stored_receipt(&rig, id).await, 1).as_deref(),
+            Some(CODE)
+        );
     }
 }
 
@@ -116,7 +94,7 @@ async fn bad_codes_are_a_400_naming_the_field() {
         ),
     ];
     for (i, (changes, field)) in cases.iter().enumerate() {
-        let (code, answer) = rig.post("formReceipt", &body("b-1", changes)).await;
+        let (code, answer) = rig.post("formReceipt", &seed_with("b-1", changes)).await;
         assert_eq!(code, 400, "case {i} ({field}): {answer}");
         assert_eq!(
             assert_error_shape(&answer).as_deref(),
@@ -127,7 +105,7 @@ async fn bad_codes_are_a_400_naming_the_field() {
     assert_eq!(rig.status("b-1").await.0, 404, "nothing was queued");
 
     // A sale return takes marked items.
-    let b = body(
+    let b = seed_with(
         "r-1",
         &[
             ("/positions/0/markingCode", json!(text)),

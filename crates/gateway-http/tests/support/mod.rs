@@ -308,3 +308,29 @@ pub fn fiscal_result() -> fiscal_model::FiscalResult {
         marking_checks: Vec::new(),
     }
 }
+
+/// The seed example (`id`) with `changes` merged in at "/positions/0/x" style pointers.
+pub fn seed_with(id: &str, changes: &[(&str, Value)]) -> Value {
+    let mut v = seed(id);
+    for (at, value) in changes {
+        let (parent, key) = at.rsplit_once('/').unwrap();
+        v.pointer_mut(parent)
+            .and_then(Value::as_object_mut)
+            .unwrap()
+            .insert(key.to_string(), value.clone());
+    }
+    v
+}
+
+/// The receipt stored under `id`.
+pub async fn stored_receipt(rig: &Rig, id: &str) -> fiscal_model::Receipt {
+    let op = rig
+        .store
+        .get(&OperationId::new(id).unwrap())
+        .unwrap()
+        .unwrap();
+    match op.request.body {
+        fiscal_model::OperationBody::Receipt(r) => r,
+        other => panic!("not a receipt: {other:?}"),
+    }
+}
