@@ -577,7 +577,6 @@ impl Report {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use driver::TaxRow;
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
@@ -685,32 +684,7 @@ mod tests {
     }
 
     fn table_2026() -> TaxTable {
-        let rows = [
-            (2000, "НДС 20%"),
-            (1000, "НДС 10%"),
-            (0, "НДС 0%"),
-            (0, "БЕЗ НДС"),
-            (2000, "НДС 20/120"),
-            (1000, "НДС 10/110"),
-            (500, "НДС 5%"),
-            (700, "НДС 7%"),
-            (500, "НДС 5/105%"),
-            (700, "НДС 7/107%"),
-            (2200, "НДС 22%"),
-            (2200, "НДС 22/122"),
-        ];
-        TaxTable {
-            model: 250,
-            rows: rows
-                .iter()
-                .zip(1..)
-                .map(|((rate, name), row)| TaxRow {
-                    row,
-                    rate: *rate,
-                    name: (*name).into(),
-                })
-                .collect(),
-        }
+        TaxTable::from_rows(250, &driver::TABLE6_2026)
     }
 
     #[test]

@@ -42,5 +42,5 @@ pub use queries::{FnStatus, OfdBacklog};
 pub use readiness::{readiness, Readiness, RegisterStatus};
 pub use reconcile::{Intent, Snapshot, Verdict};
 pub use register::{Cashier, Identity, Register, ShiftReport};
-pub use taxes::{tax_code, TaxChoice, TaxRow, TaxTable, MODEL_NANO};
+pub use taxes::{tax_code, TaxChoice, TaxRow, TaxTable, MODEL_NANO, TABLE6_2026};
 pub use transport::{Baud, ByteStream, LinkLayerChoice, Transport, AUTO_BAUD_ORDER};

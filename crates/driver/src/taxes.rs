@@ -90,6 +90,41 @@ pub struct TaxTable {
     pub rows: Vec<TaxRow>,
 }
 
+impl TaxTable {
+    /// A table of `model` from `(rate in hundredths of a percent, name)` rows, numbered from 1.
+    pub fn from_rows(model: u8, rows: &[(u16, &str)]) -> TaxTable {
+        TaxTable {
+            model,
+            rows: rows
+                .iter()
+                .zip(1..)
+                .map(|(&(rate, name), row)| TaxRow {
+                    row,
+                    rate,
+                    name: name.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Table 6 as 2026 firmware ships it (addendum §2.3): rows 1–6 of before, then 5 %, 7 %,
+/// 5/105, 7/107, 22 %, 22/122.
+pub const TABLE6_2026: [(u16, &str); 12] = [
+    (2000, "НДС 20%"),
+    (1000, "НДС 10%"),
+    (0, "НДС 0%"),
+    (0, "БЕЗ НДС"),
+    (2000, "НДС 20/120"),
+    (1000, "НДС 10/110"),
+    (500, "НДС 5%"),
+    (700, "НДС 7%"),
+    (500, "НДС 5/105%"),
+    (700, "НДС 7/107%"),
+    (2200, "НДС 22%"),
+    (2200, "НДС 22/122"),
+];
+
 /// The row and FF46 byte chosen for a rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaxChoice {
@@ -151,32 +186,7 @@ mod tests {
     use fiscal_model::TaxGroup;
 
     fn table_2026(model: u8) -> TaxTable {
-        let rows = [
-            (2000, "НДС 20%"),
-            (1000, "НДС 10%"),
-            (0, "НДС 0%"),
-            (0, "БЕЗ НДС"),
-            (2000, "НДС 20/120"),
-            (1000, "НДС 10/110"),
-            (500, "НДС 5%"),
-            (700, "НДС 7%"),
-            (500, "НДС 5/105%"),
-            (700, "НДС 7/107%"),
-            (2200, "НДС 22%"),
-            (2200, "НДС 22/122"),
-        ];
-        TaxTable {
-            model,
-            rows: rows
-                .iter()
-                .zip(1..)
-                .map(|((rate, name), row)| TaxRow {
-                    row,
-                    rate: *rate,
-                    name: (*name).into(),
-                })
-                .collect(),
-        }
+        TaxTable::from_rows(model, &TABLE6_2026)
     }
 
     #[test]
