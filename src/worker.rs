@@ -288,9 +288,9 @@ impl Worker {
             Ok(s) => s,
             Err(e) => return self.driver_trouble(e),
         };
-        let snapshot_json = match serde_json::to_value(&snapshot) {
+        let snapshot_json = match recorded(&snapshot) {
             Ok(v) => v,
-            Err(e) => return Step::Halt(format!("cannot record snapshot: {e}")),
+            Err(step) => return step,
         };
         // Durable before the first non-idempotent command (invariant 2).
         if let Err(e) = self
@@ -321,7 +321,10 @@ impl Worker {
             Ok(completion) => self.complete(&op, completion).await,
             Err(RegisterError::Unknown(unknown)) => {
                 tracing::warn!(operation = %op.id, register = %self.settings.id, detail = %unknown, "outcome unknown; settling from the register's state");
-                let snapshot = lost_at(snapshot_json, unknown.command);
+                let snapshot = match recorded(&snapshot.lost_at(unknown.command)) {
+                    Ok(v) => v,
+                    Err(step) => return step,
+                };
                 let note = format!("unknown outcome: {unknown}");
                 if let Err(step) = self.reconciling(&op, snapshot, &note).await {
                     return step;
@@ -472,7 +475,10 @@ impl Worker {
             Ok(None) => None,
             Err(RegisterError::Unknown(unknown)) => {
                 // Lost again while finishing: what was sent whole is now up to this command.
-                let snapshot = lost_at(snapshot_json.clone(), unknown.command);
+                let snapshot = match recorded(&snapshot.lost_at(unknown.command)) {
+                    Ok(v) => v,
+                    Err(step) => return Some(step),
+                };
                 let note = format!("unknown outcome while finishing: {unknown}");
                 Some(match self.reconciling(op, snapshot, &note).await {
                     Ok(()) => Step::Again,
@@ -1073,12 +1079,9 @@ impl Repeats {
     }
 }
 
-/// The recorded snapshot with the command whose outcome was lost.
-fn lost_at(mut snapshot: serde_json::Value, command: &str) -> serde_json::Value {
-    if let Some(fields) = snapshot.as_object_mut() {
-        fields.insert("lost_command".into(), command.into());
-    }
-    snapshot
+/// A snapshot as the store records it.
+fn recorded(snapshot: &driver::Snapshot) -> Result<serde_json::Value, Step> {
+    serde_json::to_value(snapshot).map_err(|e| Step::Halt(format!("cannot record snapshot: {e}")))
 }
 
 fn kind_name(body: &OperationBody) -> &'static str {

@@ -92,6 +92,16 @@ pub enum Verdict {
     NeedsOperator(String),
 }
 
+impl Snapshot {
+    /// This snapshot with `command` recorded as the one whose outcome was lost.
+    pub fn lost_at(&self, command: &str) -> Snapshot {
+        Snapshot {
+            lost_command: Some(command.to_string()),
+            ..self.clone()
+        }
+    }
+}
+
 impl Register {
     /// The counters [`Register::reconcile`] compares against (FF01, 0x11, 0x1B ×2, 0x1A ×2).
     pub async fn snapshot(&mut self) -> Result<Snapshot, RegisterError> {
