@@ -214,8 +214,8 @@ async fn a_plain_receipt_sends_what_it_sent_before() {
 /// FN holds one receipt whose every item has its tags once.
 #[tokio::test]
 async fn a_lost_item_command_with_tags_is_cancelled_and_redone() {
-    use driver::{Intent, RegisterError, Verdict};
-    use emulator::{CutPoint, PowerCut};
+    use common::cut_and_settle;
+    use emulator::CutPoint;
     for (code, point) in [
         (0xFF46, CutPoint::AfterCommit),
         (0xFF4D, CutPoint::BeforeExecution),
@@ -225,30 +225,9 @@ async fn a_lost_item_command_with_tags_is_cancelled_and_redone() {
         let mut r = connect(&emu, STD).await;
         r.open_shift(&cashier()).await.unwrap();
         let receipt = receipt();
-        let taxes = TaxGroupMap::default();
-        let mut snapshot = r.snapshot().await.unwrap();
-        emu.arm_power_cut(PowerCut::on(point, code));
-        let unknown = match r.fiscalize(&receipt, &taxes, Some(&cashier())).await {
-            Err(RegisterError::Unknown(u)) => u,
-            other => panic!("{code:X} {point:?}: expected an unknown outcome, got {other:?}"),
-        };
-        snapshot.lost_command = Some(unknown.command.to_string());
-        let resumed = r
-            .resume_receipt(&snapshot, &receipt, &taxes, Some(&cashier()))
-            .await
-            .unwrap();
+        let (_, resumed) =
+            cut_and_settle(&emu, &mut r, &receipt, Some(&cashier()), point, code).await;
         assert!(resumed.is_none(), "{code:X} {point:?}: not resumed");
-        let intent = Intent::Receipt {
-            receipt_type: receipt.receipt_type,
-            total: receipt.total,
-        };
-        assert_eq!(
-            r.reconcile(&snapshot, &intent).await.unwrap(),
-            Verdict::NotDone
-        );
-        r.fiscalize(&receipt, &taxes, Some(&cashier()))
-            .await
-            .unwrap();
         let docs = archived_receipts(&emu);
         assert_eq!(docs.len(), 1, "{code:X} {point:?}: one receipt");
         let found: Vec<Vec<u16>> = docs[0]

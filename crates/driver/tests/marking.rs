@@ -7,15 +7,15 @@
 
 mod common;
 
-use driver::{Intent, LinkLayerChoice, RegisterError, Verdict};
+use driver::{LinkLayerChoice, RegisterError};
 use emulator::device::MarkingAnswer;
-use emulator::{CutPoint, Emulator, LinkChoice, PowerCut};
+use emulator::{CutPoint, Emulator, LinkChoice};
 use fiscal_model::{
     Item, ItemAttributes, Kopecks, MarkingCode, MeasurementUnit, PaymentObject, Quantity, Receipt,
     ReceiptType, TaxGroupMap, TaxationSystem, VatRate,
 };
 
-use common::{archived_receipts, cashier, connect, emulator};
+use common::{archived_receipts, cashier, connect, cut_and_settle, emulator};
 
 const STD: LinkLayerChoice = LinkLayerChoice::Standard;
 
@@ -327,32 +327,13 @@ async fn a_power_cut_during_the_marking_sequence_cancels_and_redoes_never_resume
         let emu = emulator(LinkChoice::Standard);
         let mut r = ready(&emu).await;
         let receipt = receipt(ReceiptType::Sale);
-        let taxes = TaxGroupMap::default();
-        let mut snapshot = r.snapshot().await.unwrap();
-        emu.arm_power_cut(PowerCut::on(CutPoint::AfterCommit, code));
-        let unknown = match r.fiscalize(&receipt, &taxes, None).await {
-            Err(RegisterError::Unknown(u)) => u,
-            other => panic!("{name}: expected an unknown outcome, got {other:?}"),
-        };
-        assert!(unknown.command.starts_with(name), "{}", unknown.command);
-        snapshot.lost_command = Some(unknown.command.to_string());
+        let (lost, resumed) =
+            cut_and_settle(&emu, &mut r, &receipt, None, CutPoint::AfterCommit, code).await;
+        assert!(lost.starts_with(name), "{lost}");
         assert_eq!(
-            r.resume_receipt(&snapshot, &receipt, &taxes, None)
-                .await
-                .unwrap(),
-            None,
+            resumed, None,
             "{name}: a receipt with marked items is not resumed"
         );
-        let intent = Intent::Receipt {
-            receipt_type: receipt.receipt_type,
-            total: receipt.total,
-        };
-        assert_eq!(
-            r.reconcile(&snapshot, &intent).await.unwrap(),
-            Verdict::NotDone,
-            "{name}"
-        );
-        r.fiscalize(&receipt, &taxes, None).await.unwrap();
         let receipts = archived_receipts(&emu);
         assert_eq!(receipts.len(), 1, "{name}: one receipt");
         let codes: Vec<Option<Vec<u8>>> = receipts[0].items.iter().map(|i| tag(i, 2000)).collect();

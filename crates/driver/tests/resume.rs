@@ -6,11 +6,10 @@
 
 mod common;
 
-use driver::{Intent, LinkLayerChoice, RegisterError, Verdict};
-use emulator::{CutPoint, LinkChoice, PowerCut};
-use fiscal_model::TaxGroupMap;
+use driver::LinkLayerChoice;
+use emulator::{CutPoint, LinkChoice};
 
-use common::{archived_receipts, cashier, connect, emulator, receipt};
+use common::{archived_receipts, cashier, connect, cut_and_settle, emulator, receipt};
 
 /// Cuts the power on `code` at `point` during a receipt, then resumes it.
 async fn cut_and_resume(code: u16, point: CutPoint, link: LinkChoice) -> bool {
@@ -22,33 +21,8 @@ async fn cut_and_resume(code: u16, point: CutPoint, link: LinkChoice) -> bool {
     let mut r = connect(&emu, choice).await;
     r.open_shift(&cashier()).await.unwrap();
     let receipt = receipt(7);
-    let taxes = TaxGroupMap::default();
-    let mut snapshot = r.snapshot().await.unwrap();
-    emu.arm_power_cut(PowerCut::on(point, code));
-    let unknown = match r.fiscalize(&receipt, &taxes, Some(&cashier())).await {
-        Err(RegisterError::Unknown(u)) => u,
-        other => panic!("{code:X} {point:?}: expected an unknown outcome, got {other:?}"),
-    };
-    assert!(emu.armed_power_cut().is_none(), "the cut struck");
-    snapshot.lost_command = Some(unknown.command.to_string());
-    let resumed = r
-        .resume_receipt(&snapshot, &receipt, &taxes, Some(&cashier()))
-        .await
-        .unwrap();
+    let (_, resumed) = cut_and_settle(&emu, &mut r, &receipt, Some(&cashier()), point, code).await;
     let finished = resumed.is_some();
-    if !finished {
-        let intent = Intent::Receipt {
-            receipt_type: receipt.receipt_type,
-            total: receipt.total,
-        };
-        assert_eq!(
-            r.reconcile(&snapshot, &intent).await.unwrap(),
-            Verdict::NotDone
-        );
-        r.fiscalize(&receipt, &taxes, Some(&cashier()))
-            .await
-            .unwrap();
-    }
     let receipts = archived_receipts(&emu);
     assert_eq!(receipts.len(), 1, "{code:X} {point:?}: one receipt");
     let doc = &receipts[0];

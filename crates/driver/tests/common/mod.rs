@@ -100,3 +100,43 @@ pub fn archived_receipts(emu: &Emulator) -> Vec<emulator::device::FnDocument> {
         .filter(|d| d.doc_type == 3)
         .collect()
 }
+
+/// Makes `receipt` with the power cut on `code` at `point`, then settles it as the worker does:
+/// finish it from where it stands, or — when the register's state does not allow that —
+/// reconcile (which must find nothing made) and make it again. Returns the lost command and what
+/// the finishing made, if the receipt was finished.
+pub async fn cut_and_settle(
+    emu: &Emulator,
+    r: &mut Register,
+    receipt: &Receipt,
+    cashier: Option<&Cashier>,
+    point: emulator::CutPoint,
+    code: u16,
+) -> (String, Option<fiscal_model::FiscalResult>) {
+    let taxes = fiscal_model::TaxGroupMap::default();
+    let snapshot = r.snapshot().await.unwrap();
+    emu.arm_power_cut(emulator::PowerCut::on(point, code));
+    let lost = match r.fiscalize(receipt, &taxes, cashier).await {
+        Err(driver::RegisterError::Unknown(u)) => u.command.to_string(),
+        other => panic!("{code:X} {point:?}: expected an unknown outcome, got {other:?}"),
+    };
+    assert!(emu.armed_power_cut().is_none(), "the cut struck");
+    let snapshot = snapshot.lost_at(&lost);
+    let resumed = r
+        .resume_receipt(&snapshot, receipt, &taxes, cashier)
+        .await
+        .unwrap();
+    if resumed.is_none() {
+        let intent = driver::Intent::Receipt {
+            receipt_type: receipt.receipt_type,
+            total: receipt.total,
+        };
+        assert_eq!(
+            r.reconcile(&snapshot, &intent).await.unwrap(),
+            driver::Verdict::NotDone,
+            "{code:X} {point:?}"
+        );
+        r.fiscalize(receipt, &taxes, cashier).await.unwrap();
+    }
+    (lost, resumed)
+}
