@@ -6,16 +6,8 @@
 
 mod support;
 
-use serde_json::{json, Value};
-use support::{seed_receipt, GatewayOptions, Rig};
-
-fn bytes(v: &Value) -> Vec<u8> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_u64().unwrap() as u8)
-        .collect()
-}
+use serde_json::json;
+use support::{json_bytes as bytes, seed_receipt, GatewayOptions, Rig};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn attributes_reach_the_fn_through_the_gateway() {

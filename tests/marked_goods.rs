@@ -8,17 +8,9 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{seed_receipt, GatewayOptions, Rig};
+use support::{json_bytes as bytes, seed_receipt, GatewayOptions, Rig};
 
 const MILK: &str = "0104601234567890215abcDE\u{1d}93ABCD";
-
-fn bytes(v: &Value) -> Vec<u8> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b.as_u64().unwrap() as u8)
-        .collect()
-}
 
 /// The seed receipt with one bottle of milk carrying `code`: 70.00 + 2 × 30.00.
 fn marked(id: &str, code: &str) -> Value {

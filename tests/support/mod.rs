@@ -488,3 +488,12 @@ pub async fn raw_http(base: &str, request: &str) -> String {
         .unwrap();
     String::from_utf8_lossy(&answer).into_owned()
 }
+
+/// A JSON array of numbers (bytes as the emulator's archive gives them) as bytes.
+pub fn json_bytes(v: &Value) -> Vec<u8> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|b| u8::try_from(b.as_u64().unwrap()).unwrap())
+        .collect()
+}
