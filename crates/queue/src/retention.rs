@@ -165,12 +165,9 @@ impl Store {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use fiscal_model::{
-        CashMovement, CashMovementKind, Kopecks, OperationBody, OperationRequest, Routing,
-    };
 
     use super::*;
-    use crate::{NewOperation, OpState, OperationId, Reason, RegisterId, StoreConfig};
+    use crate::{OpState, OperationId, Reason, StoreConfig};
 
     const DAY: Duration = Duration::from_secs(86_400);
     const RETENTION: Duration = Duration::from_secs(30 * 86_400);
@@ -181,17 +178,7 @@ mod tests {
 
     async fn finished(store: &Store, name: &str) {
         store
-            .submit(NewOperation {
-                id: id(name),
-                register: RegisterId::new("r"),
-                request: OperationRequest {
-                    body: OperationBody::Cash(CashMovement {
-                        kind: CashMovementKind::In,
-                        amount: Kopecks(100),
-                    }),
-                    routing: Routing::default(),
-                },
-            })
+            .submit(crate::store::tests::cash_in(name))
             .await
             .unwrap();
         let failed = OpState::Failed {

@@ -658,7 +658,7 @@ impl Drop for WatchGuard<'_> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
+pub(crate) mod tests {
     use fiscal_model::{
         CashMovement, CashMovementKind, Kopecks, OperationBody, OperationRequest, Routing,
     };
@@ -666,7 +666,8 @@ mod tests {
     use super::*;
     use crate::{NewOperation, OperationId, RegisterId};
 
-    fn cash_in(id: &str) -> NewOperation {
+    /// A cash in of 1.00 for register "r" under `id`.
+    pub(crate) fn cash_in(id: &str) -> NewOperation {
         NewOperation {
             id: OperationId::new(id).unwrap(),
             register: RegisterId::new("r"),
