@@ -167,15 +167,6 @@ impl Receipt {
                 "must contain at least one position".into(),
             ));
         }
-        if items.len() > MAX_POSITIONS {
-            return Err(err(
-                "positions",
-                format!(
-                    "has {} positions; at most {MAX_POSITIONS} fit in one receipt",
-                    items.len()
-                ),
-            ));
-        }
         let mut sum = Kopecks(0);
         for (i, item) in items.iter().enumerate() {
             let chars = item.name.chars().count();

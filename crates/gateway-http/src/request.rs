@@ -150,6 +150,16 @@ pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
         .map(phone_number)
         .transpose()?;
     let positions = fields::array(m, "", "positions")?;
+    if positions.len() > fiscal_model::MAX_POSITIONS {
+        return Err(ApiError::invalid(
+            "positions",
+            format!(
+                "has {} positions; at most {} fit in one receipt",
+                positions.len(),
+                fiscal_model::MAX_POSITIONS
+            ),
+        ));
+    }
     let mut items = Vec::with_capacity(positions.len());
     for (i, position) in positions.iter().enumerate() {
         items.push(item(position, &format!("positions[{i}]"))?);
