@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use cashbox::settings::{LinkLayerSetting, RegisterSettings, ShiftPolicy, TransportSettings};
 use chrono::{FixedOffset, NaiveTime};
 use fiscal_model::{TaxGroup, TaxGroupMap, VatRate};
 use serde::Deserialize;
@@ -52,7 +53,10 @@ pub struct Config {
 pub struct AuthSettings {
     /// HS256 shared secret.
     pub hs256_secret: Option<String>,
-    /// RS256 / ES256 public keys (PEM files, read at start-up).
+    /// RS256 / ES256 public key files.
+    pub public_key_files: Vec<PathBuf>,
+    /// Their PEM text, read by [`Config::load`] (not by [`Config::parse`], which reads no
+    /// file).
     pub public_keys_pem: Vec<(PathBuf, String)>,
     /// Required `iss` claim, if set.
     pub issuer: Option<String>,
@@ -60,108 +64,20 @@ pub struct AuthSettings {
     pub audience: Option<String>,
 }
 
-/// One register.
-#[derive(Debug, Clone)]
-pub struct RegisterSettings {
-    /// Cashbox id (GUID, lower case) used by the API's `cashboxId`.
-    pub id: String,
-    /// Optional cashbox group (GUID).
-    pub group_id: Option<String>,
-    /// Optional juridical person (GUID).
-    pub juridical_person_id: Option<String>,
-    /// Requests without routing go here.
-    pub default: bool,
-    /// How to reach the device.
-    pub transport: TransportSettings,
-    /// Link layer: standard, protocol 2.0, or detect.
-    pub link_layer: LinkLayerSetting,
-    /// Operator (cashier) password, for receipts and cash movements (§4: 1..28).
-    pub operator_password: u32,
-    /// System administrator password, for FN queries, tables and shift reports (§4: 30).
-    pub admin_password: u32,
-    /// The register clock's offset from UTC.
-    pub utc_offset: FixedOffset,
-    /// VAT rate → table-6 tax group.
-    pub taxes: TaxGroupMap,
-    /// Cashier printed on shift reports and receipts (tags 1021, 1203).
-    pub cashier_name: String,
-    /// Cashier INN (12 digits), optional.
-    pub cashier_inn: Option<String>,
-    /// Longest wait for one answer before asking the register with ENQ whether it is still
-    /// working (§2.6 RECOVER); a register that says "busy" gets up to ten such waits, so slow
-    /// reports still finish, while a register that lost power is noticed quickly.
-    pub answer_timeout: Duration,
-    /// How often an idle register is looked at (status, shift, OFD backlog) for the status
-    /// page, the metrics and the shift policy.
-    pub watch_interval: Duration,
-    /// Shift policy.
-    pub shift: ShiftPolicy,
-    /// A marking code the check refuses: fail the receipt (default) or sell and report.
-    pub marking_policy: driver::MarkingPolicy,
-}
-
-/// How the device is reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TransportSettings {
-    /// A serial port or USB CDC device; `baud: None` means detect.
-    Serial { path: PathBuf, baud: Option<u32> },
-    /// TCP (Ethernet, RNDIS, Wi-Fi models).
-    Tcp { address: String },
-    /// The built-in virtual register, state kept in this file.
-    Emulator { state_file: PathBuf },
-}
-
-impl TransportSettings {
-    /// What identifies the device: the port's real path (symlinks such as udev's resolved),
-    /// the TCP address in lower case, or the emulator's state file.
-    pub fn device_key(&self) -> String {
-        fn real(path: &std::path::Path) -> String {
-            std::fs::canonicalize(path)
-                .unwrap_or_else(|_| path.to_path_buf())
-                .display()
-                .to_string()
+impl AuthSettings {
+    /// Reads the PEM text of every public key file.
+    pub fn read_public_keys(&mut self) -> Result<(), ConfigError> {
+        self.public_keys_pem.clear();
+        for (i, file) in self.public_key_files.iter().enumerate() {
+            let pem = std::fs::read_to_string(file).map_err(|e| {
+                err(
+                    format!("auth.public_key_files[{i}]"),
+                    format!("cannot read {}: {e}", file.display()),
+                )
+            })?;
+            self.public_keys_pem.push((file.clone(), pem));
         }
-        match self {
-            TransportSettings::Serial { path, .. } => format!("serial {}", real(path)),
-            TransportSettings::Tcp { address } => format!("tcp {}", address.to_lowercase()),
-            TransportSettings::Emulator { state_file } => format!("emulator {}", real(state_file)),
-        }
-    }
-}
-
-/// Link layer choice (protocol notes §2 and §2.9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LinkLayerSetting {
-    /// Detect: protocol 2.0 ping first, then ENQ.
-    Auto,
-    /// ENQ/ACK/NAK, STX LEN … LRC.
-    Standard,
-    /// 0x8F numbered packets with CRC-16.
-    V2,
-}
-
-/// When shifts open and close.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShiftPolicy {
-    /// Open a shift when an operation needs one.
-    pub open_on_demand: bool,
-    /// Close the shift with a Z report before the FN's 24-hour limit (and when it has passed).
-    pub close_before_24h: bool,
-    /// How long before the 24-hour limit.
-    pub close_margin: Duration,
-    /// Also close every day at this register-local time.
-    pub daily_z_at: Option<NaiveTime>,
-}
-
-impl Default for ShiftPolicy {
-    fn default() -> Self {
-        ShiftPolicy {
-            open_on_demand: true,
-            close_before_24h: true,
-            close_margin: Duration::from_secs(10 * 60),
-            daily_z_at: None,
-        }
+        Ok(())
     }
 }
 
@@ -329,7 +245,35 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
-        Config::parse(&text, std::env::var(SECRET_ENV).ok())
+        let mut config = Config::parse(&text, std::env::var(SECRET_ENV).ok())?;
+        config.auth.read_public_keys()?;
+        Ok(config)
+    }
+
+    /// The configuration of `serve --emulator`: one virtual register `id` with its state in
+    /// `data_dir`, the development `secret`, every other value the file format's default.
+    pub fn emulator(
+        id: &str,
+        data_dir: &Path,
+        secret: &str,
+        deadline_seconds: Option<u64>,
+    ) -> Result<Config, ConfigError> {
+        let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let path = |p: &Path| quoted(&p.display().to_string());
+        let mut text = format!(
+            "[auth]\nhs256_secret = {}\n[storage]\ndata_dir = {}\n",
+            quoted(secret),
+            path(data_dir)
+        );
+        if let Some(seconds) = deadline_seconds {
+            text.push_str(&format!("[operations]\ndeadline_seconds = {seconds}\n"));
+        }
+        text.push_str(&format!(
+            "[[registers]]\nid = {}\nlink_layer = \"standard\"\ntransport = {{ kind = \"emulator\", state_file = {} }}\n",
+            quoted(id),
+            path(&data_dir.join("emulator.json"))
+        ));
+        Config::parse(&text, None)
     }
 
     /// Parses configuration text; `secret_override` replaces `auth.hs256_secret`.
@@ -397,16 +341,6 @@ impl Config {
             gateway_http::ServeLimits::DEFAULT_IDLE_TIMEOUT,
         )?;
 
-        let mut public_keys_pem = Vec::new();
-        for (i, file) in raw.auth.public_key_files.iter().enumerate() {
-            let pem = std::fs::read_to_string(file).map_err(|e| {
-                err(
-                    format!("auth.public_key_files[{i}]"),
-                    format!("cannot read {}: {e}", file.display()),
-                )
-            })?;
-            public_keys_pem.push((file.clone(), pem));
-        }
         let hs256_secret = secret_override
             .or(raw.auth.hs256_secret)
             .filter(|s| !s.is_empty());
@@ -424,7 +358,7 @@ impl Config {
         };
         let issuer = claim("issuer", raw.auth.issuer)?;
         let audience = claim("audience", raw.auth.audience)?;
-        if hs256_secret.is_none() && public_keys_pem.is_empty() {
+        if hs256_secret.is_none() && raw.auth.public_key_files.is_empty() {
             return Err(err("auth", format!("set hs256_secret (or the {SECRET_ENV} environment variable) or public_key_files: the API never runs without authentication")));
         }
 
@@ -493,7 +427,8 @@ impl Config {
             idle_timeout,
             auth: AuthSettings {
                 hs256_secret,
-                public_keys_pem,
+                public_key_files: raw.auth.public_key_files,
+                public_keys_pem: Vec::new(),
                 issuer,
                 audience,
             },
@@ -713,6 +648,38 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_virtual_registers_configuration_is_the_file_formats_defaults() {
+        let dir = std::path::Path::new("/tmp/fg \"dev\"");
+        let c =
+            Config::emulator("da2bb850-63ef-47e4-8b45-7b5b841eaa9b", dir, SECRET, Some(7)).unwrap();
+        let file = Config::parse(&minimal(""), None).unwrap();
+        assert_eq!(c.data_dir, dir, "a path with quotes survives");
+        assert_eq!(c.listen, file.listen);
+        assert_eq!(c.operation_deadline, Duration::from_secs(7));
+        assert_eq!(c.operation_max_repeats, file.operation_max_repeats);
+        assert_eq!(c.auth.hs256_secret.as_deref(), Some(SECRET));
+        let (r, f) = (&c.registers[0], &file.registers[0]);
+        assert!(r.default);
+        assert_eq!(r.link_layer, LinkLayerSetting::Standard);
+        assert_eq!(
+            r.transport,
+            TransportSettings::Emulator {
+                state_file: dir.join("emulator.json")
+            }
+        );
+        assert_eq!(
+            (r.operator_password, r.admin_password, &r.cashier_name),
+            (f.operator_password, f.admin_password, &f.cashier_name)
+        );
+        assert_eq!(
+            (r.answer_timeout, r.watch_interval),
+            (f.answer_timeout, f.watch_interval)
+        );
+        assert_eq!(r.shift, f.shift);
+        assert_eq!(r.marking_policy, f.marking_policy);
+    }
 
     fn minimal(extra: &str) -> String {
         format!(

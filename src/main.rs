@@ -7,13 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod config;
-mod connect;
-mod health;
 mod observe;
 mod selftest;
 mod serve;
-mod shift;
-mod worker;
 
 #[derive(Parser)]
 #[command(

@@ -22,17 +22,10 @@ use axum::Router;
 use chrono::Utc;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::health::{Health, RegisterState};
+use cashbox::{oldest_pending, Health, RegisterState};
 
 /// Metric names, in one place so the worker and the README agree.
-pub mod names {
-    /// Counter: finished operations, labels `register`, `kind`, `result` (done / failed).
-    pub const OPERATIONS: &str = "fiscal_operations_total";
-    /// Histogram: seconds from the first command sent to the result recorded.
-    pub const FISCALIZATION_SECONDS: &str = "fiscal_fiscalization_seconds";
-    /// Counter: register refusals, labels `register`, `code` (stable English code).
-    pub const DEVICE_ERRORS: &str = "fiscal_device_errors_total";
-}
+pub use cashbox::metrics::names;
 
 /// Installs the process-wide recorder; `None` if one is installed already (tests start several
 /// gateways in one process).
@@ -108,7 +101,7 @@ fn render_state_metrics(o: &Observed, out: &mut String) {
     let _ = writeln!(out, "# HELP fiscal_oldest_pending_seconds Age of the register's oldest unfinished operation (0 when none): a queue that does not move grows here.\n# TYPE fiscal_oldest_pending_seconds gauge");
     for h in o.registers.iter() {
         let id = h.lock().id.clone();
-        let age = crate::health::oldest_pending(&o.store, &id)
+        let age = oldest_pending(&o.store, &id)
             .map(|since| (Utc::now() - since).num_seconds().max(0))
             .unwrap_or(0);
         let _ = writeln!(
@@ -152,10 +145,7 @@ fn render_state_metrics(o: &Observed, out: &mut String) {
     for h in o.registers.iter() {
         let h = h.lock();
         let label = format!("{{register=\"{}\"}}", h.id);
-        let code = match &h.state {
-            RegisterState::NotReady { code, .. } => code.as_str(),
-            _ => "",
-        };
+        let condition = h.state.condition();
         let _ = writeln!(
             lines[0].2,
             "fiscal_register_up{label} {}",
@@ -164,12 +154,12 @@ fn render_state_metrics(o: &Observed, out: &mut String) {
         let _ = writeln!(
             lines[1].2,
             "fiscal_paper_out{label} {}",
-            u8::from(code == "NO_PAPER")
+            u8::from(condition.is_some_and(|c| c.paper_out()))
         );
         let _ = writeln!(
             lines[2].2,
             "fiscal_cover_open{label} {}",
-            u8::from(code == "COVER_OPEN")
+            u8::from(condition.is_some_and(|c| c.cover_open()))
         );
         if let Some(opened) = h.shift_opened_at_utc {
             let _ = writeln!(
@@ -214,20 +204,15 @@ fn render_page(o: &Observed) -> String {
         let h = h.lock();
         let (class, state) = match &h.state {
             RegisterState::Ready => ("ok", "Готова".to_string()),
-            RegisterState::Connecting => ("warn", "Подключение…".to_string()),
-            RegisterState::NotReady { message, code } => (
-                "bad",
-                format!("{} ({code})", gateway_http::public_message(message)),
-            ),
-            RegisterState::NoLink { message } => (
-                "bad",
-                format!("Нет связи: {}", gateway_http::public_message(message)),
-            ),
-            RegisterState::Halted { message } => (
+            RegisterState::NotReady {
+                condition: cashbox::Condition::Connecting,
+            } => ("warn", "Подключение…".to_string()),
+            RegisterState::NotReady { condition } => (
                 "bad",
                 format!(
-                    "Остановлена, нужен оператор: {}",
-                    gateway_http::public_message(message)
+                    "{} ({})",
+                    gateway_http::public_message(&condition.described()),
+                    condition.code()
                 ),
             ),
         };
@@ -238,7 +223,7 @@ fn render_page(o: &Observed) -> String {
             .filter(|(k, _)| matches!(**k, "queued" | "waiting" | "sending" | "reconciling"))
             .map(|(_, n)| *n)
             .sum();
-        let oldest = match crate::health::oldest_pending(&o.store, &h.id) {
+        let oldest = match oldest_pending(&o.store, &h.id) {
             Some(since) => format!(" (старейшая ждёт {} с)", (now - since).num_seconds().max(0)),
             None => String::new(),
         };

@@ -9,10 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{AuthSettings, Config, RegisterSettings, ShiftPolicy, TransportSettings};
-use crate::connect::Connector;
-use crate::health::{new_health, Health};
-use crate::worker::{OperationPolicy, Worker};
+use crate::config::{AuthSettings, Config, RegisterSettings, TransportSettings};
+use cashbox::{new_health, Connector, Health, OperationPolicy, Worker};
 
 /// The cashbox id of the virtual register of `serve --emulator`: the one in the API's own
 /// example request, so that example works verbatim.
@@ -126,7 +124,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             gateway_http::ReadinessSource(Arc::new(move || {
                 healths
                     .iter()
-                    .map(|h| h.lock().readiness_with(&store))
+                    .map(|h| h.lock().readiness_with(&store, chrono::Utc::now()))
                     .collect()
             }))
         }),
@@ -276,47 +274,8 @@ fn emulator_config(
             s
         }
     };
-    let register = RegisterSettings {
-        id: DEV_CASHBOX_ID.to_string(),
-        group_id: None,
-        juridical_person_id: None,
-        default: true,
-        transport: TransportSettings::Emulator {
-            state_file: data_dir.join("emulator.json"),
-        },
-        link_layer: crate::config::LinkLayerSetting::Standard,
-        operator_password: 1,
-        admin_password: 30,
-        utc_offset: crate::config::local_offset(),
-        taxes: fiscal_model::TaxGroupMap::default(),
-        cashier_name: "Кассир".to_string(),
-        cashier_inn: None,
-        answer_timeout: Duration::from_secs(crate::config::DEFAULT_ANSWER_TIMEOUT_SECONDS),
-        watch_interval: Duration::from_secs(crate::config::DEFAULT_WATCH_SECONDS),
-        shift: ShiftPolicy::default(),
-        marking_policy: driver::MarkingPolicy::default(),
-    };
-    let config = Config {
-        listen: SocketAddr::from(([127, 0, 0, 1], 5897)),
-        body_limit: 256 * 1024,
-        max_wait: Duration::from_secs(60),
-        allowed_hosts: Vec::new(),
-        max_connections: gateway_http::ServeLimits::DEFAULT_MAX_CONNECTIONS,
-        header_timeout: gateway_http::ServeLimits::DEFAULT_HEADER_TIMEOUT,
-        idle_timeout: gateway_http::ServeLimits::DEFAULT_IDLE_TIMEOUT,
-        auth: AuthSettings {
-            hs256_secret: Some(secret.clone()),
-            public_keys_pem: Vec::new(),
-            issuer: None,
-            audience: None,
-        },
-        data_dir,
-        retention: Duration::from_secs(30 * 86_400),
-        operation_deadline: Duration::from_secs(deadline.unwrap_or(600)),
-        operation_max_repeats: crate::config::DEFAULT_MAX_REPEATS,
-        registers: vec![register],
-        log_json: false,
-    };
+    let config = Config::emulator(DEV_CASHBOX_ID, &data_dir, &secret, deadline)
+        .map_err(|e| anyhow::anyhow!("the virtual register's configuration: {e}"))?;
     Ok((config, secret))
 }
 

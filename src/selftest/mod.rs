@@ -15,7 +15,6 @@ use std::time::Duration;
 use chrono::{Timelike, Utc};
 use driver::{Baud, LinkLayerChoice, Register, RegisterOptions, Transport};
 use fiscal_model::TaxGroupMap;
-use shtrih_proto::status::Flags;
 
 pub use report::{Facts, Report, ShiftFacts};
 
@@ -359,7 +358,6 @@ async fn read_facts(
         None => chrono::Local::now().naive_local(),
     }
     .with_nanosecond(0);
-    let flags = Flags(status.flags);
     let mode = status.mode_number();
     let open = fn_status.shift_open || matches!(mode, 2 | 3);
     let mut shift = ShiftFacts {
@@ -369,9 +367,7 @@ async fn read_facts(
         opened_at: None,
     };
     if open {
-        shift.opened_at = r
-            .shift_opened_at(crate::shift::SHIFT_OPENING_SEARCH)
-            .await?;
+        shift.opened_at = r.shift_opened_at(cashbox::SHIFT_OPENING_SEARCH).await?;
     }
     let (ofd_unsent, ofd_oldest) = match r.ofd_backlog().await {
         Ok(b) => (Some(b.unsent), b.oldest),
@@ -394,31 +390,23 @@ async fn read_facts(
         ])
         .await?;
     }
-    let phase = fn_status.life_phase;
-    let fiscal = phase & 0x02 != 0 && phase & 0x04 == 0;
-    let fn_phase = match phase {
-        p if p & 0x08 != 0 => "архив закрыт".to_string(),
-        p if p & 0x04 != 0 => "постфискальный режим".to_string(),
-        p if p & 0x02 != 0 => "фискальный режим".to_string(),
-        p if p & 0x01 != 0 => "готов к регистрации".to_string(),
-        p => format!("фаза {p:#04x}"),
-    };
+    let phase = fn_status.phase();
     Ok(Facts {
         link,
         model: id.model,
         firmware: id.firmware,
         kkt_serial: id.kkt_serial,
         fn_number: id.fn_number,
-        fn_phase,
-        fn_fiscal_mode: fiscal,
+        fn_phase: phase.russian(),
+        fn_fiscal_mode: phase == driver::FnPhase::Fiscal,
         fn_expiry: id.fn_expiry,
         ffd_version: id.ffd_version,
         rnm: id.rnm,
         inn: id.inn,
         shift,
-        paper_present: flags.receipt_paper_present() && !matches!(status.submode, 1..=3),
-        cover_open: flags.cover_open(),
-        lever_down: flags.receipt_lever_down(),
+        paper_present: status.paper_present(),
+        cover_open: status.cover_open(),
+        lever_down: status.lever_down(),
         register_clock,
         pc_clock,
         ofd_unsent,

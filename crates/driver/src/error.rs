@@ -66,6 +66,21 @@ impl DeviceError {
         }
     }
 
+    /// `true` when the refusal is a passing state of the register that a person or time ends
+    /// (paper, cover, shift, link, still printing), not an answer about the operation (a wrong
+    /// mode …): an operation meeting it waits, however often it comes.
+    pub fn is_waiting_state(&self) -> bool {
+        use shtrih_proto::error::ErrorClass;
+        matches!(
+            self.code.info().class,
+            ErrorClass::Paper
+                | ErrorClass::Cover
+                | ErrorClass::Shift
+                | ErrorClass::Link
+                | ErrorClass::Busy
+        )
+    }
+
     /// `true` when the refusal comes from a passing state (paper, cover, shift, printing, link)
     /// rather than from the document itself: nothing was fiscalized and the same operation can
     /// succeed later.

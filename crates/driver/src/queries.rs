@@ -28,7 +28,7 @@ pub(crate) const REG_CASH_OUT_TOTAL: u8 = 243;
 
 /// The FN's own state (FF01, §7.8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FnStatus {
+pub struct FnState {
     /// Life phase bits (0x03 = configured and in fiscal mode).
     pub life_phase: u8,
     /// Document open in the FN (0 none, 4 receipt …; §8.2).
@@ -43,6 +43,52 @@ pub struct FnStatus {
     pub fn_number: String,
     /// Number of the last FD.
     pub last_fd: u32,
+}
+
+/// The FN's life phase (FF01 byte 1, protocol notes §7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FnPhase {
+    /// Set up, waiting for the register's registration.
+    ReadyForRegistration,
+    /// Registered: fiscal documents can be made.
+    Fiscal,
+    /// Closed for fiscal documents; the OFD still gets what is unsent.
+    PostFiscal,
+    /// The archive is closed: the FN is only read.
+    ArchiveClosed,
+    /// A combination the notes do not name.
+    Unknown(u8),
+}
+
+impl FnPhase {
+    /// The phase the bits say, the highest bit set deciding.
+    pub fn from_bits(bits: u8) -> FnPhase {
+        match bits {
+            b if b & 0x08 != 0 => FnPhase::ArchiveClosed,
+            b if b & 0x04 != 0 => FnPhase::PostFiscal,
+            b if b & 0x02 != 0 => FnPhase::Fiscal,
+            b if b & 0x01 != 0 => FnPhase::ReadyForRegistration,
+            b => FnPhase::Unknown(b),
+        }
+    }
+
+    /// Russian name, as a technician reads it.
+    pub fn russian(self) -> String {
+        match self {
+            FnPhase::ReadyForRegistration => "готов к регистрации".into(),
+            FnPhase::Fiscal => "фискальный режим".into(),
+            FnPhase::PostFiscal => "постфискальный режим".into(),
+            FnPhase::ArchiveClosed => "архив закрыт".into(),
+            FnPhase::Unknown(b) => format!("фаза {b:#04x}"),
+        }
+    }
+}
+
+impl FnState {
+    /// The life phase.
+    pub fn phase(&self) -> FnPhase {
+        FnPhase::from_bits(self.life_phase)
+    }
 }
 
 /// The FN's queue towards the OFD (FF39, §7.8).
@@ -101,13 +147,13 @@ impl Register {
     }
 
     /// FN status FF01 (§7.8).
-    pub async fn fn_status(&mut self) -> Result<FnStatus, RegisterError> {
+    pub async fn fn_status(&mut self) -> Result<FnState, RegisterError> {
         let answer = self
             .run(&FnStatusQuery {
                 password: self.sysadmin(),
             })
             .await?;
-        Ok(FnStatus {
+        Ok(FnState {
             life_phase: answer.life_phase,
             document_open: answer.document_open,
             shift_open: answer.shift_open,

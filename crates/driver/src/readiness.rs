@@ -10,6 +10,8 @@ use crate::error::NotReadyReason;
 
 /// Flag bit 7: receipt optical sensor sees paper (§6.3).
 const FLAG_RECEIPT_PAPER: u16 = 0x0080;
+/// Flag bit 9: the receipt thermal-head lever is down (§6.3; clear = lifted).
+const FLAG_RECEIPT_LEVER_DOWN: u16 = 0x0200;
 /// Flag bit 10: the cover is lifted (§6.3).
 const FLAG_COVER_OPEN: u16 = 0x0400;
 
@@ -62,6 +64,16 @@ impl RegisterStatus {
     /// `true` when the cover is open.
     pub fn cover_open(&self) -> bool {
         self.flags & FLAG_COVER_OPEN != 0
+    }
+
+    /// `true` when the sensor sees receipt paper and no document waits for it (submodes 1–3).
+    pub fn paper_present(&self) -> bool {
+        self.flags & FLAG_RECEIPT_PAPER != 0 && !matches!(self.submode, 1..=3)
+    }
+
+    /// `true` when the receipt thermal-head lever is down (printing possible).
+    pub fn lever_down(&self) -> bool {
+        self.flags & FLAG_RECEIPT_LEVER_DOWN != 0
     }
 }
 

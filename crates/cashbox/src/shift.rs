@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::config::ShiftPolicy;
+use crate::settings::ShiftPolicy;
 
 /// How many documents back the opening of a shift is looked for in the FN archive (the worker
 /// for a shift it did not open, the selftest for the hours left).

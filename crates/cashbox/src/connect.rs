@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use driver::{LinkLayerChoice, Register, RegisterError, RegisterOptions, Transport};
 
-use crate::config::{LinkLayerSetting, RegisterSettings, TransportSettings};
+use crate::settings::{LinkLayerSetting, RegisterSettings, TransportSettings};
 
 /// Makes a fresh connection on each call (after an unplug, a power cut, a restart).
 pub struct Connector {
-    target: Target,
+    target: Endpoint,
     options: RegisterOptions,
 }
 
-enum Target {
+enum Endpoint {
     Device(TransportSettings),
     Emulator(emulator::Emulator),
 }
@@ -40,8 +40,8 @@ impl Connector {
             options.link_config.t_ctrl = Duration::from_secs(2);
         }
         let target = match emulator {
-            Some(e) => Target::Emulator(e),
-            None => Target::Device(settings.transport.clone()),
+            Some(e) => Endpoint::Emulator(e),
+            None => Endpoint::Device(settings.transport.clone()),
         };
         Connector { target, options }
     }
@@ -49,18 +49,18 @@ impl Connector {
     /// Opens the link and greets the register.
     pub async fn connect(&self) -> Result<Register, RegisterError> {
         let transport = match &self.target {
-            Target::Emulator(e) => Transport::Stream(Box::new(e.in_memory())),
-            Target::Device(TransportSettings::Serial { path, baud }) => Transport::Serial {
+            Endpoint::Emulator(e) => Transport::Stream(Box::new(e.in_memory())),
+            Endpoint::Device(TransportSettings::Serial { path, baud }) => Transport::Serial {
                 path: path.clone(),
                 baud: match baud {
                     Some(b) => driver::Baud::Fixed(*b),
                     None => driver::Baud::Auto,
                 },
             },
-            Target::Device(TransportSettings::Tcp { address }) => Transport::Tcp {
+            Endpoint::Device(TransportSettings::Tcp { address }) => Transport::Tcp {
                 addr: address.clone(),
             },
-            Target::Device(TransportSettings::Emulator { .. }) => {
+            Endpoint::Device(TransportSettings::Emulator { .. }) => {
                 return Err(RegisterError::Link(driver::LinkError::Unavailable(
                     "the emulator transport needs an emulator instance".into(),
                 )));

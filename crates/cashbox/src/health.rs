@@ -6,30 +6,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use parking_lot::Mutex;
-use serde::Serialize;
+
+use crate::condition::{Condition, RegisterState};
 
 /// How many recent operations the status page shows per register.
 const RECENT: usize = 20;
 
-/// The worker's view of its register.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum RegisterState {
-    /// Opening the port, detecting speed and link layer.
-    Connecting,
-    /// Connected and idle or working.
-    Ready,
-    /// Connected but cannot work: cover open, no paper, shift expired …
-    NotReady { code: String, message: String },
-    /// No link (unplugged, powered off, wrong port).
-    NoLink { message: String },
-    /// Stopped: an unknown outcome could not be settled from the register's state. An operator
-    /// must look at the register; the queue of this register is held until the service restarts.
-    Halted { message: String },
-}
-
 /// A line of the recent-operations list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RecentOperation {
     /// operationId.
     pub id: String,
@@ -44,7 +28,7 @@ pub struct RecentOperation {
 }
 
 /// Everything the status page and metrics show about one register.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RegisterHealth {
     /// Cashbox id.
     pub id: String,
@@ -84,7 +68,7 @@ pub type Health = Arc<Mutex<RegisterHealth>>;
 pub fn new_health(id: &str) -> Health {
     Arc::new(Mutex::new(RegisterHealth {
         id: id.to_string(),
-        state: RegisterState::Connecting,
+        state: Condition::Connecting.into(),
         model: None,
         kkt_serial: None,
         fn_number: None,
@@ -125,32 +109,25 @@ pub fn oldest_pending(store: &queue::Store, register: &str) -> Option<DateTime<U
 impl RegisterHealth {
     /// What `/health` says of this register.
     pub fn readiness(&self) -> gateway_http::RegisterReadiness {
-        let problem = match &self.state {
-            RegisterState::Ready => None,
-            RegisterState::Connecting => Some(("CONNECTING", "Подключение к ККТ.".to_string())),
-            RegisterState::NotReady { code, message } => Some((code.as_str(), message.clone())),
-            RegisterState::NoLink { message } => {
-                Some(("NO_LINK", format!("Нет связи с ККТ: {message}")))
-            }
-            RegisterState::Halted { message } => Some((
-                "NEEDS_OPERATOR",
-                format!("ККТ остановлена, нужен оператор: {message}"),
-            )),
-        };
+        let condition = self.state.condition();
         gateway_http::RegisterReadiness {
             cashbox_id: self.id.clone(),
-            ready: problem.is_none(),
-            error_code: problem.as_ref().map(|(code, _)| code.to_string()),
-            error_message: problem.map(|(_, message)| message),
+            ready: condition.is_none(),
+            error_code: condition.map(|c| c.code().to_string()),
+            error_message: condition.map(Condition::described),
             oldest_pending_seconds: None,
         }
     }
 
     /// What `/health` says of this register, with the age of its oldest unfinished operation.
-    pub fn readiness_with(&self, store: &queue::Store) -> gateway_http::RegisterReadiness {
+    pub fn readiness_with(
+        &self,
+        store: &queue::Store,
+        now: DateTime<Utc>,
+    ) -> gateway_http::RegisterReadiness {
         let mut readiness = self.readiness();
         readiness.oldest_pending_seconds = oldest_pending(store, &self.id)
-            .map(|since| (Utc::now() - since).num_seconds().max(0).unsigned_abs());
+            .map(|since| (now - since).num_seconds().max(0).unsigned_abs());
         readiness
     }
 
@@ -160,8 +137,8 @@ impl RegisterHealth {
         self.recent.truncate(RECENT);
     }
 
-    /// Records an error.
-    pub fn error(&mut self, message: impl Into<String>) {
-        self.last_error = Some((Utc::now(), message.into()));
+    /// Records an error seen at `at`.
+    pub fn error(&mut self, at: DateTime<Utc>, message: impl Into<String>) {
+        self.last_error = Some((at, message.into()));
     }
 }
