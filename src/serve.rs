@@ -124,7 +124,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             gateway_http::ReadinessSource(Arc::new(move || {
                 healths
                     .iter()
-                    .map(|h| h.lock().readiness_with(&store, chrono::Utc::now()))
+                    .map(|h| readiness(&h.lock(), &store, chrono::Utc::now()))
                     .collect()
             }))
         }),
@@ -407,5 +407,23 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// What `/health` says of a register: its condition, and the age of its oldest unfinished
+/// operation.
+fn readiness(
+    health: &cashbox::RegisterHealth,
+    store: &queue::Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> gateway_http::RegisterReadiness {
+    let condition = health.state.condition();
+    gateway_http::RegisterReadiness {
+        cashbox_id: health.id.clone(),
+        ready: condition.is_none(),
+        error_code: condition.map(|c| c.code().to_string()),
+        error_message: condition.map(cashbox::Condition::described),
+        oldest_pending_seconds: cashbox::oldest_pending(store, &health.id)
+            .map(|since| (now - since).num_seconds().max(0).unsigned_abs()),
     }
 }

@@ -16,7 +16,8 @@ use chrono::{Timelike, Utc};
 use driver::{Baud, LinkLayerChoice, Register, RegisterOptions, Transport};
 use fiscal_model::TaxGroupMap;
 
-pub use report::{Facts, Report, ShiftFacts};
+use cashbox::checkup::{self, Facts};
+pub use report::Report;
 
 use crate::config::{Config, TransportSettings};
 
@@ -80,14 +81,14 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
         let baud = parse_baud(&args.baud)?;
         targets.push((
             format!("{} ({})", port.display(), args.baud),
-            Target::Serial(port.clone(), baud),
+            Device::Serial(port.clone(), baud),
             TaxGroupMap::default(),
             None,
         ));
     } else if let Some(addr) = &args.tcp {
         targets.push((
             addr.clone(),
-            Target::Tcp(addr.clone()),
+            Device::Tcp(addr.clone()),
             TaxGroupMap::default(),
             None,
         ));
@@ -100,19 +101,19 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
             held = in_service(&config, view);
         }
         for r in &config.registers {
-            let target = match &r.transport {
+            let device = match &r.transport {
                 TransportSettings::Serial { path, baud } => {
-                    Target::Serial(path.clone(), baud.map(Baud::Fixed).unwrap_or(Baud::Auto))
+                    Device::Serial(path.clone(), baud.map(Baud::Fixed).unwrap_or(Baud::Auto))
                 }
-                TransportSettings::Tcp { address } => Target::Tcp(address.clone()),
+                TransportSettings::Tcp { address } => Device::Tcp(address.clone()),
                 TransportSettings::Emulator { .. } => continue,
             };
-            targets.push((r.id.clone(), target, r.taxes.clone(), Some(r.utc_offset)));
+            targets.push((r.id.clone(), device, r.taxes.clone(), Some(r.utc_offset)));
         }
     }
     let mut reports = Vec::new();
-    for (name, target, taxes, zone) in targets {
-        let service_holds = held.iter().find(|(key, _)| *key == target.device_key());
+    for (name, device, taxes, zone) in targets {
+        let service_holds = held.iter().find(|(key, _)| *key == device.device_key());
         let mut report = match service_holds {
             Some((_, id)) if !args.force => {
                 let mut report = held_by_service(&name, id);
@@ -123,7 +124,7 @@ pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
                 }
                 report
             }
-            _ => check_one(&name, target, &taxes, zone, &args).await,
+            _ => check_one(&name, device, &taxes, zone, &args).await,
         };
         if let Some(view) = &gateway {
             report.checks.insert(0, report::gateway_check(view, &name));
@@ -177,11 +178,11 @@ fn in_service(config: &Config, view: &[serde_json::Value]) -> Vec<(String, Strin
 fn held_by_service(name: &str, id: &str) -> Report {
     Report {
         target: name.to_string(),
-        checks: vec![report::Check {
+        checks: vec![checkup::Check {
             id: "link",
             title: "Связь",
             value: format!("касса {id} занята работающей службой; с ККТ проверка не говорила"),
-            verdict: report::Verdict::Warn,
+            grade: cashbox::checkup::Grade::Warn,
             advice: "Состояние кассы со слов службы — в строке «Служба». Для полной проверки \
                      остановите службу (systemctl stop fiscal-gateway) или запустите selftest \
                      с --force (прервёт обмен службы с кассой)."
@@ -237,23 +238,23 @@ fn parse_baud(text: &str) -> anyhow::Result<Baud> {
 }
 
 /// Where the register under test is.
-pub enum Target {
+pub enum Device {
     /// A serial port.
     Serial(PathBuf, Baud),
     /// TCP.
     Tcp(String),
 }
 
-impl Target {
+impl Device {
     /// The same key the configuration compares devices by.
     fn device_key(&self) -> String {
         match self {
-            Target::Serial(path, _) => TransportSettings::Serial {
+            Device::Serial(path, _) => TransportSettings::Serial {
                 path: path.clone(),
                 baud: None,
             }
             .device_key(),
-            Target::Tcp(address) => TransportSettings::Tcp {
+            Device::Tcp(address) => TransportSettings::Tcp {
                 address: address.clone(),
             }
             .device_key(),
@@ -264,20 +265,20 @@ impl Target {
 /// Connects, reads, judges.
 pub async fn check_one(
     name: &str,
-    target: Target,
+    device: Device,
     taxes: &TaxGroupMap,
     zone: Option<chrono::FixedOffset>,
     args: &SelftestArgs,
 ) -> Report {
-    let (transport, link) = match target {
-        Target::Serial(path, baud) => (
+    let (transport, link) = match device {
+        Device::Serial(path, baud) => (
             Transport::Serial {
                 path: path.clone(),
                 baud,
             },
             format!("последовательный порт {}", path.display()),
         ),
-        Target::Tcp(addr) => (Transport::Tcp { addr: addr.clone() }, format!("TCP {addr}")),
+        Device::Tcp(addr) => (Transport::Tcp { addr: addr.clone() }, format!("TCP {addr}")),
     };
     let options = RegisterOptions {
         link: LinkLayerChoice::Auto,
@@ -312,7 +313,20 @@ pub async fn check_one(
         Some(baud) => format!("{baud} бод, {layer}"),
         None => layer.to_string(),
     };
-    match read_facts(&mut register, format!("{link}, {layer}"), zone, args).await {
+    // The PC's time in the register's zone (configured), or the PC's own zone.
+    let pc_clock = match zone {
+        Some(zone) => Utc::now().with_timezone(&zone).naive_local(),
+        None => chrono::Local::now().naive_local(),
+    }
+    .with_nanosecond(0);
+    let read = checkup::read(&mut register, format!("{link}, {layer}"), pc_clock).await;
+    let read = match read {
+        Ok(facts) if args.print_test_page => {
+            print_test_page(&mut register, &facts).await.map(|()| facts)
+        }
+        other => other,
+    };
+    match read {
         Ok(facts) => {
             let today = facts
                 .pc_clock
@@ -320,7 +334,7 @@ pub async fn check_one(
                 .unwrap_or_else(|| Utc::now().date_naive());
             Report {
                 target: name.to_string(),
-                checks: report::evaluate(&facts, taxes, today),
+                checks: checkup::evaluate(&facts, taxes, today),
                 error: None,
             }
         }
@@ -342,75 +356,19 @@ async fn spin(label: String) {
     }
 }
 
-async fn read_facts(
-    r: &mut Register,
-    link: String,
-    zone: Option<chrono::FixedOffset>,
-    args: &SelftestArgs,
-) -> Result<Facts, driver::RegisterError> {
-    let id = r.identity().await?;
-    let fn_status = r.fn_status().await?;
-    let status = r.status().await?;
-    let register_clock = r.clock_now().await.ok();
-    // The PC's time in the register's zone (configured), or the PC's own zone.
-    let pc_clock = match zone {
-        Some(zone) => Utc::now().with_timezone(&zone).naive_local(),
-        None => chrono::Local::now().naive_local(),
-    }
-    .with_nanosecond(0);
-    let mode = status.mode_number();
-    let open = fn_status.shift_open || matches!(mode, 2 | 3);
-    let mut shift = ShiftFacts {
-        open,
-        expired: mode == 3,
-        number: None,
-        opened_at: None,
-    };
-    if open {
-        shift.opened_at = r.shift_opened_at(cashbox::SHIFT_OPENING_SEARCH).await?;
-    }
-    let (ofd_unsent, ofd_oldest) = match r.ofd_backlog().await {
-        Ok(b) => (Some(b.unsent), b.oldest),
-        Err(_) => (None, None),
-    };
-    // Table 6 as the driver read it at connection: what receipts are coded by.
-    let tax_table = r.tax_table().clone();
-    if args.print_test_page {
-        let serial = format!("ЗН ККТ {}", id.kkt_serial);
-        let fn_line = format!("ФН {}", id.fn_number);
-        let when = Utc::now().with_timezone(&crate::config::local_offset());
-        let when = when.format("%d.%m.%Y %H:%M").to_string();
-        r.print_text(&[
-            "ТЕСТОВАЯ СТРАНИЦА",
-            "fiscal-gateway selftest",
-            &serial,
-            &fn_line,
-            &when,
-            "Не является фискальным документом",
-        ])
-        .await?;
-    }
-    let phase = fn_status.phase();
-    Ok(Facts {
-        link,
-        model: id.model,
-        firmware: id.firmware,
-        kkt_serial: id.kkt_serial,
-        fn_number: id.fn_number,
-        fn_phase: phase.russian(),
-        fn_fiscal_mode: phase == driver::FnPhase::Fiscal,
-        fn_expiry: id.fn_expiry,
-        ffd_version: id.ffd_version,
-        rnm: id.rnm,
-        inn: id.inn,
-        shift,
-        paper_present: status.paper_present(),
-        cover_open: status.cover_open(),
-        lever_down: status.lever_down(),
-        register_clock,
-        pc_clock,
-        ofd_unsent,
-        ofd_oldest,
-        tax_table,
-    })
+/// A non-fiscal page that shows the register prints and whose it is.
+async fn print_test_page(r: &mut Register, facts: &Facts) -> Result<(), driver::RegisterError> {
+    let serial = format!("ЗН ККТ {}", facts.kkt_serial);
+    let fn_line = format!("ФН {}", facts.fn_number);
+    let when = Utc::now().with_timezone(&crate::config::local_offset());
+    let when = when.format("%d.%m.%Y %H:%M").to_string();
+    r.print_text(&[
+        "ТЕСТОВАЯ СТРАНИЦА",
+        "fiscal-gateway selftest",
+        &serial,
+        &fn_line,
+        &when,
+        "Не является фискальным документом",
+    ])
+    .await
 }

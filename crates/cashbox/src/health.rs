@@ -107,30 +107,6 @@ pub fn oldest_pending(store: &queue::Store, register: &str) -> Option<DateTime<U
 }
 
 impl RegisterHealth {
-    /// What `/health` says of this register.
-    pub fn readiness(&self) -> gateway_http::RegisterReadiness {
-        let condition = self.state.condition();
-        gateway_http::RegisterReadiness {
-            cashbox_id: self.id.clone(),
-            ready: condition.is_none(),
-            error_code: condition.map(|c| c.code().to_string()),
-            error_message: condition.map(Condition::described),
-            oldest_pending_seconds: None,
-        }
-    }
-
-    /// What `/health` says of this register, with the age of its oldest unfinished operation.
-    pub fn readiness_with(
-        &self,
-        store: &queue::Store,
-        now: DateTime<Utc>,
-    ) -> gateway_http::RegisterReadiness {
-        let mut readiness = self.readiness();
-        readiness.oldest_pending_seconds = oldest_pending(store, &self.id)
-            .map(|since| (now - since).num_seconds().max(0).unsigned_abs());
-        readiness
-    }
-
     /// Records a finished operation.
     pub fn finished(&mut self, op: RecentOperation) {
         self.recent.push_front(op);

@@ -8,6 +8,7 @@
 //! in is named once, in [`condition`]. Time comes from a [`clock::Clock`], so tests run the
 //! worker on tokio's paused clock.
 
+pub mod checkup;
 pub mod clock;
 pub mod condition;
 pub mod connect;
