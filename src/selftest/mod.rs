@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{Timelike, Utc};
 use driver::{Baud, LinkLayerChoice, Register, RegisterOptions, Transport};
 use fiscal_model::TaxGroupMap;
-use shtrih_proto::status::Flags;
+use shtrih_proto::command::status::Flags;
 
 pub use report::{Facts, Report, ShiftFacts};
 
