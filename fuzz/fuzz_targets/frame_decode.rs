@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shtrih_proto::{frame, frame2};
+use shtrih_proto::frame::{self, v2 as frame2};
 
 fuzz_target!(|data: &[u8]| {
     let mut rest = data;

@@ -10,11 +10,12 @@ use fiscal_model::{
     CashMovement, CashMovementKind, CashResult, FiscalResult, Receipt, TaxGroupMap,
 };
 use shtrih_proto::command::print::PRINT_ON_RECEIPT;
+use shtrih_proto::command::CheckType as ReceiptType;
 use shtrih_proto::command::{
     AttachItemTlv, AttachTlv, BeginShiftClosing, BeginShiftOpening, BindMarkingCode, CashIn,
     CashOut, CheckMarkingCode, CloseReceiptV2, Command, Cut, CutKind, DecideMarkingCode,
     MarkingCheckAnswer, MarkingDecision, OpenReceipt, OpenShift, OperationKind, OperationV2,
-    PlannedStatus, PrintLine, ReceiptType, Subtotal, XReport, ZReport,
+    PlannedStatus, PrintLine, Subtotal, XReport, ZReport,
 };
 use shtrih_proto::tlv::Tlv;
 

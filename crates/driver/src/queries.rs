@@ -320,7 +320,7 @@ impl Register {
             .await?;
         let now = naive(full.date_time).ok_or_else(|| {
             bad_answer(
-                "11 full status",
+                FullStatus::NAME,
                 format!("impossible date {:?}", full.date_time),
             )
         })?;

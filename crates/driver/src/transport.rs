@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use shtrih_proto::{frame, frame2};
+use shtrih_proto::frame::{self, v2 as frame2};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::LinkError;

@@ -3,9 +3,9 @@
 //!
 //! Pure device model (`device`) + device-side link layers (`link`) + transports (pty, TCP,
 //! in-memory) + fault injection (`faults`), all behind one shared `Emulator` handle, with a
-//! control channel and a command line for running it as its own process. It uses
-//! `shtrih-proto` only to encode and decode frames; commands are parsed and answers built
-//! here, independently of the host's decoders.
+//! control channel and a command line for running it as its own process. It does not depend
+//! on `shtrih-proto`: frames, link layers, command parsing and answers are all built here,
+//! independently of the host's encoders and decoders, so a host-side bug is not mirrored.
 
 pub mod cli;
 pub mod control;

@@ -9,8 +9,6 @@
 pub mod command;
 pub mod error;
 pub mod frame;
-pub mod frame2;
 pub mod link;
-pub mod status;
 pub mod text;
 pub mod tlv;

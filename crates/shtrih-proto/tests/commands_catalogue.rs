@@ -3,8 +3,8 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
+use shtrih_proto::command::status::{paper_out, Flags, Mode, ReceiptKind, Submode};
 use shtrih_proto::error::{ErrorClass, ErrorCode};
-use shtrih_proto::status::{paper_out, Flags, Mode, ReceiptKind, Submode};
 use shtrih_proto::text;
 use shtrih_proto::tlv::{self, Tlv, TlvError};
 

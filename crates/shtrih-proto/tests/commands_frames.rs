@@ -193,7 +193,7 @@ fn exchange_12_10_frames() {
     use shtrih_proto::frame;
     let open = OpenReceipt {
         password: PWD1,
-        receipt_type: ReceiptType::Sale,
+        receipt_type: CheckType::Sale,
     };
     assert_eq!(
         frame::encode(&open.encode()).unwrap(),

@@ -6,9 +6,9 @@ use std::fmt::Debug;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
+use shtrih_proto::command::status::{Flags, FullStatusAnswer, Mode, ShortStatusAnswer, Submode};
 use shtrih_proto::command::*;
 use shtrih_proto::error::ErrorCode;
-use shtrih_proto::status::{Flags, FullStatusAnswer, Mode, ShortStatusAnswer, Submode};
 use shtrih_proto::tlv::Tlv;
 
 fn request_roundtrip<C: Command + PartialEq + Debug>(cmd: C) -> Result<(), TestCaseError> {
@@ -83,12 +83,12 @@ fn operation_kind() -> impl Strategy<Value = OperationKind> {
     ]
 }
 
-fn receipt_type() -> impl Strategy<Value = ReceiptType> {
+fn receipt_type() -> impl Strategy<Value = CheckType> {
     prop_oneof![
-        Just(ReceiptType::Sale),
-        Just(ReceiptType::Purchase),
-        Just(ReceiptType::SaleReturn),
-        Just(ReceiptType::PurchaseReturn),
+        Just(CheckType::Sale),
+        Just(CheckType::Purchase),
+        Just(CheckType::SaleReturn),
+        Just(CheckType::PurchaseReturn),
     ]
 }
 

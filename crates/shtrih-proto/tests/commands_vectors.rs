@@ -7,9 +7,9 @@
 mod common;
 
 use common::{msg, PWD1, PWD30};
+use shtrih_proto::command::status::{Mode, ReceiptKind, Submode};
 use shtrih_proto::command::*;
 use shtrih_proto::error::ErrorCode;
-use shtrih_proto::status::{Mode, ReceiptKind, Submode};
 
 #[test]
 fn short_status_12_1_request_and_answers() {
@@ -114,7 +114,7 @@ fn fn_status_12_2_captures() {
 fn open_receipt_12_3() {
     let cmd = OpenReceipt {
         password: PWD1,
-        receipt_type: ReceiptType::Sale,
+        receipt_type: CheckType::Sale,
     };
     let request = msg("02 06 8D 01 00 00 00 00 8A");
     assert_eq!(cmd.encode(), request);

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
+use shtrih_proto::frame::v2::{self as frame2, Decoded2};
 use shtrih_proto::frame::{self, Decoded, ACK, ENQ, NAK};
-use shtrih_proto::frame2::{self, Decoded2};
 use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkEvent, LinkLayer, Resend};
 
 /// What the line does to one chunk (one write of either side).

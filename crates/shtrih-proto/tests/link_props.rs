@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
+use shtrih_proto::frame::v2::{self as frame2, Decoded2};
 use shtrih_proto::frame::{self, Decoded};
-use shtrih_proto::frame2::{self, Decoded2};
 use shtrih_proto::link::{HostLink, HostLink2, LinkConfig, LinkLayer, Resend};
 
 /// Bytes a device line plausibly carries: control bytes, frame starts, fillers and anything.

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use shtrih_proto::frame2;
+use shtrih_proto::frame::v2 as frame2;
 use shtrih_proto::link::{
     Host2State, HostLink2, LinkConfig, LinkEvent, LinkFailure, LinkLayer, Resend, UnknownOutcome,
 };

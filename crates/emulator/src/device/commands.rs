@@ -1,28 +1,14 @@
-//! Command dispatch, password checks (§4) and the status/service commands (§6.1, §6.2, §7.1,
-//! §7.2, §7.9). Receipt, shift, legacy, table and FN commands are handled in their own modules;
-//! this one routes to them.
+//! Command dispatch and the status/service commands (§6.1, §6.2, §7.1, §7.2, §7.9). Receipt,
+//! shift, legacy, table, marking and FN commands are handled in their own modules; this one
+//! routes to them. Handlers check passwords with `access`; the dispatcher checks them itself
+//! for the groups that only the system administrator may run (tables, FN queries).
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
+use super::access::{authorize, Role};
 use super::state::registers;
 use super::wire::{err, put_kkt_date, put_kkt_time, put_uint, to_cp1251, Params};
-use super::{fn_archive, legacy, marking, receipt, shift, tables, Answer, Device};
-
-/// Which operators may run a command (§6.6 "Pwd" column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Any operator 1..30.
-    Operator,
-    /// Administrator (29) or system administrator (30).
-    Admin,
-    /// System administrator (30).
-    SysAdmin,
-}
-
-/// Row 29 of table 2: the administrator.
-const ADMIN: u8 = 29;
-/// Row 30 of table 2: the system administrator.
-pub(crate) const SYSADMIN: u8 = 30;
+use super::{fn_archive, legacy, marking, money, receipt, shift, tables, Answer, Device};
 
 /// Commands without side effects (§10.1 "pure reads"): no state save after them.
 pub fn is_read_only(code: &[u8]) -> bool {
@@ -50,25 +36,6 @@ pub fn is_read_only(code: &[u8]) -> bool {
     }
 }
 
-/// Checks the password at the head of `params` and returns the operator number.
-pub fn authorize(device: &Device, params: &mut Params<'_>, role: Role) -> Result<u8, u8> {
-    let password = params.uint(4)?;
-    let operator = (1..=SYSADMIN)
-        .rev()
-        .find(|row| tables::operator_password(device, *row) == password)
-        .ok_or(err::WRONG_PASSWORD)?;
-    let allowed = match role {
-        Role::Operator => true,
-        Role::Admin => operator >= ADMIN,
-        Role::SysAdmin => operator == SYSADMIN,
-    };
-    if allowed {
-        Ok(operator)
-    } else {
-        Err(err::WRONG_PASSWORD)
-    }
-}
-
 /// Routes a request to its handler.
 pub fn dispatch(device: &mut Device, code: &[u8], params: &[u8], now: NaiveDateTime) -> Answer {
     fn_archive::deliver_to_ofd(device);
@@ -84,10 +51,7 @@ pub fn dispatch(device: &mut Device, code: &[u8], params: &[u8], now: NaiveDateT
         [0x28] => open_drawer(device, p),
         [0x1A] => money_register(device, p),
         [0x1B] => operation_register(device, p),
-        [0x1E] => tables::write_field(device, p),
-        [0x1F] => tables::read_field(device, p),
-        [0x2D] => tables::table_structure(device, p),
-        [0x2E] => tables::field_structure(device, p),
+        [0x1E | 0x1F | 0x2D | 0x2E] => table_command(device, code[0], p),
         [0x21] => set_time(device, p, now),
         [0x22] => set_date(device, p, now),
         [0x23] => confirm_date(device, p, now),
@@ -146,6 +110,18 @@ fn dispatch_fn(device: &mut Device, sub: u8, p: &mut Params<'_>, now: NaiveDateT
                 _ => Err(err::UNKNOWN_COMMAND),
             }
         }
+    }
+}
+
+/// The settings-table commands (§7.3): 0x1E write, 0x1F read, 0x2D table and 0x2E field
+/// structure, all for the system administrator.
+fn table_command(device: &mut Device, code: u8, p: &mut Params<'_>) -> Answer {
+    authorize(device, p, Role::SysAdmin)?;
+    match code {
+        0x1E => tables::write_field(device, p),
+        0x1F => tables::read_field(device, p),
+        0x2D => tables::table_structure(device, p),
+        _ => tables::field_structure(device, p),
     }
 }
 
@@ -236,14 +212,8 @@ fn read_exchange(device: &Device, p: &mut Params<'_>) -> Answer {
 fn money_register(device: &Device, p: &mut Params<'_>) -> Answer {
     let operator = authorize(device, p, Role::Operator)?;
     let number = u16::from(p.u8()?);
-    let value = device
-        .state
-        .money_registers
-        .get(&number)
-        .copied()
-        .unwrap_or(0);
     let mut out = vec![operator];
-    put_uint(&mut out, value, 6);
+    put_uint(&mut out, money::register(device, number), 6);
     Ok(out)
 }
 

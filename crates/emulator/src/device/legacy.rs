@@ -5,8 +5,9 @@
 
 use chrono::NaiveDateTime;
 
-use super::commands::{authorize, Role};
-use super::receipt::{self, line_sum, open_receipt_mut, Closing};
+use super::access::{authorize, Role};
+use super::money::line_sum;
+use super::receipt::{self, Closing};
 use super::state::ReceiptItem;
 use super::wire::{cp1251_text, err, put_uint, Params};
 use super::{Answer, Device};
@@ -68,7 +69,7 @@ fn register_item(
             receipt::start(device, receipt_type, operator);
         }
     }
-    let receipt = open_receipt_mut(device, now)?;
+    let receipt = device.open_receipt_mut(now)?;
     receipt.items.push(ReceiptItem {
         name: item.name,
         quantity: item.quantity,
@@ -87,7 +88,7 @@ fn register_item(
 /// 0x84 — voids (part of) the last matching item by price and name.
 fn storno(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Result<(), u8> {
     let item = parse_item(p)?;
-    let receipt = open_receipt_mut(device, now)?;
+    let receipt = device.open_receipt_mut(now)?;
     let index = receipt
         .items
         .iter()
@@ -111,7 +112,7 @@ fn adjust(
     now: NaiveDateTime,
 ) -> Result<(), u8> {
     let sum = i64::try_from(p.uint(5)?).map_err(|_| err::BAD_PARAMS)?;
-    let receipt = open_receipt_mut(device, now)?;
+    let receipt = device.open_receipt_mut(now)?;
     receipt.adjustment += if discount { sum } else { -sum };
     Ok(())
 }
@@ -132,7 +133,7 @@ fn close(
     let percent = i64::from(i16::from_le_bytes([p.u8()?, p.u8()?]));
     p.take(4)?;
     let text = cp1251_text(p.rest());
-    let receipt = open_receipt_mut(device, now)?;
+    let receipt = device.open_receipt_mut(now)?;
     let base = i64::try_from(receipt.total()).unwrap_or(i64::MAX);
     let tax_system = receipt::registered_tax_system(device, 0)?;
     let closing = Closing {

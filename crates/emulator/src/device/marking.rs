@@ -13,8 +13,7 @@
 //! 19, 20, 21, 45, 46) takes item tags and the code for the next FF46 (FF4D → FF67 → FF46,
 //! §4.8).
 
-use super::commands::{authorize, Role};
-use super::receipt::open_receipt_mut;
+use super::access::{authorize, Role};
 use super::state::{CheckedCode, Notification, Tlv};
 use super::wire::{err, parse_tlvs, put_fn_date_time, put_uint, Params};
 use super::{Answer, Device};
@@ -221,7 +220,7 @@ pub fn bind(device: &mut Device, p: &mut Params<'_>, now: chrono::NaiveDateTime)
     }
     let tags_first = tags_first(device);
     {
-        let receipt = open_receipt_mut(device, now)?;
+        let receipt = device.open_receipt_mut(now)?;
         if !tags_first && receipt.items.is_empty() {
             return Err(FN_WRONG_STATE);
         }

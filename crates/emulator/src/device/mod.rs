@@ -21,10 +21,12 @@
 //! (FF61/FF69/FF67/FF68/FF70, FFD 1.2 addendum §4) are modelled in `marking`, with the marking
 //! server's answer per code a test control.
 
+mod access;
 mod commands;
 mod fn_archive;
 mod legacy;
 mod marking;
+mod money;
 mod persist;
 mod receipt;
 mod shift;
@@ -40,6 +42,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 pub use marking::MarkingAnswer;
+use state::OpenReceipt;
 pub use state::{DeviceState, FnDocument, ReceiptItem, Tlv, VatSum};
 use wire::err;
 
@@ -239,7 +242,7 @@ impl Device {
     /// through the host link: the shift closes and its counters start again. `Err(code)` is
     /// the device's refusal.
     pub fn keyboard_z_report(&mut self, now: NaiveDateTime) -> Result<(), u8> {
-        let password = tables::operator_password(self, commands::SYSADMIN);
+        let password = tables::operator_password(self, access::SYSADMIN);
         let mut msg = vec![0x41];
         msg.extend_from_slice(&password.to_le_bytes()[..4]);
         match self.execute(&msg, now).get(1) {
@@ -351,6 +354,17 @@ impl Device {
             (true, Some(opened)) => self.clock(now) - opened >= Duration::hours(24),
             _ => false,
         }
+    }
+
+    /// The open receipt, refusing with 0x55 (none open) or 0x16 (shift older than 24 h, FN).
+    fn open_receipt_mut(&mut self, now: NaiveDateTime) -> Result<&mut OpenReceipt, u8> {
+        if self.state.receipt.is_none() {
+            return Err(err::RECEIPT_CLOSED);
+        }
+        if self.shift_expired(now) {
+            return Err(err::FN_SHIFT_24H);
+        }
+        self.state.receipt.as_mut().ok_or(err::RECEIPT_CLOSED)
     }
 
     /// Submode (§6.5).

@@ -4,9 +4,10 @@
 
 use chrono::NaiveDateTime;
 
-use super::commands::{authorize, Role};
+use super::access::{authorize, Role};
 use super::fn_archive;
 use super::marking;
+use super::money::{bump, cash_in_drawer, line_sum, set_money};
 use super::state::{registers, FnDocument, OpenReceipt, ReceiptItem, VatSum};
 use super::tables;
 use super::tape;
@@ -55,23 +56,6 @@ pub fn open(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answ
     Ok(vec![operator])
 }
 
-/// Product of price and quantity (millionths), rounded half up to a kopeck.
-pub fn line_sum(price: u64, quantity: u64) -> u64 {
-    let product = u128::from(price) * u128::from(quantity);
-    u64::try_from((product + 500_000) / 1_000_000).unwrap_or(u64::MAX)
-}
-
-/// The open receipt, refusing with 0x55 (none open) or 0x16 (shift older than 24 h, FN).
-pub fn open_receipt_mut(device: &mut Device, now: NaiveDateTime) -> Result<&mut OpenReceipt, u8> {
-    if device.state.receipt.is_none() {
-        return Err(err::RECEIPT_CLOSED);
-    }
-    if device.shift_expired(now) {
-        return Err(err::FN_SHIFT_24H);
-    }
-    device.state.receipt.as_mut().ok_or(err::RECEIPT_CLOSED)
-}
-
 /// FF46 — operation v2 (§7.6.2).
 pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
     authorize(device, p, Role::Operator)?;
@@ -109,12 +93,12 @@ pub fn operation(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) ->
     } else {
         return Err(err::BAD_PARAMS);
     };
-    let receipt = open_receipt_mut(device, now)?;
+    let receipt = device.open_receipt_mut(now)?;
     if receipt.operation() != operation {
         return Err(err::WRONG_RECEIPT_TYPE);
     }
     let tlvs = marking::take_bound_for_next(device);
-    let receipt = open_receipt_mut(device, now)?;
+    let receipt = device.open_receipt_mut(now)?;
     receipt.items.push(ReceiptItem {
         name,
         quantity,
@@ -173,7 +157,7 @@ pub struct Closing {
 /// Checks payments, commits the receipt to the FN, updates registers and prints it.
 /// Returns the stored document.
 pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Result<FnDocument, u8> {
-    let mut receipt = open_receipt_mut(device, now)?.clone();
+    let mut receipt = device.open_receipt_mut(now)?.clone();
     receipt.adjustment += closing.discount;
     device.check_printer(now)?;
     fn_archive::check_ofd_wait(device, now)?;
@@ -267,27 +251,6 @@ fn vat_sums(device: &Device, items: &[ReceiptItem]) -> Vec<VatSum> {
             })
         })
         .collect()
-}
-
-/// Cash in the drawer (money register 241).
-pub fn cash_in_drawer(device: &Device) -> u64 {
-    device
-        .state
-        .money_registers
-        .get(&registers::CASH_IN_DRAWER)
-        .copied()
-        .unwrap_or(0)
-}
-
-/// Sets a money register.
-pub fn set_money(device: &mut Device, number: u16, value: u64) {
-    device.state.money_registers.insert(number, value);
-}
-
-/// Increments an operation register.
-pub fn bump(device: &mut Device, number: u16) {
-    let reg = device.state.operation_registers.entry(number).or_insert(0);
-    *reg = reg.wrapping_add(1);
 }
 
 /// The receipt's tax system: exactly one registered bit (§8.6); 0 (pyshtrih's default)

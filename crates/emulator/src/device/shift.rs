@@ -4,9 +4,9 @@
 
 use chrono::NaiveDateTime;
 
-use super::commands::{authorize, Role};
+use super::access::{authorize, Role};
 use super::fn_archive;
-use super::receipt::{bump, cash_in_drawer, set_money};
+use super::money::{self, bump, cash_in_drawer, set_money};
 use super::state::{registers, PendingReport};
 use super::tables;
 use super::tape;
@@ -84,7 +84,6 @@ pub fn open_shift(
 
 /// Shift totals printed by the X and Z reports.
 fn shift_totals(device: &Device) -> Vec<(String, u64)> {
-    let money = |n| device.state.money_registers.get(&n).copied().unwrap_or(0);
     let sales: u64 = device
         .state
         .fiscal_storage
@@ -93,14 +92,12 @@ fn shift_totals(device: &Device) -> Vec<(String, u64)> {
         .filter(|d| d.doc_type == 3 && d.shift_number == device.state.shift.number)
         .map(|d| if d.operation == 1 { d.total } else { 0 })
         .sum();
+    let register = |n| money::register(device, n);
     vec![
         ("ПРИХОД".to_owned(), sales),
-        ("ВНЕСЕНИЯ".to_owned(), money(registers::CASH_IN_TOTAL)),
-        ("ВЫПЛАТЫ".to_owned(), money(registers::CASH_OUT_TOTAL)),
-        (
-            "НАЛИЧНЫХ В КАССЕ".to_owned(),
-            money(registers::CASH_IN_DRAWER),
-        ),
+        ("ВНЕСЕНИЯ".to_owned(), register(registers::CASH_IN_TOTAL)),
+        ("ВЫПЛАТЫ".to_owned(), register(registers::CASH_OUT_TOTAL)),
+        ("НАЛИЧНЫХ В КАССЕ".to_owned(), cash_in_drawer(device)),
     ]
 }
 
@@ -197,12 +194,7 @@ pub fn cash(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime, cash_in
         (registers::CASH_OUT_COUNT, registers::CASH_OUT_TOTAL)
     };
     set_money(device, registers::CASH_IN_DRAWER, drawer);
-    let shift_total = device
-        .state
-        .money_registers
-        .get(&total)
-        .copied()
-        .unwrap_or(0);
+    let shift_total = money::register(device, total);
     set_money(device, total, shift_total.saturating_add(sum));
     bump(device, count);
     let state = &mut device.state;

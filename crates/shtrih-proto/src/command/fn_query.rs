@@ -1,12 +1,13 @@
 //! FN queries (§7.8): 0xFF01 status, 0xFF02 serial, 0xFF03 expiry, 0xFF04 version, 0xFF09 last
-//! fiscalization, 0xFF0A find document, 0xFF39 OFD exchange status. All are pure reads (§10.1).
+//! fiscalization, 0xFF0A find document, 0xFF39 OFD exchange status. All are pure reads (§10.1) and
+//! take the system administrator's password (§4).
 //!
 //! FF09 and FF0A have layouts that vary with FFD version and document type; they are parsed by
 //! length and type, and anything not understood is kept raw instead of refused.
 
 use std::time::Duration;
 
-use super::wire::{answer_data, answer_message, put_money, Reader};
+use super::wire::{commands, put_money, put_password, AnswerData, DocumentTail, Reader};
 use super::{AnswerError, Command, CommandClass, Date, DateTime, Password, TIMEOUT_STATUS};
 use crate::text;
 
@@ -44,9 +45,10 @@ impl FnStatusAnswer {
     pub const NO_DOCUMENT: u8 = 0x00;
     /// A receipt is open in the FN.
     pub const RECEIPT_OPEN: u8 = 0x04;
+}
 
-    fn decode_data(data: &[u8]) -> Result<FnStatusAnswer, AnswerError> {
-        let mut r = Reader::new(data, "FF01 FN status");
+impl AnswerData for FnStatusAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<FnStatusAnswer, AnswerError> {
         Ok(FnStatusAnswer {
             life_phase: r.u8()?,
             document_open: r.u8()?,
@@ -59,74 +61,19 @@ impl FnStatusAnswer {
         })
     }
 
-    fn encode_data(&self) -> Vec<u8> {
-        let mut d = vec![
+    fn put(&self, d: &mut Vec<u8>) {
+        d.extend_from_slice(&[
             self.life_phase,
             self.document_open,
             u8::from(self.document_data_received),
             u8::from(self.shift_open),
             self.warnings,
-        ];
+        ]);
         d.extend_from_slice(&self.last_document_time.to_fn());
         d.extend(text::encode_identifier(&self.serial, SERIAL_LEN));
         d.extend_from_slice(&self.last_fd_number.to_le_bytes());
-        d
     }
 }
-
-/// Implements `Command` for a password-only FN read whose answer type has
-/// `decode_data`/`encode_data`.
-macro_rules! fn_read {
-    ($(#[$doc:meta])* $ty:ident, $code:expr, $name:literal, $answer:ty) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub struct $ty {
-            /// Password (system administrator per the spec, §4).
-            pub password: Password,
-        }
-
-        impl Command for $ty {
-            type Answer = $answer;
-            const CODE: &'static [u8] = $code;
-
-            fn encode(&self) -> Vec<u8> {
-                super::wire::request(Self::CODE, |out| {
-                    super::wire::put_password(out, self.password)
-                })
-            }
-            fn decode_answer(msg: &[u8]) -> Result<$answer, AnswerError> {
-                <$answer>::decode_data(answer_data(msg, Self::CODE, $name)?)
-            }
-            fn class(&self) -> CommandClass {
-                CommandClass::Read
-            }
-            fn timeout(&self) -> Duration {
-                TIMEOUT_STATUS
-            }
-            fn name(&self) -> &'static str {
-                $name
-            }
-            fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-                let params = super::wire::request_params(msg, Self::CODE, $name)?;
-                let mut r = Reader::new(params, $name);
-                let password = Password(r.u32()?);
-                r.finish()?;
-                Ok($ty { password })
-            }
-            fn encode_answer(a: &$answer) -> Vec<u8> {
-                answer_message(Self::CODE, &a.encode_data())
-            }
-        }
-    };
-}
-
-fn_read!(
-    /// 0xFF01: FN status: life phase, open document, shift, last FD number (§7.8).
-    FnStatus,
-    &[0xFF, 0x01],
-    "FF01 FN status",
-    FnStatusAnswer
-);
 
 /// Answer data of FF02: the FN serial number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -135,25 +82,16 @@ pub struct FnSerialAnswer {
     pub serial: String,
 }
 
-impl FnSerialAnswer {
-    fn decode_data(data: &[u8]) -> Result<FnSerialAnswer, AnswerError> {
-        let mut r = Reader::new(data, "FF02 FN serial");
+impl AnswerData for FnSerialAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<FnSerialAnswer, AnswerError> {
         Ok(FnSerialAnswer {
             serial: text::decode_identifier(r.bytes(SERIAL_LEN)?),
         })
     }
-    fn encode_data(&self) -> Vec<u8> {
-        text::encode_identifier(&self.serial, SERIAL_LEN)
+    fn put(&self, d: &mut Vec<u8>) {
+        d.extend(text::encode_identifier(&self.serial, SERIAL_LEN));
     }
 }
-
-fn_read!(
-    /// 0xFF02: FN serial number (§7.8).
-    FnSerial,
-    &[0xFF, 0x02],
-    "FF02 FN serial",
-    FnSerialAnswer
-);
 
 /// Answer data of FF03 (§7.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,9 +102,8 @@ pub struct FnExpiryAnswer {
     pub registrations: Option<(u8, u8)>,
 }
 
-impl FnExpiryAnswer {
-    fn decode_data(data: &[u8]) -> Result<FnExpiryAnswer, AnswerError> {
-        let mut r = Reader::new(data, "FF03 FN expiry");
+impl AnswerData for FnExpiryAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<FnExpiryAnswer, AnswerError> {
         let expiry = Date::from_fn(r.array()?);
         let registrations = if r.remaining() >= 2 {
             Some((r.u8()?, r.u8()?))
@@ -178,22 +115,13 @@ impl FnExpiryAnswer {
             registrations,
         })
     }
-    fn encode_data(&self) -> Vec<u8> {
-        let mut d = self.expiry.to_fn().to_vec();
+    fn put(&self, d: &mut Vec<u8>) {
+        d.extend_from_slice(&self.expiry.to_fn());
         if let Some((left, done)) = self.registrations {
             d.extend_from_slice(&[left, done]);
         }
-        d
     }
 }
-
-fn_read!(
-    /// 0xFF03: FN expiry date (§7.8).
-    FnExpiry,
-    &[0xFF, 0x03],
-    "FF03 FN expiry",
-    FnExpiryAnswer
-);
 
 /// Answer data of FF04 (§7.8).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -204,28 +132,18 @@ pub struct FnVersionAnswer {
     pub firmware_type: u8,
 }
 
-impl FnVersionAnswer {
-    fn decode_data(data: &[u8]) -> Result<FnVersionAnswer, AnswerError> {
-        let mut r = Reader::new(data, "FF04 FN version");
+impl AnswerData for FnVersionAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<FnVersionAnswer, AnswerError> {
         Ok(FnVersionAnswer {
             version: text::decode_identifier(r.bytes(16)?),
             firmware_type: r.u8()?,
         })
     }
-    fn encode_data(&self) -> Vec<u8> {
-        let mut d = text::encode_identifier(&self.version, 16);
+    fn put(&self, d: &mut Vec<u8>) {
+        d.extend(text::encode_identifier(&self.version, 16));
         d.push(self.firmware_type);
-        d
     }
 }
-
-fn_read!(
-    /// 0xFF04: FN firmware version (§7.8).
-    FnVersion,
-    &[0xFF, 0x04],
-    "FF04 FN version",
-    FnVersionAnswer
-);
 
 /// FFD 1.1+ fields of FF09, between the work mode and the FD number (§7.8).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -266,9 +184,9 @@ const FF09_OLD_LEN: usize = 47;
 /// FF09 data length of the FFD 1.1+ layout (§7.8: LEN 67 − 3).
 const FF09_NEW_LEN: usize = 64;
 
-impl FiscalizationAnswer {
-    fn decode_data(data: &[u8]) -> Result<FiscalizationAnswer, AnswerError> {
-        let mut r = Reader::new(data, "FF09 last fiscalization");
+impl AnswerData for FiscalizationAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<FiscalizationAnswer, AnswerError> {
+        let len = r.remaining();
         let date_time = DateTime::from_fn(r.array()?);
         let inn = text::decode_identifier(r.bytes(INN_LEN)?);
         let rnm = text::decode_identifier(r.bytes(RNM_LEN)?);
@@ -276,7 +194,7 @@ impl FiscalizationAnswer {
         let work_mode = r.u8()?;
         // The 1.05 layout is 47 bytes (52 extended); 1.1+ is 64 (69 extended): only the long
         // form can hold the extension.
-        let extension = if data.len() >= FF09_NEW_LEN {
+        let extension = if len >= FF09_NEW_LEN {
             Some(FiscalizationExtension {
                 work_flags: r.u8()?,
                 ofd_inn: text::decode_identifier(r.bytes(INN_LEN)?),
@@ -285,13 +203,7 @@ impl FiscalizationAnswer {
         } else {
             None
         };
-        let fd_number = r.u32()?;
-        let fiscal_sign = r.u32()?;
-        let extended_date_time = if r.remaining() >= 5 {
-            Some(DateTime::from_fn(r.array()?))
-        } else {
-            None
-        };
+        let tail = DocumentTail::read(r)?;
         Ok(FiscalizationAnswer {
             date_time,
             inn,
@@ -299,14 +211,14 @@ impl FiscalizationAnswer {
             tax_systems,
             work_mode,
             extension,
-            fd_number,
-            fiscal_sign,
-            extended_date_time,
+            fd_number: tail.fd_number,
+            fiscal_sign: tail.fiscal_sign,
+            extended_date_time: tail.date_time,
         })
     }
 
-    fn encode_data(&self) -> Vec<u8> {
-        let mut d = Vec::with_capacity(FF09_NEW_LEN + 5);
+    fn put(&self, d: &mut Vec<u8>) {
+        let start = d.len();
         d.extend_from_slice(&self.date_time.to_fn());
         d.extend(text::encode_identifier(&self.inn, INN_LEN));
         d.extend(text::encode_identifier(&self.rnm, RNM_LEN));
@@ -317,23 +229,15 @@ impl FiscalizationAnswer {
             d.extend(text::encode_identifier(&ext.ofd_inn, INN_LEN));
             d.extend_from_slice(&ext.reason.to_le_bytes());
         }
-        d.extend_from_slice(&self.fd_number.to_le_bytes());
-        d.extend_from_slice(&self.fiscal_sign.to_le_bytes());
-        if let Some(dt) = self.extended_date_time {
-            d.extend_from_slice(&dt.to_fn());
+        DocumentTail {
+            fd_number: self.fd_number,
+            fiscal_sign: self.fiscal_sign,
+            date_time: self.extended_date_time,
         }
-        debug_assert!(d.len() >= FF09_OLD_LEN);
-        d
+        .put(d);
+        debug_assert!(d.len() - start >= FF09_OLD_LEN);
     }
 }
-
-fn_read!(
-    /// 0xFF09: data of the last fiscalization (registration) (§7.8).
-    LastFiscalization,
-    &[0xFF, 0x09],
-    "FF09 last fiscalization",
-    FiscalizationAnswer
-);
 
 /// Answer data of FF39 OFD exchange status (§7.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -350,9 +254,8 @@ pub struct OfdExchangeStatusAnswer {
     pub first_date_time: DateTime,
 }
 
-impl OfdExchangeStatusAnswer {
-    fn decode_data(data: &[u8]) -> Result<OfdExchangeStatusAnswer, AnswerError> {
-        let mut r = Reader::new(data, "FF39 OFD exchange status");
+impl AnswerData for OfdExchangeStatusAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<OfdExchangeStatusAnswer, AnswerError> {
         Ok(OfdExchangeStatusAnswer {
             status: r.u8()?,
             read_message_state: r.u8()?,
@@ -361,22 +264,29 @@ impl OfdExchangeStatusAnswer {
             first_date_time: DateTime::from_fn(r.array()?),
         })
     }
-    fn encode_data(&self) -> Vec<u8> {
-        let mut d = vec![self.status, self.read_message_state];
+    fn put(&self, d: &mut Vec<u8>) {
+        d.extend_from_slice(&[self.status, self.read_message_state]);
         d.extend_from_slice(&self.queue_len.to_le_bytes());
         d.extend_from_slice(&self.first_fd_number.to_le_bytes());
         d.extend_from_slice(&self.first_date_time.to_fn());
-        d
     }
 }
 
-fn_read!(
+commands! {
+    password;
+    /// 0xFF01: FN status: life phase, open document, shift, last FD number (§7.8).
+    FnStatus = &[0xFF, 0x01], "FF01 FN status", Read, TIMEOUT_STATUS, FnStatusAnswer;
+    /// 0xFF02: FN serial number (§7.8).
+    FnSerial = &[0xFF, 0x02], "FF02 FN serial", Read, TIMEOUT_STATUS, FnSerialAnswer;
+    /// 0xFF03: FN expiry date (§7.8).
+    FnExpiry = &[0xFF, 0x03], "FF03 FN expiry", Read, TIMEOUT_STATUS, FnExpiryAnswer;
+    /// 0xFF04: FN firmware version (§7.8).
+    FnVersion = &[0xFF, 0x04], "FF04 FN version", Read, TIMEOUT_STATUS, FnVersionAnswer;
+    /// 0xFF09: data of the last fiscalization (registration) (§7.8).
+    LastFiscalization = &[0xFF, 0x09], "FF09 last fiscalization", Read, TIMEOUT_STATUS, FiscalizationAnswer;
     /// 0xFF39: OFD exchange status (§7.8).
-    OfdExchangeStatus,
-    &[0xFF, 0x39],
-    "FF39 OFD exchange status",
-    OfdExchangeStatusAnswer
-);
+    OfdExchangeStatus = &[0xFF, 0x39], "FF39 OFD exchange status", Read, TIMEOUT_STATUS, OfdExchangeStatusAnswer;
+}
 
 /// 0xFF0A: find a fiscal document in the FN archive by FD number (§7.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -447,9 +357,10 @@ impl FoundDocument {
     pub const BSO: u8 = 4;
     /// Archive type of a close-shift report.
     pub const CLOSE_SHIFT: u8 = 5;
+}
 
-    fn decode_data(data: &[u8]) -> Result<FoundDocument, AnswerError> {
-        let mut r = Reader::new(data, "FF0A find document");
+impl AnswerData for FoundDocument {
+    fn read(r: &mut Reader<'_>) -> Result<FoundDocument, AnswerError> {
         let doc_type = r.u8()?;
         let ofd_ticket_received = r.u8()? != 0;
         let date_time = DateTime::from_fn(r.array()?);
@@ -482,8 +393,8 @@ impl FoundDocument {
         })
     }
 
-    fn encode_data(&self) -> Vec<u8> {
-        let mut d = vec![self.doc_type, u8::from(self.ofd_ticket_received)];
+    fn put(&self, d: &mut Vec<u8>) {
+        d.extend_from_slice(&[self.doc_type, u8::from(self.ofd_ticket_received)]);
         d.extend_from_slice(&self.date_time.to_fn());
         d.extend_from_slice(&self.fd_number.to_le_bytes());
         d.extend_from_slice(&self.fiscal_sign.to_le_bytes());
@@ -506,48 +417,34 @@ impl FoundDocument {
             }
             DocumentDetails::Receipt { operation, total } => {
                 d.push(*operation);
-                put_money(&mut d, *total);
+                put_money(d, *total);
             }
             DocumentDetails::Raw(bytes) => d.extend_from_slice(bytes),
         }
-        d
     }
 }
 
 impl Command for FindDocument {
     type Answer = FoundDocument;
     const CODE: &'static [u8] = &[0xFF, 0x0A];
+    const NAME: &'static str = "FF0A find document";
+    const CLASS: CommandClass = CommandClass::Read;
+    const TIMEOUT: Duration = TIMEOUT_STATUS;
 
-    fn encode(&self) -> Vec<u8> {
-        super::wire::request(Self::CODE, |out| {
-            super::wire::put_password(out, self.password);
-            out.extend_from_slice(&self.fd_number.to_le_bytes());
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.extend_from_slice(&self.fd_number.to_le_bytes());
     }
-    fn decode_answer(msg: &[u8]) -> Result<FoundDocument, AnswerError> {
-        FoundDocument::decode_data(answer_data(msg, Self::CODE, "FF0A find document")?)
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::Read
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_STATUS
-    }
-    fn name(&self) -> &'static str {
-        "FF0A find document"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let name = "FF0A find document";
-        let mut r = Reader::new(super::wire::request_params(msg, Self::CODE, name)?, name);
-        let password = Password(r.u32()?);
-        let fd_number = r.u32()?;
-        r.finish()?;
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         Ok(FindDocument {
-            password,
-            fd_number,
+            password: Password(r.u32()?),
+            fd_number: r.u32()?,
         })
     }
-    fn encode_answer(a: &FoundDocument) -> Vec<u8> {
-        answer_message(Self::CODE, &a.encode_data())
+    fn read_answer(r: &mut Reader<'_>) -> Result<FoundDocument, AnswerError> {
+        FoundDocument::read(r)
+    }
+    fn put_answer(answer: &FoundDocument, out: &mut Vec<u8>) {
+        answer.put(out);
     }
 }

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use super::wire::{answer_data, answer_message, put_password, request, request_params, Reader};
+use super::wire::{put_password, Reader};
 use super::{AnswerError, Command, CommandClass, OutOfRange, Password, TIMEOUT_FISCAL};
 use crate::tlv::{self, Tlv};
 
@@ -187,19 +187,18 @@ pub struct CheckMarkingCode {
     pub tlvs: Vec<Tlv>,
 }
 
-const FF61: &str = "FF61 check marking code";
-const FF69: &str = "FF69 marking decision";
-const FF67: &str = "FF67 bind marking code";
-
 impl Command for CheckMarkingCode {
     type Answer = MarkingCheckAnswer;
     const CODE: &'static [u8] = &[0xFF, 0x61];
+    const NAME: &'static str = "FF61 check marking code";
+    const CLASS: CommandClass = CommandClass::Dangerous;
+    const TIMEOUT: Duration = TIMEOUT_MARKING_CHECK;
 
     fn check(&self) -> Result<(), OutOfRange> {
         let tlv_len: usize = self.tlvs.iter().map(Tlv::encoded_len).sum();
         let total = self.code.len() + tlv_len;
         let over = |field, value: usize, max: usize| OutOfRange {
-            command: FF61,
+            command: Self::NAME,
             field,
             value: u64::try_from(value).unwrap_or(u64::MAX),
             max: u64::try_from(max).unwrap_or(u64::MAX),
@@ -213,46 +212,30 @@ impl Command for CheckMarkingCode {
         Ok(())
     }
 
-    fn encode(&self) -> Vec<u8> {
+    fn put_params(&self, out: &mut Vec<u8>) {
         let tlvs = tlv::encode_list(&self.tlvs);
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(self.planned_status.code());
-            out.push(0); // processing mode, tag 2102: always 0
-            out.push(u8::try_from(self.code.len()).unwrap_or(u8::MAX));
-            out.push(u8::try_from(tlvs.len()).unwrap_or(u8::MAX));
-            out.extend_from_slice(&self.code);
-            out.extend_from_slice(&tlvs);
-        })
+        put_password(out, self.password);
+        out.push(self.planned_status.code());
+        out.push(0); // processing mode, tag 2102: always 0
+        out.push(u8::try_from(self.code.len()).unwrap_or(u8::MAX));
+        out.push(u8::try_from(tlvs.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(&self.code);
+        out.extend_from_slice(&tlvs);
     }
-    fn decode_answer(msg: &[u8]) -> Result<MarkingCheckAnswer, AnswerError> {
-        let mut r = Reader::new(answer_data(msg, Self::CODE, FF61)?, FF61);
-        MarkingCheckAnswer::read(&mut r)
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::Dangerous
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_MARKING_CHECK
-    }
-    fn name(&self) -> &'static str {
-        FF61
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let mut r = Reader::new(request_params(msg, Self::CODE, FF61)?, FF61);
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         let password = Password(r.u32()?);
         let planned_status = PlannedStatus::from_code(r.u8()?);
         if r.u8()? != 0 {
             return Err(AnswerError::Malformed(format!(
-                "{FF61}: processing mode is not 0"
+                "{}: processing mode is not 0",
+                Self::NAME
             )));
         }
         let code_len = usize::from(r.u8()?);
         let tlv_len = usize::from(r.u8()?);
         let code = r.bytes(code_len)?.to_vec();
         let tlvs = tlv::decode_list(r.bytes(tlv_len)?)
-            .map_err(|e| AnswerError::Malformed(format!("{FF61}: {e}")))?;
-        r.finish()?;
+            .map_err(|e| AnswerError::Malformed(format!("{}: {e}", Self::NAME)))?;
         Ok(CheckMarkingCode {
             password,
             planned_status,
@@ -260,10 +243,11 @@ impl Command for CheckMarkingCode {
             tlvs,
         })
     }
-    fn encode_answer(answer: &MarkingCheckAnswer) -> Vec<u8> {
-        let mut data = Vec::new();
-        answer.write(&mut data);
-        answer_message(Self::CODE, &data)
+    fn read_answer(r: &mut Reader<'_>) -> Result<MarkingCheckAnswer, AnswerError> {
+        MarkingCheckAnswer::read(r)
+    }
+    fn put_answer(answer: &MarkingCheckAnswer, out: &mut Vec<u8>) {
+        answer.write(out);
     }
 }
 
@@ -291,48 +275,46 @@ impl Command for DecideMarkingCode {
     /// Tag 2106 of the decided code, when the firmware sends it.
     type Answer = Option<CheckResult>;
     const CODE: &'static [u8] = &[0xFF, 0x69];
+    const NAME: &'static str = "FF69 marking decision";
+    /// Accept and reject; "clear" is an idempotent write ([`Command::class`]).
+    const CLASS: CommandClass = CommandClass::SelfGuarding;
+    const TIMEOUT: Duration = TIMEOUT_FISCAL;
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(match self.decision {
-                MarkingDecision::Reject => 0,
-                MarkingDecision::Accept => 1,
-                MarkingDecision::ClearResults => 2,
-            });
-        })
-    }
-    fn decode_answer(msg: &[u8]) -> Result<Option<CheckResult>, AnswerError> {
-        let data = answer_data(msg, Self::CODE, FF69)?;
-        Ok(data.first().map(|b| CheckResult(*b)))
-    }
     fn class(&self) -> CommandClass {
         match self.decision {
             MarkingDecision::ClearResults => CommandClass::IdempotentWrite,
-            _ => CommandClass::SelfGuarding,
+            _ => Self::CLASS,
         }
     }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_FISCAL
+
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.push(match self.decision {
+            MarkingDecision::Reject => 0,
+            MarkingDecision::Accept => 1,
+            MarkingDecision::ClearResults => 2,
+        });
     }
-    fn name(&self) -> &'static str {
-        FF69
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let mut r = Reader::new(request_params(msg, Self::CODE, FF69)?, FF69);
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         let password = Password(r.u32()?);
         let decision = match r.u8()? {
             0 => MarkingDecision::Reject,
             1 => MarkingDecision::Accept,
             2 => MarkingDecision::ClearResults,
-            other => return Err(AnswerError::Malformed(format!("{FF69}: decision {other}"))),
+            other => {
+                return Err(AnswerError::Malformed(format!(
+                    "{}: decision {other}",
+                    Self::NAME
+                )))
+            }
         };
-        r.finish()?;
         Ok(DecideMarkingCode { password, decision })
     }
-    fn encode_answer(answer: &Option<CheckResult>) -> Vec<u8> {
-        let data: Vec<u8> = answer.iter().map(|r| r.0).collect();
-        answer_message(Self::CODE, &data)
+    fn read_answer(r: &mut Reader<'_>) -> Result<Option<CheckResult>, AnswerError> {
+        Ok(r.rest().first().map(|b| CheckResult(*b)))
+    }
+    fn put_answer(answer: &Option<CheckResult>, out: &mut Vec<u8>) {
+        out.extend(answer.iter().map(|r| r.0));
     }
 }
 
@@ -361,13 +343,16 @@ pub struct BindAnswer {
 impl Command for BindMarkingCode {
     type Answer = BindAnswer;
     const CODE: &'static [u8] = &[0xFF, 0x67];
+    const NAME: &'static str = "FF67 bind marking code";
+    const CLASS: CommandClass = CommandClass::Dangerous;
+    const TIMEOUT: Duration = TIMEOUT_MARKING_CHECK;
 
     fn check(&self) -> Result<(), OutOfRange> {
         // 2 + 4 + 1 + N (+ 1) ≤ 255.
         let max = 248 - usize::from(self.volume_sort);
         if self.code.is_empty() || self.code.len() > max {
             return Err(OutOfRange {
-                command: FF67,
+                command: Self::NAME,
                 field: "code length",
                 value: u64::try_from(self.code.len()).unwrap_or(u64::MAX),
                 max: u64::try_from(max).unwrap_or(u64::MAX),
@@ -376,42 +361,15 @@ impl Command for BindMarkingCode {
         Ok(())
     }
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(u8::try_from(self.code.len()).unwrap_or(u8::MAX));
-            out.extend_from_slice(&self.code);
-            if self.volume_sort {
-                out.push(0xFF);
-            }
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.push(u8::try_from(self.code.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(&self.code);
+        if self.volume_sort {
+            out.push(0xFF);
+        }
     }
-    fn decode_answer(msg: &[u8]) -> Result<BindAnswer, AnswerError> {
-        let mut r = Reader::new(answer_data(msg, Self::CODE, FF67)?, FF67);
-        let code_kind = r.array()?;
-        let datamatrix_kind = r.u8()?;
-        let check = if r.remaining() == 0 {
-            None
-        } else {
-            Some(MarkingCheckAnswer::read(&mut r)?)
-        };
-        Ok(BindAnswer {
-            code_kind,
-            datamatrix_kind,
-            check,
-        })
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::Dangerous
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_MARKING_CHECK
-    }
-    fn name(&self) -> &'static str {
-        FF67
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let mut r = Reader::new(request_params(msg, Self::CODE, FF67)?, FF67);
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         let password = Password(r.u32()?);
         let len = usize::from(r.u8()?);
         let code = r.bytes(len)?.to_vec();
@@ -420,7 +378,8 @@ impl Command for BindMarkingCode {
             [0xFF] => true,
             _ => {
                 return Err(AnswerError::Malformed(format!(
-                    "{FF67}: bytes after the code"
+                    "{}: bytes after the code",
+                    Self::NAME
                 )))
             }
         };
@@ -430,12 +389,25 @@ impl Command for BindMarkingCode {
             volume_sort,
         })
     }
-    fn encode_answer(answer: &BindAnswer) -> Vec<u8> {
-        let mut data = answer.code_kind.to_vec();
-        data.push(answer.datamatrix_kind);
+    fn read_answer(r: &mut Reader<'_>) -> Result<BindAnswer, AnswerError> {
+        let code_kind = r.array()?;
+        let datamatrix_kind = r.u8()?;
+        let check = if r.remaining() == 0 {
+            None
+        } else {
+            Some(MarkingCheckAnswer::read(r)?)
+        };
+        Ok(BindAnswer {
+            code_kind,
+            datamatrix_kind,
+            check,
+        })
+    }
+    fn put_answer(answer: &BindAnswer, out: &mut Vec<u8>) {
+        out.extend_from_slice(&answer.code_kind);
+        out.push(answer.datamatrix_kind);
         if let Some(check) = &answer.check {
-            check.write(&mut data);
+            check.write(out);
         }
-        answer_message(Self::CODE, &data)
     }
 }

@@ -38,8 +38,8 @@ pub use marking::{
 };
 pub use print::{Cut, CutKind, PrintLine};
 pub use receipt::{
-    AttachItemTlv, AttachTlv, CancelReceipt, CloseReceiptAnswer, CloseReceiptV2, ContinuePrinting,
-    OpenReceipt, OperationKind, OperationV2, ReceiptType, Subtotal, SubtotalAnswer,
+    AttachItemTlv, AttachTlv, CancelReceipt, CheckType, CloseReceiptAnswer, CloseReceiptV2,
+    ContinuePrinting, OpenReceipt, OperationKind, OperationV2, Subtotal, SubtotalAnswer,
 };
 pub use register::{MoneyRegister, OperationRegister, RegisterAnswer};
 pub use shift::{
@@ -47,23 +47,48 @@ pub use shift::{
     OpenShiftAnswer, ShiftParams, ShiftParamsAnswer, XReport, ZReport,
 };
 pub use status::{
-    DeviceType, DeviceTypeAnswer, ErrorText, FullStatus, ModelParams, ModelParamsAnswer,
-    ShortStatus,
+    DeviceType, DeviceTypeAnswer, ErrorText, FullStatus, FullStatusAnswer, ModelParams,
+    ModelParamsAnswer, ShortStatus, ShortStatusAnswer,
 };
 pub use table::{ReadTable, TableStructure, TableStructureAnswer, TableValue, WriteTable};
-pub use wire::{Date, DateTime, OperatorAnswer, Time};
+pub use wire::{Date, DateTime, OperatorAnswer, Reader, Time};
 
-/// A command the host sends and the answer it gets back.
+/// A command the host sends and the answer it gets back: one struct and its layout.
+///
+/// An implementation gives the constants and the four layout functions (request parameters
+/// and answer data, each read and written); framing the message with the code, the error byte
+/// check of the answer (§3) and the trailing-bytes check of a decoded request are done once,
+/// here.
 pub trait Command: Sized {
     /// The decoded data of a successful answer.
     type Answer;
 
     /// Command code: one byte, or `FF xx` for the FN group (§3).
     const CODE: &'static [u8];
+    /// Short name for logs and errors, e.g. "FF45 close receipt".
+    const NAME: &'static str;
+    /// What repeating the command would do (§10.1).
+    const CLASS: CommandClass;
+    /// How long to wait for the answer after the device accepted the frame (§2.4).
+    const TIMEOUT: Duration;
+
+    /// Appends the request parameters (everything after the code).
+    fn put_params(&self, out: &mut Vec<u8>);
+
+    /// Reads the request parameters back (round-trip tests and tools).
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError>;
+
+    /// Reads the data of a successful answer (everything after the error byte).
+    fn read_answer(r: &mut Reader<'_>) -> Result<Self::Answer, AnswerError>;
+
+    /// Appends the data of a successful answer (round-trip tests and tools).
+    fn put_answer(answer: &Self::Answer, out: &mut Vec<u8>);
 
     /// The whole request message: code byte(s) and parameters. Every value must be in range
     /// ([`Command::check`]); callers that send use [`Command::try_encode`].
-    fn encode(&self) -> Vec<u8>;
+    fn encode(&self) -> Vec<u8> {
+        wire::request(Self::CODE, |out| self.put_params(out))
+    }
 
     /// Refuses a value its field cannot carry (money over five bytes, a quantity over six):
     /// such a value is never sent cut down or capped.
@@ -79,22 +104,42 @@ pub trait Command: Sized {
 
     /// Decodes an answer message (`code | error | data`). A non-zero error byte gives
     /// [`AnswerError::Device`], including the short `FF err` form (§3).
-    fn decode_answer(msg: &[u8]) -> Result<Self::Answer, AnswerError>;
+    fn decode_answer(msg: &[u8]) -> Result<Self::Answer, AnswerError> {
+        let data = wire::answer_data(msg, Self::CODE, Self::NAME)?;
+        Self::read_answer(&mut Reader::new(data, Self::NAME))
+    }
 
-    /// What repeating the command would do (§10.1).
-    fn class(&self) -> CommandClass;
+    /// The class of this value: [`Command::CLASS`] unless the parameters change it (FF69).
+    fn class(&self) -> CommandClass {
+        Self::CLASS
+    }
 
-    /// How long to wait for the answer after the device accepted the frame (§2.4).
-    fn timeout(&self) -> Duration;
+    /// [`Command::TIMEOUT`], for a value at hand.
+    fn timeout(&self) -> Duration {
+        Self::TIMEOUT
+    }
 
-    /// Short name for logs and errors, e.g. "FF45 close receipt".
-    fn name(&self) -> &'static str;
+    /// [`Command::NAME`], for a value at hand.
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
 
-    /// Decodes a request message back into the command (round-trip tests and tools).
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError>;
+    /// Decodes a request message back into the command (round-trip tests and tools); nothing
+    /// may follow the last parameter.
+    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
+        let params = wire::request_params(msg, Self::CODE, Self::NAME)?;
+        let mut r = Reader::new(params, Self::NAME);
+        let command = Self::read_params(&mut r)?;
+        r.finish()?;
+        Ok(command)
+    }
 
     /// Encodes a successful answer message (round-trip tests and tools).
-    fn encode_answer(answer: &Self::Answer) -> Vec<u8>;
+    fn encode_answer(answer: &Self::Answer) -> Vec<u8> {
+        let mut data = Vec::new();
+        Self::put_answer(answer, &mut data);
+        wire::answer_message(Self::CODE, &data)
+    }
 }
 
 /// What happens if a command is sent twice (§10.1); the driver's resend policy keys on it.

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use super::wire::{
-    answer_data, answer_message, put_password, request, request_params, OperatorAnswer, Reader,
-};
+use super::wire::{put_password, AnswerData, OperatorAnswer, Reader};
 use super::{AnswerError, Command, CommandClass, Password, TIMEOUT_FISCAL};
 use crate::text;
 
@@ -31,43 +29,27 @@ pub struct PrintLine {
 impl Command for PrintLine {
     type Answer = OperatorAnswer;
     const CODE: &'static [u8] = &[0x17];
+    const NAME: &'static str = "17 print line";
+    const CLASS: CommandClass = CommandClass::Dangerous;
+    const TIMEOUT: Duration = TIMEOUT_FISCAL;
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(self.flags);
-            out.extend(text::encode_fixed_cp1251(&self.text, PRINT_LINE_WIDTH));
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.push(self.flags);
+        out.extend(text::encode_fixed_cp1251(&self.text, PRINT_LINE_WIDTH));
     }
-    fn decode_answer(msg: &[u8]) -> Result<OperatorAnswer, AnswerError> {
-        let data = answer_data(msg, Self::CODE, "17 print line")?;
-        Ok(OperatorAnswer {
-            operator: Reader::new(data, "17 print line").u8()?,
-        })
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::Dangerous
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_FISCAL
-    }
-    fn name(&self) -> &'static str {
-        "17 print line"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let name = "17 print line";
-        let mut r = Reader::new(request_params(msg, Self::CODE, name)?, name);
-        let password = Password(r.u32()?);
-        let flags = r.u8()?;
-        let text = text::decode_nul_terminated_cp1251(r.rest());
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         Ok(PrintLine {
-            password,
-            flags,
-            text,
+            password: Password(r.u32()?),
+            flags: r.u8()?,
+            text: text::decode_nul_terminated_cp1251(r.rest()),
         })
     }
-    fn encode_answer(a: &OperatorAnswer) -> Vec<u8> {
-        answer_message(Self::CODE, &[a.operator])
+    fn read_answer(r: &mut Reader<'_>) -> Result<OperatorAnswer, AnswerError> {
+        OperatorAnswer::read(r)
+    }
+    fn put_answer(answer: &OperatorAnswer, out: &mut Vec<u8>) {
+        answer.put(out);
     }
 }
 
@@ -92,43 +74,35 @@ pub struct Cut {
 impl Command for Cut {
     type Answer = OperatorAnswer;
     const CODE: &'static [u8] = &[0x25];
+    const NAME: &'static str = "25 cut";
+    const CLASS: CommandClass = CommandClass::Dangerous;
+    const TIMEOUT: Duration = TIMEOUT_FISCAL;
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(match self.kind {
-                CutKind::Full => 0,
-                CutKind::Partial => 1,
-            });
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.push(match self.kind {
+            CutKind::Full => 0,
+            CutKind::Partial => 1,
+        });
     }
-    fn decode_answer(msg: &[u8]) -> Result<OperatorAnswer, AnswerError> {
-        let data = answer_data(msg, Self::CODE, "25 cut")?;
-        Ok(OperatorAnswer {
-            operator: Reader::new(data, "25 cut").u8()?,
-        })
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::Dangerous
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_FISCAL
-    }
-    fn name(&self) -> &'static str {
-        "25 cut"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let mut r = Reader::new(request_params(msg, Self::CODE, "25 cut")?, "25 cut");
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         let password = Password(r.u32()?);
         let kind = match r.u8()? {
             0 => CutKind::Full,
             1 => CutKind::Partial,
-            other => return Err(AnswerError::Malformed(format!("25 cut: type {other}"))),
+            other => {
+                return Err(AnswerError::Malformed(format!(
+                    "{}: type {other}",
+                    Self::NAME
+                )))
+            }
         };
-        r.finish()?;
         Ok(Cut { password, kind })
     }
-    fn encode_answer(a: &OperatorAnswer) -> Vec<u8> {
-        answer_message(Self::CODE, &[a.operator])
+    fn read_answer(r: &mut Reader<'_>) -> Result<OperatorAnswer, AnswerError> {
+        OperatorAnswer::read(r)
+    }
+    fn put_answer(answer: &OperatorAnswer, out: &mut Vec<u8>) {
+        answer.put(out);
     }
 }

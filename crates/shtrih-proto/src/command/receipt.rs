@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use super::wire::{
-    answer_data, answer_message, password_command, put_money, put_password, put_quantity, put_uint,
-    request, request_params, OperatorAnswer, Reader,
+    commands, put_money, put_password, put_quantity, put_uint, AnswerData, DocumentTail,
+    OperatorAnswer, Reader,
 };
 use super::{
     in_range, AnswerError, Command, CommandClass, DateTime, OutOfRange, Password, MAX_MONEY,
@@ -17,9 +17,10 @@ use super::{
 use crate::text;
 use crate::tlv::{self, Tlv};
 
-/// Receipt type of 0x8D (§7.6.1, §8.1).
+/// Receipt type of 0x8D, the vendor's "тип чека" (§7.6.1, §8.1); the domain's receipt type is
+/// `fiscal_model::ReceiptType`, which the driver maps onto this one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReceiptType {
+pub enum CheckType {
     /// 0: sale (приход).
     Sale,
     /// 1: purchase (расход).
@@ -30,24 +31,24 @@ pub enum ReceiptType {
     PurchaseReturn,
 }
 
-impl ReceiptType {
+impl CheckType {
     /// The 0x8D type byte.
     pub fn to_byte(self) -> u8 {
         match self {
-            ReceiptType::Sale => 0,
-            ReceiptType::Purchase => 1,
-            ReceiptType::SaleReturn => 2,
-            ReceiptType::PurchaseReturn => 3,
+            CheckType::Sale => 0,
+            CheckType::Purchase => 1,
+            CheckType::SaleReturn => 2,
+            CheckType::PurchaseReturn => 3,
         }
     }
 
     /// From the 0x8D type byte.
-    pub fn from_byte(byte: u8) -> Option<ReceiptType> {
+    pub fn from_byte(byte: u8) -> Option<CheckType> {
         match byte {
-            0 => Some(ReceiptType::Sale),
-            1 => Some(ReceiptType::Purchase),
-            2 => Some(ReceiptType::SaleReturn),
-            3 => Some(ReceiptType::PurchaseReturn),
+            0 => Some(CheckType::Sale),
+            1 => Some(CheckType::Purchase),
+            2 => Some(CheckType::SaleReturn),
+            3 => Some(CheckType::PurchaseReturn),
             _ => None,
         }
     }
@@ -55,10 +56,10 @@ impl ReceiptType {
     /// The FF46 operation type of items in this receipt (§8.1: a different numbering).
     pub fn operation_kind(self) -> OperationKind {
         match self {
-            ReceiptType::Sale => OperationKind::Sale,
-            ReceiptType::Purchase => OperationKind::Purchase,
-            ReceiptType::SaleReturn => OperationKind::SaleReturn,
-            ReceiptType::PurchaseReturn => OperationKind::PurchaseReturn,
+            CheckType::Sale => OperationKind::Sale,
+            CheckType::Purchase => OperationKind::Purchase,
+            CheckType::SaleReturn => OperationKind::SaleReturn,
+            CheckType::PurchaseReturn => OperationKind::PurchaseReturn,
         }
     }
 }
@@ -105,49 +106,36 @@ pub struct OpenReceipt {
     /// Operator password.
     pub password: Password,
     /// Receipt type.
-    pub receipt_type: ReceiptType,
+    pub receipt_type: CheckType,
 }
 
 impl Command for OpenReceipt {
     type Answer = OperatorAnswer;
     const CODE: &'static [u8] = &[0x8D];
+    const NAME: &'static str = "8D open receipt";
+    const CLASS: CommandClass = CommandClass::SelfGuarding;
+    const TIMEOUT: Duration = TIMEOUT_FISCAL;
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(self.receipt_type.to_byte());
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.push(self.receipt_type.to_byte());
     }
-    fn decode_answer(msg: &[u8]) -> Result<OperatorAnswer, AnswerError> {
-        let data = answer_data(msg, Self::CODE, "8D open receipt")?;
-        Ok(OperatorAnswer {
-            operator: Reader::new(data, "8D open receipt").u8()?,
-        })
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::SelfGuarding
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_FISCAL
-    }
-    fn name(&self) -> &'static str {
-        "8D open receipt"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let name = "8D open receipt";
-        let mut r = Reader::new(request_params(msg, Self::CODE, name)?, name);
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         let password = Password(r.u32()?);
         let byte = r.u8()?;
-        r.finish()?;
-        let receipt_type = ReceiptType::from_byte(byte)
-            .ok_or_else(|| AnswerError::Malformed(format!("{name}: receipt type {byte}")))?;
+        let receipt_type = CheckType::from_byte(byte).ok_or_else(|| {
+            AnswerError::Malformed(format!("{}: receipt type {byte}", Self::NAME))
+        })?;
         Ok(OpenReceipt {
             password,
             receipt_type,
         })
     }
-    fn encode_answer(answer: &OperatorAnswer) -> Vec<u8> {
-        answer_message(Self::CODE, &[answer.operator])
+    fn read_answer(r: &mut Reader<'_>) -> Result<OperatorAnswer, AnswerError> {
+        OperatorAnswer::read(r)
+    }
+    fn put_answer(answer: &OperatorAnswer, out: &mut Vec<u8>) {
+        answer.put(out);
     }
 }
 
@@ -200,60 +188,47 @@ fn read_optional_money(r: &mut Reader<'_>) -> Result<Option<u64>, AnswerError> {
 impl Command for OperationV2 {
     type Answer = ();
     const CODE: &'static [u8] = &[0xFF, 0x46];
+    const NAME: &'static str = "FF46 operation";
+    const CLASS: CommandClass = CommandClass::Dangerous;
+    const TIMEOUT: Duration = TIMEOUT_FISCAL;
 
     fn check(&self) -> Result<(), OutOfRange> {
-        let name = self.name();
-        in_range(name, "quantity", self.quantity, MAX_QUANTITY)?;
-        in_range(name, "price", self.price, MAX_MONEY)?;
-        in_range(name, "sum", self.sum.unwrap_or(0), MAX_MONEY)?;
-        in_range(name, "tax", self.tax.unwrap_or(0), MAX_MONEY)
+        in_range(Self::NAME, "quantity", self.quantity, MAX_QUANTITY)?;
+        in_range(Self::NAME, "price", self.price, MAX_MONEY)?;
+        in_range(Self::NAME, "sum", self.sum.unwrap_or(0), MAX_MONEY)?;
+        in_range(Self::NAME, "tax", self.tax.unwrap_or(0), MAX_MONEY)
     }
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(self.kind.to_byte());
-            put_quantity(out, self.quantity);
-            put_money(out, self.price);
-            put_optional_money(out, self.sum);
-            put_optional_money(out, self.tax);
-            out.extend_from_slice(&[
-                self.tax_group,
-                self.department,
-                self.payment_method,
-                self.payment_subject,
-            ]);
-            let mut name = text::encode_cp1251(&self.name);
-            name.truncate(MAX_ITEM_NAME);
-            out.extend_from_slice(&name);
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.push(self.kind.to_byte());
+        put_quantity(out, self.quantity);
+        put_money(out, self.price);
+        put_optional_money(out, self.sum);
+        put_optional_money(out, self.tax);
+        out.extend_from_slice(&[
+            self.tax_group,
+            self.department,
+            self.payment_method,
+            self.payment_subject,
+        ]);
+        let mut name = text::encode_cp1251(&self.name);
+        name.truncate(MAX_ITEM_NAME);
+        out.extend_from_slice(&name);
     }
-    fn decode_answer(msg: &[u8]) -> Result<(), AnswerError> {
-        answer_data(msg, Self::CODE, "FF46 operation").map(|_| ())
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::Dangerous
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_FISCAL
-    }
-    fn name(&self) -> &'static str {
-        "FF46 operation"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let name = "FF46 operation";
-        let mut r = Reader::new(request_params(msg, Self::CODE, name)?, name);
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         let password = Password(r.u32()?);
         let kind_byte = r.u8()?;
-        let kind = OperationKind::from_byte(kind_byte)
-            .ok_or_else(|| AnswerError::Malformed(format!("{name}: operation {kind_byte}")))?;
+        let kind = OperationKind::from_byte(kind_byte).ok_or_else(|| {
+            AnswerError::Malformed(format!("{}: operation {kind_byte}", Self::NAME))
+        })?;
         Ok(OperationV2 {
             password,
             kind,
             quantity: r.uint(6)?,
             price: r.uint(5)?,
-            sum: read_optional_money(&mut r)?,
-            tax: read_optional_money(&mut r)?,
+            sum: read_optional_money(r)?,
+            tax: read_optional_money(r)?,
             tax_group: r.u8()?,
             department: r.u8()?,
             payment_method: r.u8()?,
@@ -262,83 +237,64 @@ impl Command for OperationV2 {
             name: text::decode_nul_terminated_cp1251(r.rest()),
         })
     }
-    fn encode_answer(_answer: &()) -> Vec<u8> {
-        answer_message(Self::CODE, &[])
+    fn read_answer(_r: &mut Reader<'_>) -> Result<(), AnswerError> {
+        Ok(())
     }
+    fn put_answer(_answer: &(), _out: &mut Vec<u8>) {}
 }
 
 /// Largest TLV payload of FF0C/FF4D on the standard lower level: `2 + 4 + N ≤ 255` (§7.6.3).
 pub const MAX_TLV_PAYLOAD: usize = 249;
 
-/// Defines FF0C and FF4D, which share one layout (§7.6.3).
-macro_rules! tlv_command {
-    ($(#[$doc:meta])* $ty:ident, $code:expr, $name:literal) => {
-        $(#[$doc])*
+// FF0C and FF4D share one layout (§7.6.3).
+commands! {
+    {
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub struct $ty {
+        fields {
             /// Password (system administrator per the spec).
             pub password: Password,
             /// The tags; their encoded size should not exceed [`MAX_TLV_PAYLOAD`].
             pub tlvs: Vec<Tlv>,
         }
-
-        impl $ty {
-            /// `true` when the encoded TLVs fit one standard frame (§7.6.3).
-            pub fn fits_frame(&self) -> bool {
-                self.tlvs.iter().map(Tlv::encoded_len).sum::<usize>() <= MAX_TLV_PAYLOAD
-            }
+        put(cmd, out) {
+            put_password(out, cmd.password);
+            out.extend(tlv::encode_list(&cmd.tlvs));
         }
-
-        impl Command for $ty {
-            type Answer = ();
-            const CODE: &'static [u8] = $code;
-
-            fn encode(&self) -> Vec<u8> {
-                request(Self::CODE, |out| {
-                    put_password(out, self.password);
-                    out.extend(tlv::encode_list(&self.tlvs));
-                })
-            }
-            fn decode_answer(msg: &[u8]) -> Result<(), AnswerError> {
-                answer_data(msg, Self::CODE, $name).map(|_| ())
-            }
-            fn class(&self) -> CommandClass {
-                CommandClass::Dangerous
-            }
-            fn timeout(&self) -> Duration {
-                TIMEOUT_FISCAL
-            }
-            fn name(&self) -> &'static str {
-                $name
-            }
-            fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-                let mut r = Reader::new(request_params(msg, Self::CODE, $name)?, $name);
-                let password = Password(r.u32()?);
-                let tlvs = tlv::decode_list(r.rest())
-                    .map_err(|e| AnswerError::Malformed(format!("{}: {e}", $name)))?;
-                Ok($ty { password, tlvs })
-            }
-            fn encode_answer(_answer: &()) -> Vec<u8> {
-                answer_message(Self::CODE, &[])
-            }
+        read(r) {
+            password: Password(r.u32()?),
+            tlvs: tlv::decode_list(r.rest())
+                .map_err(|e| AnswerError::Malformed(format!("{}: {e}", Self::NAME)))?,
         }
-    };
-}
-
-tlv_command!(
+        read_answer(_r) {
+            Ok(())
+        }
+        put_answer(_answer, _out) {}
+    }
     /// 0xFF0C: attach TLVs to the document being formed (receipt, or shift report after
     /// FF41/FF42) (§7.6.3).
-    AttachTlv,
-    &[0xFF, 0x0C],
-    "FF0C attach TLV"
-);
-
-tlv_command!(
+    AttachTlv = &[0xFF, 0x0C], "FF0C attach TLV", Dangerous, TIMEOUT_FISCAL, ();
     /// 0xFF4D: attach TLVs to the last operation (FF46) (§7.6.3).
-    AttachItemTlv,
-    &[0xFF, 0x4D],
-    "FF4D attach item TLV"
-);
+    AttachItemTlv = &[0xFF, 0x4D], "FF4D attach item TLV", Dangerous, TIMEOUT_FISCAL, ();
+}
+
+/// `true` when the encoded TLVs fit one standard frame (§7.6.3).
+fn tlvs_fit_frame(tlvs: &[Tlv]) -> bool {
+    tlvs.iter().map(Tlv::encoded_len).sum::<usize>() <= MAX_TLV_PAYLOAD
+}
+
+impl AttachTlv {
+    /// `true` when the encoded TLVs fit one standard frame (§7.6.3).
+    pub fn fits_frame(&self) -> bool {
+        tlvs_fit_frame(&self.tlvs)
+    }
+}
+
+impl AttachItemTlv {
+    /// `true` when the encoded TLVs fit one standard frame (§7.6.3).
+    pub fn fits_frame(&self) -> bool {
+        tlvs_fit_frame(&self.tlvs)
+    }
+}
 
 /// Longest FF45 closing text in bytes (§7.6.4).
 pub const MAX_CLOSE_TEXT: usize = 64;
@@ -374,67 +330,60 @@ pub struct CloseReceiptAnswer {
     pub date_time: Option<DateTime>,
 }
 
+impl AnswerData for CloseReceiptAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<CloseReceiptAnswer, AnswerError> {
+        let change = r.uint(5)?;
+        let tail = DocumentTail::read(r)?;
+        Ok(CloseReceiptAnswer {
+            change,
+            fd_number: tail.fd_number,
+            fiscal_sign: tail.fiscal_sign,
+            date_time: tail.date_time,
+        })
+    }
+    fn put(&self, out: &mut Vec<u8>) {
+        put_money(out, self.change);
+        DocumentTail {
+            fd_number: self.fd_number,
+            fiscal_sign: self.fiscal_sign,
+            date_time: self.date_time,
+        }
+        .put(out);
+    }
+}
+
 impl Command for CloseReceiptV2 {
     type Answer = CloseReceiptAnswer;
     const CODE: &'static [u8] = &[0xFF, 0x45];
+    const NAME: &'static str = "FF45 close receipt";
+    const CLASS: CommandClass = CommandClass::SelfGuarding;
+    const TIMEOUT: Duration = TIMEOUT_FISCAL;
 
     fn check(&self) -> Result<(), OutOfRange> {
-        let name = self.name();
         for &p in &self.payments {
-            in_range(name, "payment", p, MAX_MONEY)?;
+            in_range(Self::NAME, "payment", p, MAX_MONEY)?;
         }
         for &t in &self.taxes {
-            in_range(name, "tax", t, MAX_MONEY)?;
+            in_range(Self::NAME, "tax", t, MAX_MONEY)?;
         }
         Ok(())
     }
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            for &p in &self.payments {
-                put_money(out, p);
-            }
-            out.push(self.rounding);
-            for &t in &self.taxes {
-                put_money(out, t);
-            }
-            out.push(self.tax_system);
-            let mut text = text::encode_cp1251(&self.text);
-            text.truncate(MAX_CLOSE_TEXT);
-            out.extend_from_slice(&text);
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        for &p in &self.payments {
+            put_money(out, p);
+        }
+        out.push(self.rounding);
+        for &t in &self.taxes {
+            put_money(out, t);
+        }
+        out.push(self.tax_system);
+        let mut text = text::encode_cp1251(&self.text);
+        text.truncate(MAX_CLOSE_TEXT);
+        out.extend_from_slice(&text);
     }
-    fn decode_answer(msg: &[u8]) -> Result<CloseReceiptAnswer, AnswerError> {
-        let name = "FF45 close receipt";
-        let mut r = Reader::new(answer_data(msg, Self::CODE, name)?, name);
-        let change = r.uint(5)?;
-        let fd_number = r.u32()?;
-        let fiscal_sign = r.u32()?;
-        let date_time = if r.remaining() >= 5 {
-            Some(DateTime::from_fn(r.array()?))
-        } else {
-            None
-        };
-        Ok(CloseReceiptAnswer {
-            change,
-            fd_number,
-            fiscal_sign,
-            date_time,
-        })
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::SelfGuarding
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_FISCAL
-    }
-    fn name(&self) -> &'static str {
-        "FF45 close receipt"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let name = "FF45 close receipt";
-        let mut r = Reader::new(request_params(msg, Self::CODE, name)?, name);
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         let password = Password(r.u32()?);
         let mut payments = [0u64; 16];
         for p in &mut payments {
@@ -445,54 +394,21 @@ impl Command for CloseReceiptV2 {
         for t in &mut taxes {
             *t = r.uint(5)?;
         }
-        let tax_system = r.u8()?;
-        let text = text::decode_nul_terminated_cp1251(r.rest());
         Ok(CloseReceiptV2 {
             password,
             payments,
             rounding,
             taxes,
-            tax_system,
-            text,
+            tax_system: r.u8()?,
+            text: text::decode_nul_terminated_cp1251(r.rest()),
         })
     }
-    fn encode_answer(a: &CloseReceiptAnswer) -> Vec<u8> {
-        let mut d = Vec::with_capacity(18);
-        put_money(&mut d, a.change);
-        d.extend_from_slice(&a.fd_number.to_le_bytes());
-        d.extend_from_slice(&a.fiscal_sign.to_le_bytes());
-        if let Some(dt) = a.date_time {
-            d.extend_from_slice(&dt.to_fn());
-        }
-        answer_message(Self::CODE, &d)
+    fn read_answer(r: &mut Reader<'_>) -> Result<CloseReceiptAnswer, AnswerError> {
+        CloseReceiptAnswer::read(r)
     }
-}
-
-password_command!(
-    /// 0x88: cancel the open receipt; no FD is created (§7.6.5).
-    CancelReceipt,
-    &[0x88],
-    "88 cancel receipt",
-    OperatorAnswer,
-    CommandClass::SelfGuarding,
-    TIMEOUT_FISCAL
-);
-
-password_command!(
-    /// 0xB0: continue printing after paper-out (submode 3, §7.4).
-    ContinuePrinting,
-    &[0xB0],
-    "B0 continue printing",
-    OperatorAnswer,
-    CommandClass::SelfGuarding,
-    TIMEOUT_FISCAL
-);
-
-/// 0x89: receipt subtotal, read-only (§7.6.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Subtotal {
-    /// Operator password.
-    pub password: Password,
+    fn put_answer(answer: &CloseReceiptAnswer, out: &mut Vec<u8>) {
+        answer.put(out);
+    }
 }
 
 /// Answer data of 0x89.
@@ -504,41 +420,25 @@ pub struct SubtotalAnswer {
     pub subtotal: u64,
 }
 
-impl Command for Subtotal {
-    type Answer = SubtotalAnswer;
-    const CODE: &'static [u8] = &[0x89];
-
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| put_password(out, self.password))
-    }
-    fn decode_answer(msg: &[u8]) -> Result<SubtotalAnswer, AnswerError> {
-        let mut r = Reader::new(answer_data(msg, Self::CODE, "89 subtotal")?, "89 subtotal");
+impl AnswerData for SubtotalAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<SubtotalAnswer, AnswerError> {
         Ok(SubtotalAnswer {
             operator: r.u8()?,
             subtotal: r.uint(5)?,
         })
     }
-    fn class(&self) -> CommandClass {
-        CommandClass::Read
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(self.operator);
+        put_money(out, self.subtotal);
     }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_FISCAL
-    }
-    fn name(&self) -> &'static str {
-        "89 subtotal"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let mut r = Reader::new(
-            request_params(msg, Self::CODE, "89 subtotal")?,
-            "89 subtotal",
-        );
-        let password = Password(r.u32()?);
-        r.finish()?;
-        Ok(Subtotal { password })
-    }
-    fn encode_answer(a: &SubtotalAnswer) -> Vec<u8> {
-        let mut d = vec![a.operator];
-        put_money(&mut d, a.subtotal);
-        answer_message(Self::CODE, &d)
-    }
+}
+
+commands! {
+    password;
+    /// 0x88: cancel the open receipt; no FD is created (§7.6.5).
+    CancelReceipt = &[0x88], "88 cancel receipt", SelfGuarding, TIMEOUT_FISCAL, OperatorAnswer;
+    /// 0xB0: continue printing after paper-out (submode 3, §7.4).
+    ContinuePrinting = &[0xB0], "B0 continue printing", SelfGuarding, TIMEOUT_FISCAL, OperatorAnswer;
+    /// 0x89: receipt subtotal, read-only (§7.6.5).
+    Subtotal = &[0x89], "89 subtotal", Read, TIMEOUT_FISCAL, SubtotalAnswer;
 }

@@ -1,12 +1,8 @@
 //! Register reads (§7.9): 0x1A money register (6-byte value) and 0x1B operation register
 //! (2-byte count). The driver uses them to check whether a cash movement happened (§10.2).
 
-use std::time::Duration;
-
-use super::wire::{
-    answer_data, answer_message, put_password, put_uint, request, request_params, Reader,
-};
-use super::{AnswerError, Command, CommandClass, Password, TIMEOUT_STATUS};
+use super::wire::{commands, put_password, put_uint};
+use super::{Password, TIMEOUT_STATUS};
 
 /// Money register 241: cash in the drawer (§7.9).
 pub const MONEY_CASH_IN_DRAWER: u8 = 241;
@@ -30,71 +26,44 @@ pub struct RegisterAnswer {
     pub value: u64,
 }
 
-macro_rules! register_command {
-    ($(#[$doc:meta])* $ty:ident, $code:expr, $name:literal, $width:expr) => {
-        $(#[$doc])*
+/// Width of the register value in the answer to `code`: 6 bytes for 0x1A, 2 for 0x1B (§7.9).
+fn value_width(code: &[u8]) -> usize {
+    match code {
+        [0x1A] => 6,
+        _ => 2,
+    }
+}
+
+commands! {
+    {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub struct $ty {
+        fields {
             /// Operator password.
             pub password: Password,
             /// Register number.
             pub number: u8,
         }
-
-        impl Command for $ty {
-            type Answer = RegisterAnswer;
-            const CODE: &'static [u8] = $code;
-
-            fn encode(&self) -> Vec<u8> {
-                request(Self::CODE, |out| {
-                    put_password(out, self.password);
-                    out.push(self.number);
-                })
-            }
-            fn decode_answer(msg: &[u8]) -> Result<RegisterAnswer, AnswerError> {
-                let mut r = Reader::new(answer_data(msg, Self::CODE, $name)?, $name);
-                Ok(RegisterAnswer {
-                    operator: r.u8()?,
-                    value: r.uint($width)?,
-                })
-            }
-            fn class(&self) -> CommandClass {
-                CommandClass::Read
-            }
-            fn timeout(&self) -> Duration {
-                TIMEOUT_STATUS
-            }
-            fn name(&self) -> &'static str {
-                $name
-            }
-            fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-                let mut r = Reader::new(request_params(msg, Self::CODE, $name)?, $name);
-                let password = Password(r.u32()?);
-                let number = r.u8()?;
-                r.finish()?;
-                Ok($ty { password, number })
-            }
-            fn encode_answer(a: &RegisterAnswer) -> Vec<u8> {
-                let mut d = vec![a.operator];
-                put_uint(&mut d, a.value, $width);
-                answer_message(Self::CODE, &d)
-            }
+        put(cmd, out) {
+            put_password(out, cmd.password);
+            out.push(cmd.number);
         }
-    };
-}
-
-register_command!(
+        read(r) {
+            password: Password(r.u32()?),
+            number: r.u8()?,
+        }
+        read_answer(r) {
+            Ok(RegisterAnswer {
+                operator: r.u8()?,
+                value: r.uint(value_width(Self::CODE))?,
+            })
+        }
+        put_answer(answer, out) {
+            out.push(answer.operator);
+            put_uint(out, answer.value, value_width(Self::CODE));
+        }
+    }
     /// 0x1A: read a money register (6-byte value, §7.9).
-    MoneyRegister,
-    &[0x1A],
-    "1A money register",
-    6
-);
-
-register_command!(
+    MoneyRegister = &[0x1A], "1A money register", Read, TIMEOUT_STATUS, RegisterAnswer;
     /// 0x1B: read an operation register (2-byte count, §7.9).
-    OperationRegister,
-    &[0x1B],
-    "1B operation register",
-    2
-);
+    OperationRegister = &[0x1B], "1B operation register", Read, TIMEOUT_STATUS, RegisterAnswer;
+}

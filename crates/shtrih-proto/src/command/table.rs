@@ -7,9 +7,7 @@
 
 use std::time::Duration;
 
-use super::wire::{
-    answer_data, answer_message, put_password, put_uint, request, request_params, Reader,
-};
+use super::wire::{put_password, put_uint, Reader};
 use super::{AnswerError, Command, CommandClass, Password, TIMEOUT_FISCAL, TIMEOUT_STATUS};
 use crate::text;
 
@@ -74,31 +72,16 @@ impl WriteTable {
 impl Command for WriteTable {
     type Answer = ();
     const CODE: &'static [u8] = &[0x1E];
+    const NAME: &'static str = "1E write table";
+    const CLASS: CommandClass = CommandClass::IdempotentWrite;
+    const TIMEOUT: Duration = TIMEOUT_FISCAL;
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(self.table);
-            out.extend_from_slice(&self.row.to_le_bytes());
-            out.push(self.field);
-            out.extend_from_slice(&self.value);
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        put_cell(out, self.table, self.row, self.field);
+        out.extend_from_slice(&self.value);
     }
-    fn decode_answer(msg: &[u8]) -> Result<(), AnswerError> {
-        answer_data(msg, Self::CODE, "1E write table").map(|_| ())
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::IdempotentWrite
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_FISCAL
-    }
-    fn name(&self) -> &'static str {
-        "1E write table"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let name = "1E write table";
-        let mut r = Reader::new(request_params(msg, Self::CODE, name)?, name);
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
         Ok(WriteTable {
             password: Password(r.u32()?),
             table: r.u8()?,
@@ -107,9 +90,17 @@ impl Command for WriteTable {
             value: r.rest().to_vec(),
         })
     }
-    fn encode_answer(_answer: &()) -> Vec<u8> {
-        answer_message(Self::CODE, &[])
+    fn read_answer(_r: &mut Reader<'_>) -> Result<(), AnswerError> {
+        Ok(())
     }
+    fn put_answer(_answer: &(), _out: &mut Vec<u8>) {}
+}
+
+/// Appends the address of a field: `table | row (2 bytes) | field` (§7.3).
+fn put_cell(out: &mut Vec<u8>, table: u8, row: u16, field: u8) {
+    out.push(table);
+    out.extend_from_slice(&row.to_le_bytes());
+    out.push(field);
 }
 
 /// 0x1F: read one table field (§7.3).
@@ -149,43 +140,27 @@ impl TableValue {
 impl Command for ReadTable {
     type Answer = TableValue;
     const CODE: &'static [u8] = &[0x1F];
+    const NAME: &'static str = "1F read table";
+    const CLASS: CommandClass = CommandClass::Read;
+    const TIMEOUT: Duration = TIMEOUT_STATUS;
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(self.table);
-            out.extend_from_slice(&self.row.to_le_bytes());
-            out.push(self.field);
-        })
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        put_cell(out, self.table, self.row, self.field);
     }
-    fn decode_answer(msg: &[u8]) -> Result<TableValue, AnswerError> {
-        Ok(TableValue(
-            answer_data(msg, Self::CODE, "1F read table")?.to_vec(),
-        ))
-    }
-    fn class(&self) -> CommandClass {
-        CommandClass::Read
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_STATUS
-    }
-    fn name(&self) -> &'static str {
-        "1F read table"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let name = "1F read table";
-        let mut r = Reader::new(request_params(msg, Self::CODE, name)?, name);
-        let out = ReadTable {
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
+        Ok(ReadTable {
             password: Password(r.u32()?),
             table: r.u8()?,
             row: r.u16()?,
             field: r.u8()?,
-        };
-        r.finish()?;
-        Ok(out)
+        })
     }
-    fn encode_answer(a: &TableValue) -> Vec<u8> {
-        answer_message(Self::CODE, &a.0)
+    fn read_answer(r: &mut Reader<'_>) -> Result<TableValue, AnswerError> {
+        Ok(TableValue(r.rest().to_vec()))
+    }
+    fn put_answer(answer: &TableValue, out: &mut Vec<u8>) {
+        out.extend_from_slice(&answer.0);
     }
 }
 
@@ -212,43 +187,30 @@ pub struct TableStructureAnswer {
 impl Command for TableStructure {
     type Answer = TableStructureAnswer;
     const CODE: &'static [u8] = &[0x2D];
+    const NAME: &'static str = "2D table structure";
+    const CLASS: CommandClass = CommandClass::Read;
+    const TIMEOUT: Duration = TIMEOUT_STATUS;
 
-    fn encode(&self) -> Vec<u8> {
-        request(Self::CODE, |out| {
-            put_password(out, self.password);
-            out.push(self.table);
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.push(self.table);
+    }
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
+        Ok(TableStructure {
+            password: Password(r.u32()?),
+            table: r.u8()?,
         })
     }
-    fn decode_answer(msg: &[u8]) -> Result<TableStructureAnswer, AnswerError> {
-        let name = "2D table structure";
-        let mut r = Reader::new(answer_data(msg, Self::CODE, name)?, name);
+    fn read_answer(r: &mut Reader<'_>) -> Result<TableStructureAnswer, AnswerError> {
         Ok(TableStructureAnswer {
             name: text::decode_nul_terminated_cp1251(r.bytes(TABLE_NAME_LEN)?),
             rows: r.u16()?,
             fields: r.u8()?,
         })
     }
-    fn class(&self) -> CommandClass {
-        CommandClass::Read
-    }
-    fn timeout(&self) -> Duration {
-        TIMEOUT_STATUS
-    }
-    fn name(&self) -> &'static str {
-        "2D table structure"
-    }
-    fn decode(msg: &[u8]) -> Result<Self, AnswerError> {
-        let name = "2D table structure";
-        let mut r = Reader::new(request_params(msg, Self::CODE, name)?, name);
-        let password = Password(r.u32()?);
-        let table = r.u8()?;
-        r.finish()?;
-        Ok(TableStructure { password, table })
-    }
-    fn encode_answer(a: &TableStructureAnswer) -> Vec<u8> {
-        let mut d = text::encode_fixed_cp1251(&a.name, TABLE_NAME_LEN);
-        d.extend_from_slice(&a.rows.to_le_bytes());
-        d.push(a.fields);
-        answer_message(Self::CODE, &d)
+    fn put_answer(answer: &TableStructureAnswer, out: &mut Vec<u8>) {
+        out.extend(text::encode_fixed_cp1251(&answer.name, TABLE_NAME_LEN));
+        out.extend_from_slice(&answer.rows.to_le_bytes());
+        out.push(answer.fields);
     }
 }

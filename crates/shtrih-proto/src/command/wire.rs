@@ -1,6 +1,7 @@
 //! Byte-level helpers shared by the command layouts: a bounds-checked reader, little-endian
-//! writers (§3), the answer header check (§3 error forms), dates and times, and a macro for the
-//! many commands whose request is just the password.
+//! writers (§3), the answer header check (§3 error forms), dates and times, the answer layouts
+//! several commands share, and the one macro that defines a family of commands sharing a
+//! request layout (most of them: the commands whose request is just the password).
 
 use super::{AnswerError, Password, MAX_MONEY, MAX_QUANTITY};
 use crate::error::ErrorCode;
@@ -62,18 +63,20 @@ pub(crate) fn answer_message(code: &[u8], data: &[u8]) -> Vec<u8> {
 
 /// Reads little-endian fields (§3) with bounds checks; every shortfall is a `Malformed` error
 /// naming the command.
-pub(crate) struct Reader<'a> {
+pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     name: &'a str,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(buf: &'a [u8], name: &'a str) -> Reader<'a> {
+    /// A reader over `buf`, naming the command `name` in its errors.
+    pub fn new(buf: &'a [u8], name: &'a str) -> Reader<'a> {
         Reader { buf, pos: 0, name }
     }
 
-    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], AnswerError> {
+    /// The next `n` bytes.
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], AnswerError> {
         let out = self.buf.get(self.pos..self.pos + n).ok_or_else(|| {
             AnswerError::Malformed(format!(
                 "{}: needs {} bytes at offset {}, has {}",
@@ -87,26 +90,30 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], AnswerError> {
+    /// The next `N` bytes as an array.
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], AnswerError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.bytes(N)?);
         Ok(out)
     }
 
-    pub(crate) fn u8(&mut self) -> Result<u8, AnswerError> {
+    /// One byte.
+    pub fn u8(&mut self) -> Result<u8, AnswerError> {
         Ok(self.bytes(1)?[0])
     }
 
-    pub(crate) fn u16(&mut self) -> Result<u16, AnswerError> {
+    /// Two bytes, little-endian.
+    pub fn u16(&mut self) -> Result<u16, AnswerError> {
         Ok(u16::from_le_bytes(self.array()?))
     }
 
-    pub(crate) fn u32(&mut self) -> Result<u32, AnswerError> {
+    /// Four bytes, little-endian.
+    pub fn u32(&mut self) -> Result<u32, AnswerError> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
     /// An unsigned little-endian integer of `n` ≤ 8 bytes (5-byte money, 6-byte quantity, §3).
-    pub(crate) fn uint(&mut self, n: usize) -> Result<u64, AnswerError> {
+    pub fn uint(&mut self, n: usize) -> Result<u64, AnswerError> {
         let bytes = self.bytes(n)?;
         Ok(bytes
             .iter()
@@ -114,18 +121,20 @@ impl<'a> Reader<'a> {
             .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
     }
 
-    pub(crate) fn rest(&mut self) -> &'a [u8] {
+    /// Everything not read yet.
+    pub fn rest(&mut self) -> &'a [u8] {
         let out = self.buf.get(self.pos..).unwrap_or(&[]);
         self.pos = self.buf.len();
         out
     }
 
-    pub(crate) fn remaining(&self) -> usize {
+    /// How many bytes are not read yet.
+    pub fn remaining(&self) -> usize {
         self.buf.len().saturating_sub(self.pos)
     }
 
     /// For request decoding: nothing may follow the last field.
-    pub(crate) fn finish(&self) -> Result<(), AnswerError> {
+    pub fn finish(&self) -> Result<(), AnswerError> {
         if self.remaining() == 0 {
             Ok(())
         } else {
@@ -320,85 +329,152 @@ pub struct OperatorAnswer {
     pub operator: u8,
 }
 
-/// Answer data layouts shared by many commands.
-pub(crate) trait SimpleAnswer: Sized {
-    fn decode_data(data: &[u8], name: &str) -> Result<Self, AnswerError>;
-    fn encode_data(&self) -> Vec<u8>;
+/// An answer's data read and written in one place, for the commands [`commands!`] defines.
+pub(crate) trait AnswerData: Sized {
+    fn read(r: &mut Reader<'_>) -> Result<Self, AnswerError>;
+    fn put(&self, out: &mut Vec<u8>);
 }
 
-impl SimpleAnswer for () {
-    fn decode_data(_data: &[u8], _name: &str) -> Result<(), AnswerError> {
+impl AnswerData for () {
+    fn read(_r: &mut Reader<'_>) -> Result<(), AnswerError> {
         Ok(())
     }
-    fn encode_data(&self) -> Vec<u8> {
-        Vec::new()
+    fn put(&self, _out: &mut Vec<u8>) {}
+}
+
+impl AnswerData for OperatorAnswer {
+    fn read(r: &mut Reader<'_>) -> Result<OperatorAnswer, AnswerError> {
+        Ok(OperatorAnswer { operator: r.u8()? })
+    }
+    fn put(&self, out: &mut Vec<u8>) {
+        out.push(self.operator);
     }
 }
 
-impl SimpleAnswer for OperatorAnswer {
-    fn decode_data(data: &[u8], name: &str) -> Result<OperatorAnswer, AnswerError> {
-        Ok(OperatorAnswer {
-            operator: Reader::new(data, name).u8()?,
+/// The end of the answers that form a fiscal document (FF45 §7.6.4, FF43 §7.5, FF09 §7.8): FD
+/// number, fiscal sign and, with the extended-answer setting (table 17.36), the date-time.
+pub(crate) struct DocumentTail {
+    pub(crate) fd_number: u32,
+    pub(crate) fiscal_sign: u32,
+    pub(crate) date_time: Option<DateTime>,
+}
+
+impl DocumentTail {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<DocumentTail, AnswerError> {
+        let fd_number = r.u32()?;
+        let fiscal_sign = r.u32()?;
+        let date_time = if r.remaining() >= 5 {
+            Some(DateTime::from_fn(r.array()?))
+        } else {
+            None
+        };
+        Ok(DocumentTail {
+            fd_number,
+            fiscal_sign,
+            date_time,
         })
     }
-    fn encode_data(&self) -> Vec<u8> {
-        vec![self.operator]
+
+    pub(crate) fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.fd_number.to_le_bytes());
+        out.extend_from_slice(&self.fiscal_sign.to_le_bytes());
+        if let Some(dt) = self.date_time {
+            out.extend_from_slice(&dt.to_fn());
+        }
     }
 }
 
-/// Defines a command whose request is `code | password` and whose answer is a [`SimpleAnswer`].
-macro_rules! password_command {
-    ($(#[$doc:meta])* $ty:ident, $code:expr, $name:literal, $answer:ty, $class:expr, $timeout:expr) => {
+/// Defines a family of commands that share one request layout: for each member its struct (the
+/// family's fields under the member's doc) and its [`Command`](super::Command) impl (the
+/// member's code, name, class, timeout and answer type; the family's layout).
+///
+/// `commands!(password; members…)` is the family whose request is just the password, with an
+/// [`AnswerData`] answer; `commands!({ family } members…)` spells a family out. A member is
+/// `Type = code, "name", Class, TIMEOUT, Answer;` under its doc.
+macro_rules! commands {
+    (@one {
+        $(#[$attr:meta])*
+        fields { $($(#[$fdoc:meta])* pub $field:ident: $fty:ty,)+ }
+        $(check($c:ident) $check:block)?
+        put($p:ident, $out:ident) $put:block
+        read($r:ident) { $($rfield:ident: $rexpr:expr,)+ }
+        read_answer($ar:ident) $read_answer:block
+        put_answer($a:ident, $aout:ident) $put_answer:block
+    } [$(#[$doc:meta])*] $ty:ident, $code:expr, $name:literal, $class:ident, $timeout:expr, $answer:ty) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $(#[$attr])*
         pub struct $ty {
-            /// Operator password (§4).
-            pub password: $crate::command::Password,
+            $($(#[$fdoc])* pub $field: $fty,)+
         }
 
         impl $crate::command::Command for $ty {
             type Answer = $answer;
             const CODE: &'static [u8] = $code;
+            const NAME: &'static str = $name;
+            const CLASS: $crate::command::CommandClass = $crate::command::CommandClass::$class;
+            const TIMEOUT: std::time::Duration = $timeout;
 
-            fn encode(&self) -> Vec<u8> {
-                $crate::command::wire::request(Self::CODE, |out| {
-                    $crate::command::wire::put_password(out, self.password)
-                })
+            $(
+                fn check(&self) -> Result<(), $crate::command::OutOfRange> {
+                    let $c = self;
+                    $check
+                }
+            )?
+
+            fn put_params(&self, $out: &mut Vec<u8>) {
+                let $p = self;
+                $put
             }
 
-            fn decode_answer(msg: &[u8]) -> Result<$answer, $crate::command::AnswerError> {
-                let data = $crate::command::wire::answer_data(msg, Self::CODE, $name)?;
-                <$answer as $crate::command::wire::SimpleAnswer>::decode_data(data, $name)
+            fn read_params(
+                $r: &mut $crate::command::Reader<'_>,
+            ) -> Result<Self, $crate::command::AnswerError> {
+                Ok($ty { $($rfield: $rexpr,)+ })
             }
 
-            fn class(&self) -> $crate::command::CommandClass {
-                $class
-            }
+            fn read_answer(
+                $ar: &mut $crate::command::Reader<'_>,
+            ) -> Result<$answer, $crate::command::AnswerError> $read_answer
 
-            fn timeout(&self) -> std::time::Duration {
-                $timeout
-            }
-
-            fn name(&self) -> &'static str {
-                $name
-            }
-
-            fn decode(msg: &[u8]) -> Result<Self, $crate::command::AnswerError> {
-                let params = $crate::command::wire::request_params(msg, Self::CODE, $name)?;
-                let mut r = $crate::command::wire::Reader::new(params, $name);
-                let password = $crate::command::Password(r.u32()?);
-                r.finish()?;
-                Ok($ty { password })
-            }
-
-            fn encode_answer(answer: &$answer) -> Vec<u8> {
-                $crate::command::wire::answer_message(
-                    Self::CODE,
-                    &<$answer as $crate::command::wire::SimpleAnswer>::encode_data(answer),
-                )
-            }
+            fn put_answer($a: &$answer, $aout: &mut Vec<u8>) $put_answer
         }
+    };
+    // One member at a time: the family's fields cannot repeat inside the members' repetition.
+    (@each $family:tt) => {};
+    (@each $family:tt
+        $(#[$doc:meta])*
+        $ty:ident = $code:expr, $name:literal, $class:ident, $timeout:expr, $answer:ty;
+        $($rest:tt)*
+    ) => {
+        $crate::command::wire::commands!(
+            @one $family [$(#[$doc])*] $ty, $code, $name, $class, $timeout, $answer
+        );
+        $crate::command::wire::commands!(@each $family $($rest)*);
+    };
+    (password; $($members:tt)*) => {
+        $crate::command::wire::commands!(@each {
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            fields {
+                /// Operator password (§4).
+                pub password: $crate::command::Password,
+            }
+            put(cmd, out) {
+                $crate::command::wire::put_password(out, cmd.password)
+            }
+            read(r) {
+                password: $crate::command::Password(r.u32()?),
+            }
+            read_answer(r) {
+                $crate::command::wire::AnswerData::read(r)
+            }
+            put_answer(answer, out) {
+                $crate::command::wire::AnswerData::put(answer, out)
+            }
+        } $($members)*);
+    };
+    ({ $($family:tt)* } $($members:tt)*) => {
+        $crate::command::wire::commands!(@each { $($family)* } $($members)*);
     };
 }
 
-pub(crate) use password_command;
+pub(crate) use commands;

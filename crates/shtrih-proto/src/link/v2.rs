@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use super::{
     LinkBusy, LinkConfig, LinkEvent, LinkFailure, LinkLayer, LinkStats, Resend, UnknownOutcome,
 };
-use crate::frame2::{self, Decoded2};
+use crate::frame::v2::{self as frame2, Decoded2};
 
 /// Where the exchange stands. Printable for logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -124,7 +124,7 @@ pub fn decode(buf: &[u8]) -> Decoded2 {
         return Decoded2::NeedMore;
     };
     let garbage = || Decoded2::Garbage {
-        skipped: skip_to_next_stx(buf),
+        skipped: super::skip_to_next(buf, STX2),
     };
     if first != STX2 {
         return garbage();
@@ -165,21 +165,11 @@ pub fn decode(buf: &[u8]) -> Decoded2 {
     }
 }
 
-/// Bytes before the next 8F after position 0 (the whole buffer if there is none).
-fn skip_to_next_stx(buf: &[u8]) -> usize {
-    crate::frame::skip_to_next(buf, STX2)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|h| u8::from_str_radix(h, 16).unwrap())
-            .collect()
-    }
+    use crate::frame::hex;
 
     const STATUS: [u8; 5] = [0x10, 0x1E, 0, 0, 0];
 

@@ -77,7 +77,7 @@ pub fn decode(buf: &[u8]) -> Decoded {
     };
     if first != STX {
         return Decoded::Garbage {
-            skipped: skip_to_next_stx(buf),
+            skipped: super::skip_to_next(buf, STX),
         };
     }
     let Some(&len) = buf.get(1) else {
@@ -85,7 +85,7 @@ pub fn decode(buf: &[u8]) -> Decoded {
     };
     if len == 0 {
         return Decoded::Garbage {
-            skipped: skip_to_next_stx(buf),
+            skipped: super::skip_to_next(buf, STX),
         };
     }
     let total = usize::from(len) + 3;
@@ -95,7 +95,7 @@ pub fn decode(buf: &[u8]) -> Decoded {
     let msg = &buf[2..total - 1];
     if lrc(msg) != buf[total - 1] {
         return Decoded::Garbage {
-            skipped: skip_to_next_stx(buf),
+            skipped: super::skip_to_next(buf, STX),
         };
     }
     Decoded::Frame {
@@ -104,30 +104,11 @@ pub fn decode(buf: &[u8]) -> Decoded {
     }
 }
 
-/// Bytes before the next STX after position 0 (the whole buffer if there is none).
-fn skip_to_next_stx(buf: &[u8]) -> usize {
-    skip_to_next(buf, STX)
-}
-
-/// Bytes before the next `marker` after position 0 (the whole buffer if there is none): what a
-/// decoder drops to resynchronise on a frame start.
-pub(crate) fn skip_to_next(buf: &[u8], marker: u8) -> usize {
-    buf.iter()
-        .skip(1)
-        .position(|&b| b == marker)
-        .map_or(buf.len(), |p| p + 1)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|h| u8::from_str_radix(h, 16).unwrap())
-            .collect()
-    }
+    use crate::frame::hex;
 
     #[test]
     fn open_receipt_frame_matches_12_10() {
