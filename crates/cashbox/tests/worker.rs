@@ -343,3 +343,51 @@ async fn without_automatic_z_a_shift_past_24_hours_holds_operations_until_the_de
     assert_eq!(rig.emulator.executions(CASH_IN), 1);
     rig.stop().await;
 }
+
+/// The command codes of the shift reports (§5: 0xE0 open shift, 0x41 Z report).
+const OPEN_SHIFT: u16 = 0xE0;
+const Z_REPORT: u16 = 0x41;
+
+#[tokio::test(start_paused = true)]
+async fn a_shift_opening_whose_answer_was_lost_is_settled_by_the_shift_state_not_repeated() {
+    let rig = Rig::start();
+    rig.emulator
+        .arm_power_cut(PowerCut::on(CutPoint::AfterCommit, OPEN_SHIFT));
+    let id = rig.cash_in("s-1", 100).await;
+    rig.until(&id, "done", done).await;
+    assert!(rig.emulator.armed_power_cut().is_none(), "the cut struck");
+    assert_eq!(rig.emulator.executions(OPEN_SHIFT), 1);
+    assert_eq!(
+        receipts_of(&rig.emulator, 2),
+        1,
+        "one shift opening in the FN"
+    );
+    assert_eq!(rig.emulator.executions(CASH_IN), 1);
+    rig.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_z_report_whose_answer_was_lost_is_settled_by_the_shift_state_not_repeated() {
+    let rig = Rig::start();
+    let id = rig.cash_in("s-z1", 100).await;
+    rig.until(&id, "done", done).await;
+
+    rig.emulator
+        .arm_power_cut(PowerCut::on(CutPoint::AfterCommit, Z_REPORT));
+    rig.emulator
+        .set_clock_offset(chrono::Duration::minutes(23 * 60 + 55));
+    rig.until_register("closed the shift", |e| {
+        e.armed_power_cut().is_none() && receipts_of(e, 5) == 1
+    })
+    .await;
+    let next = rig.cash_in("s-z2", 100).await;
+    rig.until(&next, "done", done).await;
+    assert_eq!(rig.emulator.executions(Z_REPORT), 1);
+    assert_eq!(receipts_of(&rig.emulator, 5), 1, "one Z report in the FN");
+    assert_eq!(
+        receipts_of(&rig.emulator, 2),
+        2,
+        "the next shift opened once"
+    );
+    rig.stop().await;
+}
