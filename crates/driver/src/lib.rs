@@ -33,6 +33,7 @@ mod register;
 mod taxes;
 mod transport;
 
+#[cfg(feature = "bench")]
 pub mod bench;
 
 pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, Rejection, UnknownOutcome};

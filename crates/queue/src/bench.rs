@@ -1,7 +1,8 @@
-//! Measurements of the store for `benches/submit.rs` and the gateway's `bench` subcommand:
-//! durable submits per second and latency at several concurrencies beside the rate of raw
-//! sled insert + flush + fdatasync one at a time (what a store without group commit could
-//! do), and start-up time and memory with many stored operations.
+//! Measurements of the store for `benches/submit.rs`: durable submits per second and latency
+//! at several concurrencies beside the rate of raw sled insert + flush + fdatasync one at a
+//! time (what a store without group commit could do), and start-up time and memory with many
+//! stored operations. Also the requests they submit, and [`sized_request`] for the tests of
+//! the record cap and of crashes. Only with the `bench` feature: not part of the store's API.
 //!
 //! Figures depend on the disk; they are printed, never asserted.
 
@@ -11,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use fiscal_model::{
-    Completion, FiscalResult, Item, Kopecks, OperationBody, OperationRequest, Quantity, Receipt,
-    ReceiptType, Routing, TaxationSystem, VatRate,
+    Completion, FiscalResult, Item, Kopecks, ModelError, OperationBody, OperationRequest, Payments,
+    Quantity, Receipt, ReceiptParts, ReceiptType, Routing, TaxationSystem, VatRate,
 };
 
 use crate::{
@@ -112,16 +113,11 @@ pub fn sample_request(i: u64) -> OperationRequest {
         item("Хлеб", 4_500 + i % 100),
     ];
     let total = Kopecks(8_990 + 4_500 + i % 100);
-    let body = match Receipt::new(
-        ReceiptType::Sale,
-        TaxationSystem::General,
-        items,
-        Kopecks(0),
-        total,
-        total,
-        None,
-        true,
-    ) {
+    let card = Payments {
+        cashless: total,
+        ..Payments::default()
+    };
+    let body = match sale(items, card, total) {
         Ok(receipt) => OperationBody::Receipt(receipt),
         // Unreachable with the figures above; a cash-in keeps the benchmark going anyway.
         Err(_) => OperationBody::Cash(fiscal_model::CashMovement {
@@ -135,10 +131,29 @@ pub fn sample_request(i: u64) -> OperationRequest {
     }
 }
 
+/// A printed sale of `items` in the general taxation system, no buyer.
+fn sale(items: Vec<Item>, payments: Payments, total: Kopecks) -> Result<Receipt, ModelError> {
+    ReceiptParts {
+        receipt_type: ReceiptType::Sale,
+        taxation: TaxationSystem::General,
+        items,
+        payments,
+        total,
+        buyer: None,
+        print: true,
+    }
+    .build()
+}
+
+/// Receipts [`sized_request`] sizes before it gives up: the estimate from one and two
+/// positions is off by a position or two, never by dozens.
+const MAX_SIZING_TRIES: usize = 64;
+
 /// A receipt as large as a client can make it within `max_json_bytes` of canonical JSON:
 /// positions with names of the longest allowed length (128 characters, two bytes each in
 /// UTF-8). For tests of the record cap and of crashes while large records are written.
-pub fn sized_request(max_json_bytes: usize, seed: u64) -> OperationRequest {
+/// Fails with the receipt's refusal, or when [`MAX_SIZING_TRIES`] sizes do not find the count.
+pub fn sized_request(max_json_bytes: usize, seed: u64) -> Result<OperationRequest, ModelError> {
     let item = |i: usize| Item {
         name: format!("{:05} {seed:010} ", i)
             .chars()
@@ -150,43 +165,43 @@ pub fn sized_request(max_json_bytes: usize, seed: u64) -> OperationRequest {
         vat: VatRate::Vat22,
         attributes: Default::default(),
     };
-    let request = |items: Vec<Item>| {
+    let request = |n: usize| {
+        let items: Vec<Item> = (0..n).map(item).collect();
         let total = Kopecks(items.iter().map(|i| i.price.0).sum());
-        let body = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            items,
-            total,
-            Kopecks(0),
-            total,
-            None,
-            true,
-        )
-        .map(OperationBody::Receipt)
-        // Unreachable: the positions are valid and balance; a cash-in keeps the caller going.
-        .unwrap_or(OperationBody::Cash(fiscal_model::CashMovement {
-            kind: fiscal_model::CashMovementKind::In,
-            amount: total,
-        }));
-        OperationRequest {
-            body,
+        let cash = Payments {
+            cash: total,
+            ..Payments::default()
+        };
+        Ok::<_, ModelError>(OperationRequest {
+            body: OperationBody::Receipt(sale(items, cash, total)?),
             routing: Routing::default(),
-        }
+        })
     };
-    let size = |n: usize| {
-        serde_json::to_vec(&request((0..n).map(item).collect())).map_or(usize::MAX, |v| v.len())
+    let mut tries = 0;
+    let mut size = |n: usize| {
+        tries += 1;
+        if tries > MAX_SIZING_TRIES {
+            return Err(ModelError::Receipt {
+                field: "positions".into(),
+                reason: format!(
+                    "no count of positions fits {max_json_bytes} bytes of JSON after \
+                     {MAX_SIZING_TRIES} tries"
+                ),
+            });
+        }
+        Ok(serde_json::to_vec(&request(n)?).map_or(usize::MAX, |v| v.len()))
     };
     // Positions are (nearly) equal in size: estimate, then step to the exact count.
-    let (one, two) = (size(1), size(2));
+    let (one, two) = (size(1)?, size(2)?);
     let per_item = two.saturating_sub(one).max(1);
     let mut n = 1 + max_json_bytes.saturating_sub(one) / per_item;
-    while n > 1 && size(n) > max_json_bytes {
+    while n > 1 && size(n)? > max_json_bytes {
         n -= 1;
     }
-    while size(n + 1) <= max_json_bytes {
+    while size(n + 1)? <= max_json_bytes {
         n += 1;
     }
-    request((0..n).map(item).collect())
+    request(n)
 }
 
 /// Runs the submit benchmark in fresh stores under `dir`: `n` submits per level.
