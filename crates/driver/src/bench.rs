@@ -2,7 +2,6 @@
 //! round trips per three-item receipt. `benches/receipt.rs` calls [`bench`] with a register
 //! already connected (to the emulator with no device delay), so the figures measure the
 //! driver and the link, not a printer; the root package's benchmarks make [`sample_receipt`].
-//! Only with the `bench` feature: not part of the driver's API.
 
 use std::time::{Duration, Instant};
 

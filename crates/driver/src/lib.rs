@@ -33,7 +33,6 @@ mod register;
 mod taxes;
 mod transport;
 
-#[cfg(feature = "bench")]
 pub mod bench;
 
 pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, Rejection, UnknownOutcome};

@@ -59,7 +59,7 @@ async fn write_forever(
     prefix: &str,
     task: u64,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let request = queue::bench::sized_request(CRASH_REQUEST_BYTES, task)?;
+    let request = queue::bench::sized_request(CRASH_REQUEST_BYTES, task);
     let say = |line: String| -> std::io::Result<()> {
         let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
         out.write_all(line.as_bytes())?;

@@ -3,7 +3,7 @@
 
 use fiscal_model::{
     CashMovement, CashMovementKind, Item, Kopecks, OperationBody, OperationRequest, Payments,
-    Quantity, Receipt, ReceiptParts, ReceiptType, Routing, TaxationSystem, VatRate,
+    Quantity, ReceiptParts, ReceiptType, Routing, TaxationSystem, VatRate,
 };
 use queue::{NewOperation, OperationId, RegisterId, Store, StoreConfig};
 
