@@ -1,12 +1,13 @@
 //! Throughput of the driver against a register: receipts per second, bytes on the wire and
-//! round trips per three-item receipt. The root binary's `bench` subcommand and the bench
-//! target call [`bench`] with a register already connected (usually to the emulator with no
-//! device delay), so the figures measure the driver and the link, not a printer.
+//! round trips per three-item receipt. `benches/receipt.rs` calls [`bench`] with a register
+//! already connected (to the emulator with no device delay), so the figures measure the
+//! driver and the link, not a printer; the root package's benchmarks make [`sample_receipt`].
 
 use std::time::{Duration, Instant};
 
 use fiscal_model::{
-    Item, Kopecks, Quantity, Receipt, ReceiptType, TaxGroupMap, TaxationSystem, VatRate,
+    Item, Kopecks, Payments, Quantity, Receipt, ReceiptParts, ReceiptType, TaxGroupMap,
+    TaxationSystem, VatRate,
 };
 
 use crate::error::{NotReadyReason, RegisterError};
@@ -68,16 +69,20 @@ pub fn sample_receipt() -> Option<Receipt> {
         item("Хлеб бородинский", 1_000_000, 4_500, VatRate::Vat22),
         item("Сыр российский, кг", 500_000, 14_940, VatRate::Vat22),
     ];
-    Receipt::new(
-        ReceiptType::Sale,
-        TaxationSystem::General,
+    ReceiptParts {
+        receipt_type: ReceiptType::Sale,
+        taxation: TaxationSystem::General,
         items,
-        Kopecks(27_500),
-        Kopecks(2_450),
-        Kopecks(29_950),
-        None,
-        true,
-    )
+        payments: Payments {
+            cash: Kopecks(27_500),
+            cashless: Kopecks(2_450),
+            ..Payments::default()
+        },
+        total: Kopecks(29_950),
+        buyer: None,
+        print: true,
+    }
+    .build()
     .ok()
 }
 

@@ -10,8 +10,8 @@ use driver::LinkLayerChoice;
 use emulator::{Emulator, EmulatorConfig, LinkChoice, LinkTiming};
 use fiscal_model::{
     Agent, BuyerDetails, FractionalQuantity, Item, ItemAttributes, Kopecks, MeasurementUnit,
-    PaymentMethod, PaymentObject, Payments, Quantity, Receipt, ReceiptCashier, ReceiptType,
-    Supplier, TaxGroupMap, TaxationSystem, VatRate,
+    PaymentMethod, PaymentObject, Payments, Quantity, Receipt, ReceiptCashier, ReceiptParts,
+    ReceiptType, Supplier, TaxGroupMap, TaxationSystem, VatRate,
 };
 use std::time::Duration;
 
@@ -74,15 +74,16 @@ fn receipt() -> Receipt {
         postpayment: Kopecks(10_000),
         counter_provision: Kopecks(5_000),
     };
-    Receipt::with_payments(
-        ReceiptType::Sale,
-        TaxationSystem::General,
-        vec![pack, weighed, bread],
+    ReceiptParts {
+        receipt_type: ReceiptType::Sale,
+        taxation: TaxationSystem::General,
+        items: vec![pack, weighed, bread],
         payments,
-        Kopecks(39_500),
-        None,
-        true,
-    )
+        total: Kopecks(39_500),
+        buyer: None,
+        print: true,
+    }
+    .build()
     .unwrap()
     .with_cashier(Some(ReceiptCashier {
         name: "Петров".into(),

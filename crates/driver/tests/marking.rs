@@ -11,8 +11,8 @@ use driver::{LinkLayerChoice, RegisterError};
 use emulator::device::MarkingAnswer;
 use emulator::{CutPoint, Emulator, LinkChoice};
 use fiscal_model::{
-    Item, ItemAttributes, Kopecks, MarkingCode, MeasurementUnit, PaymentObject, Quantity, Receipt,
-    ReceiptType, TaxGroupMap, TaxationSystem, VatRate,
+    Item, ItemAttributes, Kopecks, MarkingCode, MeasurementUnit, PaymentObject, Payments, Quantity,
+    Receipt, ReceiptParts, ReceiptType, TaxGroupMap, TaxationSystem, VatRate,
 };
 
 use common::{archived_receipts, cashier, connect, cut_and_settle, emulator};
@@ -57,16 +57,19 @@ fn receipt(receipt_type: ReceiptType) -> Receipt {
         plain("Хлеб", 4_500),
     ];
     let total = Kopecks(10_000 + 30_000 + 4_500);
-    Receipt::new(
+    ReceiptParts {
         receipt_type,
-        TaxationSystem::General,
+        taxation: TaxationSystem::General,
         items,
+        payments: Payments {
+            cash: total,
+            ..Payments::default()
+        },
         total,
-        Kopecks(0),
-        total,
-        None,
-        true,
-    )
+        buyer: None,
+        print: true,
+    }
+    .build()
     .unwrap()
 }
 

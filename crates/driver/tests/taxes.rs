@@ -12,8 +12,8 @@ use driver::{tax_code, LinkLayerChoice, RegisterError, TaxRow, MODEL_NANO};
 use emulator::device::{tax_table, DeviceConfig, TaxTableProfile};
 use emulator::{Emulator, EmulatorConfig, LinkChoice, LinkTiming};
 use fiscal_model::{
-    BuyerContact, Item, Kopecks, Quantity, Receipt, ReceiptType, TaxGroup, TaxGroupMap,
-    TaxationSystem, VatRate,
+    BuyerContact, Item, Kopecks, Payments, Quantity, Receipt, ReceiptParts, ReceiptType, TaxGroup,
+    TaxGroupMap, TaxationSystem, VatRate,
 };
 use shtrih_proto::command::{Command, OperationKind, OperationV2, Password, ReadTable};
 
@@ -55,16 +55,19 @@ fn sale(rates: &[VatRate], print: bool) -> Receipt {
         })
         .collect();
     let total = items.iter().map(|i| i.price.0).sum();
-    Receipt::new(
-        ReceiptType::Sale,
-        TaxationSystem::General,
+    ReceiptParts {
+        receipt_type: ReceiptType::Sale,
+        taxation: TaxationSystem::General,
         items,
-        Kopecks(total),
-        Kopecks(0),
-        Kopecks(total),
-        Some(BuyerContact::Email("buyer@example.com".into())),
+        payments: Payments {
+            cash: Kopecks(total),
+            ..Payments::default()
+        },
+        total: Kopecks(total),
+        buyer: Some(BuyerContact::Email("buyer@example.com".into())),
         print,
-    )
+    }
+    .build()
     .expect("receipt")
 }
 

@@ -1,4 +1,4 @@
-//! Domain types of the fiscal gateway: money, quantities, receipts, the tax and document
+//! Domain types of the fiscal gateway: money, quantities, receipts, GUIDs, the tax and document
 //! dictionaries, and what a register returns for a finished document.
 //!
 //! No I/O lives here, and no wire format: neither JSON field names of the HTTP API nor
@@ -7,6 +7,7 @@
 
 pub mod attributes;
 mod dictionaries;
+mod guid;
 mod money;
 mod receipt;
 mod request;
@@ -18,10 +19,11 @@ pub use attributes::{
     PaymentMethod, PaymentObject, ReceiptCashier, Supplier,
 };
 pub use dictionaries::{ReceiptType, TaxGroup, TaxGroupMap, TaxationSystem, VatRate};
+pub use guid::Guid;
 pub use money::{Kopecks, Quantity};
 pub use receipt::{
-    BuyerContact, CashMovement, CashMovementKind, Item, Payments, Receipt, MAX_ITEM_NAME_CHARS,
-    MAX_POSITIONS,
+    BuyerContact, CashMovement, CashMovementKind, Item, Payments, Receipt, ReceiptParts,
+    MAX_ITEM_NAME_CHARS, MAX_POSITIONS,
 };
 pub use request::{OperationBody, OperationRequest, Routing};
 pub use result::{CashResult, Completion, FiscalResult};
@@ -41,6 +43,9 @@ pub enum ModelError {
     /// The receipt as a whole is inconsistent (sums do not add up, no items, …).
     #[error("{field}: {reason}")]
     Receipt { field: String, reason: String },
+    /// A GUID not in the 8-4-4-4-12 hex form.
+    #[error("{field}: {reason}")]
+    Guid { field: String, reason: String },
 }
 
 impl ModelError {
@@ -50,7 +55,8 @@ impl ModelError {
             ModelError::Money { field, .. }
             | ModelError::Quantity { field, .. }
             | ModelError::Dictionary { field, .. }
-            | ModelError::Receipt { field, .. } => field,
+            | ModelError::Receipt { field, .. }
+            | ModelError::Guid { field, .. } => field,
         }
     }
 }

@@ -57,8 +57,8 @@ impl BuyerContact {
     }
 }
 
-/// A receipt ready for a register. Constructed only through [`Receipt::new`], which checks
-/// that it balances.
+/// A receipt ready for a register. Constructed only through [`ReceiptParts::build`], which
+/// checks that it balances.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
     /// Receipt type (tag 1054).
@@ -118,57 +118,65 @@ pub struct Payments {
     pub counter_provision: Kopecks,
 }
 
-impl Receipt {
-    /// Checks the whole receipt: items present and named, totals equal to the kopeck, an
-    /// electronic receipt has somewhere to go.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        receipt_type: ReceiptType,
-        taxation: TaxationSystem,
-        items: Vec<Item>,
-        cash: Kopecks,
-        cashless: Kopecks,
-        total: Kopecks,
-        buyer: Option<BuyerContact>,
-        print: bool,
-    ) -> Result<Receipt, ModelError> {
-        let payments = Payments {
-            cash,
-            cashless,
-            ..Payments::default()
-        };
-        Receipt::with_payments(receipt_type, taxation, items, payments, total, buyer, print)
+/// Everything a receipt is made of, by name. [`ReceiptParts::build`] is the one way to a
+/// [`Receipt`]: it checks the parts before they become one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptParts {
+    /// Receipt type (tag 1054).
+    pub receipt_type: ReceiptType,
+    /// Taxation system (tag 1055).
+    pub taxation: TaxationSystem,
+    /// Positions, at least one.
+    pub items: Vec<Item>,
+    /// How it is paid; together the payments equal `total`.
+    pub payments: Payments,
+    /// Receipt total; equals the sum of the items.
+    pub total: Kopecks,
+    /// Buyer e-mail or phone (tag 1008), if any.
+    pub buyer: Option<BuyerContact>,
+    /// `false`: electronic receipt only (requires `buyer`).
+    pub print: bool,
+}
+
+impl ReceiptParts {
+    /// Checks the whole receipt: items present and named, totals equal to the kopeck (the
+    /// payments, in any of the five ways, too), an electronic receipt has somewhere to go.
+    pub fn build(self) -> Result<Receipt, ModelError> {
+        self.check()?;
+        let payments = self.payments;
+        Ok(Receipt {
+            receipt_type: self.receipt_type,
+            taxation: self.taxation,
+            items: self.items,
+            cash: payments.cash,
+            cashless: payments.cashless,
+            total: self.total,
+            buyer: self.buyer,
+            print: self.print,
+            unsent_contact: None,
+            prepayment: payments.prepayment,
+            postpayment: payments.postpayment,
+            counter_provision: payments.counter_provision,
+            cashier: None,
+            buyer_details: None,
+        })
     }
 
-    /// As [`Receipt::new`], paid in any of the five ways: the payments together equal the total.
-    pub fn with_payments(
-        receipt_type: ReceiptType,
-        taxation: TaxationSystem,
-        items: Vec<Item>,
-        payments: Payments,
-        total: Kopecks,
-        buyer: Option<BuyerContact>,
-        print: bool,
-    ) -> Result<Receipt, ModelError> {
-        let Payments {
-            cash,
-            cashless,
-            prepayment,
-            postpayment,
-            counter_provision,
-        } = payments;
+    /// The rules of [`ReceiptParts::build`]; the first one broken is the error.
+    fn check(&self) -> Result<(), ModelError> {
         let err = |field: &str, reason: String| ModelError::Receipt {
             field: field.to_string(),
             reason,
         };
-        if items.is_empty() {
+        let total = self.total;
+        if self.items.is_empty() {
             return Err(err(
                 "positions",
                 "must contain at least one position".into(),
             ));
         }
         let mut sum = Kopecks(0);
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in self.items.iter().enumerate() {
             let chars = item.name.chars().count();
             if item.name.trim().is_empty() {
                 return Err(err(
@@ -210,8 +218,10 @@ impl Receipt {
                 ));
             }
             check_attributes(item, i)?;
-            let marking_allowed =
-                matches!(receipt_type, ReceiptType::Sale | ReceiptType::SaleReturn);
+            let marking_allowed = matches!(
+                self.receipt_type,
+                ReceiptType::Sale | ReceiptType::SaleReturn
+            );
             if item.attributes.marking_code.is_some() && !marking_allowed {
                 return Err(err(
                     &format!("positions[{i}].markingCode"),
@@ -234,6 +244,13 @@ impl Receipt {
                 format!("is {total} but the positions add up to {sum}"),
             ));
         }
+        let Payments {
+            cash,
+            cashless,
+            prepayment,
+            postpayment,
+            counter_provision,
+        } = self.payments;
         let others = [prepayment, postpayment, counter_provision];
         let named = if others.iter().all(|k| k.0 == 0) {
             "cashPaymentSum + cashlessPaymentSum"
@@ -258,30 +275,17 @@ impl Receipt {
         if paid != total {
             return Err(err("totalSum", format!("is {total} but {named} = {paid}")));
         }
-        if !print && buyer.is_none() {
+        if !self.print && self.buyer.is_none() {
             return Err(err(
                 "printReceipt",
                 "false (electronic receipt) requires buyerEmail or buyerPhoneNumber".into(),
             ));
         }
-        Ok(Receipt {
-            receipt_type,
-            taxation,
-            items,
-            cash,
-            cashless,
-            total,
-            buyer,
-            print,
-            unsent_contact: None,
-            prepayment,
-            postpayment,
-            counter_provision,
-            cashier: None,
-            buyer_details: None,
-        })
+        Ok(())
     }
+}
 
+impl Receipt {
     /// The cashier named on this receipt (tags 1021/1203), instead of the register's.
     pub fn with_cashier(mut self, cashier: Option<ReceiptCashier>) -> Receipt {
         self.cashier = cashier;
@@ -375,93 +379,56 @@ mod tests {
         }
     }
 
+    /// A printed sale in the general taxation system, paid `cash` + `cashless`, no buyer.
+    fn sale(items: Vec<Item>, cash: u64, cashless: u64, total: u64) -> ReceiptParts {
+        ReceiptParts {
+            receipt_type: ReceiptType::Sale,
+            taxation: TaxationSystem::General,
+            items,
+            payments: Payments {
+                cash: Kopecks(cash),
+                cashless: Kopecks(cashless),
+                ..Payments::default()
+            },
+            total: Kopecks(total),
+            buyer: None,
+            print: true,
+        }
+    }
+
     #[test]
     fn the_seed_example_balances() {
-        let r = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::SimplifiedIncome,
-            vec![item(3, 7000), item(2, 3000)],
-            Kopecks(20000),
-            Kopecks(7000),
-            Kopecks(27000),
-            Some(BuyerContact::Email("customer@example.com".into())),
-            true,
-        );
+        let r = ReceiptParts {
+            taxation: TaxationSystem::SimplifiedIncome,
+            buyer: Some(BuyerContact::Email("customer@example.com".into())),
+            ..sale(vec![item(3, 7000), item(2, 3000)], 20000, 7000, 27000)
+        }
+        .build();
         assert!(r.is_ok(), "{r:?}");
     }
 
     #[test]
     fn unbalanced_receipts_name_the_field() {
-        let r = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![item(1, 100)],
-            Kopecks(100),
-            Kopecks(0),
-            Kopecks(101),
-            None,
-            true,
-        );
+        let r = sale(vec![item(1, 100)], 100, 0, 101).build();
         assert_eq!(r.unwrap_err().field(), "totalSum");
-        let r = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![item(1, 100)],
-            Kopecks(50),
-            Kopecks(0),
-            Kopecks(100),
-            None,
-            true,
-        );
+        let r = sale(vec![item(1, 100)], 50, 0, 100).build();
         assert_eq!(r.unwrap_err().field(), "totalSum");
-        let r = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![item(1, 100)],
-            Kopecks(100),
-            Kopecks(0),
-            Kopecks(100),
-            None,
-            false,
-        );
+        let r = ReceiptParts {
+            print: false,
+            ..sale(vec![item(1, 100)], 100, 0, 100)
+        }
+        .build();
         assert_eq!(r.unwrap_err().field(), "printReceipt");
-        let r = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![],
-            Kopecks(0),
-            Kopecks(0),
-            Kopecks(0),
-            None,
-            true,
-        );
+        let r = sale(vec![], 0, 0, 0).build();
         assert_eq!(r.unwrap_err().field(), "positions");
         let mut long = item(1, 100);
         long.name = "я".repeat(129);
-        let r = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![long],
-            Kopecks(100),
-            Kopecks(0),
-            Kopecks(100),
-            None,
-            true,
-        );
+        let r = sale(vec![long], 100, 0, 100).build();
         assert_eq!(r.unwrap_err().field(), "positions[0].name");
     }
 
     fn one(item: Item, total: Kopecks) -> Result<Receipt, ModelError> {
-        Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![item],
-            total,
-            Kopecks(0),
-            total,
-            None,
-            true,
-        )
+        sale(vec![item], total.0, 0, total.0).build()
     }
 
     #[test]
@@ -512,40 +479,19 @@ mod tests {
             vat: VatRate::Vat22,
             attributes: ItemAttributes::default(),
         };
-        let r = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![half.clone(), half],
-            Kopecks::MAX,
-            Kopecks(0),
-            Kopecks::MAX,
-            None,
-            true,
-        );
+        let max = Kopecks::MAX.0;
+        let r = sale(vec![half.clone(), half], max, 0, max).build();
         assert_eq!(r.unwrap_err().field(), "positions");
-        let r = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![item(1, 100)],
-            Kopecks::MAX,
-            Kopecks(1),
-            Kopecks(100),
-            None,
-            true,
-        );
+        let r = sale(vec![item(1, 100)], max, 1, 100).build();
         assert_eq!(r.unwrap_err().field(), "cashPaymentSum");
     }
 
-    fn paid(p: Payments, total: u64) -> Result<Receipt, ModelError> {
-        Receipt::with_payments(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            vec![item(1, total)],
-            p,
-            Kopecks(total),
-            None,
-            true,
-        )
+    fn paid(payments: Payments, total: u64) -> Result<Receipt, ModelError> {
+        ReceiptParts {
+            payments,
+            ..sale(vec![item(1, total)], 0, 0, total)
+        }
+        .build()
     }
 
     #[test]
@@ -590,16 +536,11 @@ mod tests {
             (ReceiptType::Purchase, false),
             (ReceiptType::PurchaseReturn, false),
         ] {
-            let r = Receipt::new(
+            let r = ReceiptParts {
                 receipt_type,
-                TaxationSystem::General,
-                vec![milk.clone()],
-                Kopecks(100),
-                Kopecks(0),
-                Kopecks(100),
-                None,
-                true,
-            );
+                ..sale(vec![milk.clone()], 100, 0, 100)
+            }
+            .build();
             match (r, allowed) {
                 (Ok(_), true) => {}
                 (Err(e), false) => assert_eq!(e.field(), "positions[0].markingCode"),

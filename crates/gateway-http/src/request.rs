@@ -9,10 +9,10 @@ use fiscal_model::attributes::{
     self, MAX_BUYER_NAME_CHARS, MAX_CASHIER_NAME_CHARS, MAX_SUPPLIER_NAME_CHARS,
 };
 use fiscal_model::{
-    Agent, BuyerContact, BuyerDetails, CashMovement, CashMovementKind, FractionalQuantity, Item,
-    ItemAttributes, Kopecks, MarkingCode, MeasurementUnit, ModelError, OperationBody,
-    OperationRequest, PaymentMethod, PaymentObject, Payments, Quantity, Receipt, ReceiptCashier,
-    ReceiptType, Routing, Supplier, TaxationSystem, VatRate,
+    Agent, BuyerContact, BuyerDetails, CashMovement, CashMovementKind, FractionalQuantity, Guid,
+    Item, ItemAttributes, Kopecks, MarkingCode, MeasurementUnit, ModelError, OperationBody,
+    OperationRequest, PaymentMethod, PaymentObject, Payments, Quantity, ReceiptCashier,
+    ReceiptParts, ReceiptType, Routing, Supplier, TaxationSystem, VatRate,
 };
 use queue::OperationId;
 use serde_json::{Map, Value};
@@ -41,7 +41,8 @@ impl From<ModelError> for ApiError {
             ModelError::Money { reason, .. }
             | ModelError::Quantity { reason, .. }
             | ModelError::Dictionary { reason, .. }
-            | ModelError::Receipt { reason, .. } => reason.clone(),
+            | ModelError::Receipt { reason, .. }
+            | ModelError::Guid { reason, .. } => reason.clone(),
         };
         ApiError::Validation {
             field: Some(field),
@@ -70,15 +71,7 @@ pub fn guid(m: &Map<String, Value>, name: &str) -> Result<Option<String>, ApiErr
     let Some(raw) = fields::optional_string(m, "", name)? else {
         return Ok(None);
     };
-    // Only the 8-4-4-4-12 form the API documents; uuid also parses braces, URNs and the
-    // unhyphenated form, which no POS sends and which would make one id spell several ways.
-    match uuid::Uuid::try_parse(raw) {
-        Ok(u) if raw.len() == 36 => Ok(Some(u.hyphenated().to_string())),
-        _ => Err(ApiError::invalid(
-            name,
-            format!("{raw:?} is not a GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"),
-        )),
-    }
+    Ok(Some(Guid::parse(raw, name)?.into()))
 }
 
 /// A money field in roubles (≥ 0, at most two decimals).
@@ -188,11 +181,19 @@ pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
         ),
         (None, phone) => (phone.map(BuyerContact::Phone), None),
     };
-    let receipt =
-        Receipt::with_payments(receipt_type, taxation, items, payments, total, buyer, print)?
-            .with_unsent_contact(unsent)
-            .with_cashier(cashier)
-            .with_buyer_details(details);
+    let receipt = ReceiptParts {
+        receipt_type,
+        taxation,
+        items,
+        payments,
+        total,
+        buyer,
+        print,
+    }
+    .build()?
+    .with_unsent_contact(unsent)
+    .with_cashier(cashier)
+    .with_buyer_details(details);
     Ok(ParsedRequest {
         id,
         request: OperationRequest {

@@ -19,7 +19,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 fn main() -> ExitCode {
     // Child mode: only open the populated store and report.
     if let Ok(dir) = std::env::var("QUEUE_BENCH_STARTUP_CHILD") {
-        return match queue::measure_startup(&PathBuf::from(dir)) {
+        return match queue::bench::measure_startup(&PathBuf::from(dir)) {
             Ok(report) => {
                 println!("{report}");
                 ExitCode::SUCCESS
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     let submits = env_u64("QUEUE_BENCH_SUBMITS", 2000) as usize;
     let stored = env_u64("QUEUE_BENCH_STORED", 1_000_000);
     println!("queue benchmark in {}", dir.display());
-    match runtime.block_on(queue::bench_report(
+    match runtime.block_on(queue::bench::bench_report(
         &dir.join("submit"),
         &[1, 16, 64],
         submits,
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     }
     let store_dir = dir.join("stored");
     let t = Instant::now();
-    if let Err(e) = runtime.block_on(queue::populate(&store_dir, stored)) {
+    if let Err(e) = runtime.block_on(queue::bench::populate(&store_dir, stored)) {
         eprintln!("populating {stored} operations failed: {e}");
         return ExitCode::FAILURE;
     }

@@ -4,7 +4,7 @@
 //! random point and checks every printed line against the reopened store.
 //!
 //! Usage: `crash_writer DIR PREFIX`. Operation ids are `<PREFIX>-<task>-<n>`; the request of
-//! task `t` is `queue::sized_request(CRASH_RECORD_BYTES, t)`.
+//! task `t` is `queue::bench::sized_request(CRASH_REQUEST_BYTES, t)`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -59,7 +59,7 @@ async fn write_forever(
     prefix: &str,
     task: u64,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let request = queue::sized_request(CRASH_REQUEST_BYTES, task);
+    let request = queue::bench::sized_request(CRASH_REQUEST_BYTES, task);
     let say = |line: String| -> std::io::Result<()> {
         let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
         out.write_all(line.as_bytes())?;

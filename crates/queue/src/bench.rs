@@ -1,7 +1,8 @@
-//! Measurements of the store for `benches/submit.rs` and the gateway's `bench` subcommand:
-//! durable submits per second and latency at several concurrencies beside the rate of raw
-//! sled insert + flush + fdatasync one at a time (what a store without group commit could
-//! do), and start-up time and memory with many stored operations.
+//! Measurements of the store for `benches/submit.rs`: durable submits per second and latency
+//! at several concurrencies beside the rate of raw sled insert + flush + fdatasync one at a
+//! time (what a store without group commit could do), and start-up time and memory with many
+//! stored operations. Also the requests they submit, and [`sized_request`] for the tests of
+//! the record cap and of crashes. Only with the `bench` feature: not part of the store's API.
 //!
 //! Figures depend on the disk; they are printed, never asserted.
 
@@ -11,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use fiscal_model::{
-    Completion, FiscalResult, Item, Kopecks, OperationBody, OperationRequest, Quantity, Receipt,
-    ReceiptType, Routing, TaxationSystem, VatRate,
+    Completion, FiscalResult, Item, Kopecks, ModelError, OperationBody, OperationRequest, Payments,
+    Quantity, Receipt, ReceiptParts, ReceiptType, Routing, TaxationSystem, VatRate,
 };
 
 use crate::{
@@ -112,16 +113,11 @@ pub fn sample_request(i: u64) -> OperationRequest {
         item("Хлеб", 4_500 + i % 100),
     ];
     let total = Kopecks(8_990 + 4_500 + i % 100);
-    let body = match Receipt::new(
-        ReceiptType::Sale,
-        TaxationSystem::General,
-        items,
-        Kopecks(0),
-        total,
-        total,
-        None,
-        true,
-    ) {
+    let card = Payments {
+        cashless: total,
+        ..Payments::default()
+    };
+    let body = match sale(items, card, total) {
         Ok(receipt) => OperationBody::Receipt(receipt),
         // Unreachable with the figures above; a cash-in keeps the benchmark going anyway.
         Err(_) => OperationBody::Cash(fiscal_model::CashMovement {
@@ -133,6 +129,20 @@ pub fn sample_request(i: u64) -> OperationRequest {
         body,
         routing: Routing::default(),
     }
+}
+
+/// A printed sale of `items` in the general taxation system, no buyer.
+fn sale(items: Vec<Item>, payments: Payments, total: Kopecks) -> Result<Receipt, ModelError> {
+    ReceiptParts {
+        receipt_type: ReceiptType::Sale,
+        taxation: TaxationSystem::General,
+        items,
+        payments,
+        total,
+        buyer: None,
+        print: true,
+    }
+    .build()
 }
 
 /// A receipt as large as a client can make it within `max_json_bytes` of canonical JSON:
@@ -152,22 +162,17 @@ pub fn sized_request(max_json_bytes: usize, seed: u64) -> OperationRequest {
     };
     let request = |items: Vec<Item>| {
         let total = Kopecks(items.iter().map(|i| i.price.0).sum());
-        let body = Receipt::new(
-            ReceiptType::Sale,
-            TaxationSystem::General,
-            items,
-            total,
-            Kopecks(0),
-            total,
-            None,
-            true,
-        )
-        .map(OperationBody::Receipt)
-        // Unreachable: the positions are valid and balance; a cash-in keeps the caller going.
-        .unwrap_or(OperationBody::Cash(fiscal_model::CashMovement {
-            kind: fiscal_model::CashMovementKind::In,
-            amount: total,
-        }));
+        let cash = Payments {
+            cash: total,
+            ..Payments::default()
+        };
+        let body = sale(items, cash, total)
+            .map(OperationBody::Receipt)
+            // Unreachable: the positions are valid and balance; a cash-in keeps the caller going.
+            .unwrap_or(OperationBody::Cash(fiscal_model::CashMovement {
+                kind: fiscal_model::CashMovementKind::In,
+                amount: total,
+            }));
         OperationRequest {
             body,
             routing: Routing::default(),

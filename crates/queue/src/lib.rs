@@ -10,18 +10,16 @@
 //!
 //! It knows nothing about HTTP, JSON of the API, or registers beyond their ids.
 
-mod bench;
+#[cfg(feature = "bench")]
+pub mod bench;
 mod durability;
 mod error;
 mod keys;
 mod operation;
 mod retention;
+mod signals;
 mod store;
 
-pub use bench::{
-    bench_report, measure_startup, populate, sample_request, sized_request, BenchLevel,
-    BenchReport, StartupReport,
-};
 pub use error::{StoreError, SubmitError};
 pub use keys::{MAX_NEW_RECORD_BYTES, MAX_RECORD_BYTES};
 pub use operation::{

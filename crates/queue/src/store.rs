@@ -1,12 +1,13 @@
 //! The store: submit with idempotency, state transitions, the per-register queries workers
-//! use, and the wake-ups for workers and long-polling clients.
+//! use, and when to wake workers and long-polling clients (the wake-ups are in
+//! [`crate::signals`]).
 //!
 //! Writers are serialized by one in-process lock around read-modify-`apply_batch` (sled locks
 //! the directory against a second process), so "two submits of one id yield one operation"
 //! holds without sled transactions; the lock covers memory work only, the wait for the disk
 //! happens outside it, in [`crate::durability`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -17,6 +18,7 @@ use tokio::sync::Notify;
 use crate::durability::Durability;
 use crate::keys;
 use crate::operation::payload_hash;
+use crate::signals::Signals;
 use crate::{
     Attempt, NewOperation, OpState, Operation, OperationId, OperationKind, RegisterId, StoreError,
     SubmitError, Submitted,
@@ -54,10 +56,10 @@ struct Inner {
     /// Serializes read-modify-write of records and their indexes.
     write_lock: Mutex<()>,
     durability: Durability,
-    work_signals: Mutex<HashMap<RegisterId, Arc<Notify>>>,
+    /// Wakes workers and `wait_change` callers.
+    signals: Signals,
     /// Given a permit when the store is dropped, so background tasks stop at once.
     closing: Arc<Notify>,
-    watchers: Mutex<HashMap<OperationId, Watcher>>,
     /// Keys of undecodable records already logged, so each is reported once.
     reported_corrupt: Mutex<HashSet<Vec<u8>>>,
     clock: StoreClock,
@@ -88,13 +90,7 @@ impl StoreClock {
     }
 }
 
-#[derive(Debug)]
-struct Watcher {
-    notify: Arc<Notify>,
-    waiters: usize,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded values stay consistent across a panic (maps and a unit).
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -129,9 +125,8 @@ impl Store {
                 config,
                 write_lock: Mutex::new(()),
                 durability,
-                work_signals: Mutex::new(HashMap::new()),
+                signals: Signals::default(),
                 closing: Arc::new(Notify::new()),
-                watchers: Mutex::new(HashMap::new()),
                 reported_corrupt: Mutex::new(HashSet::new()),
                 clock,
             }),
@@ -283,11 +278,7 @@ impl Store {
     /// Notified (one permit) when an operation for `register` is submitted, re-posted or
     /// queued again, so its worker sleeps until there is work.
     pub fn work_signal(&self, register: &RegisterId) -> Arc<Notify> {
-        Arc::clone(
-            lock(&self.inner.work_signals)
-                .entry(register.clone())
-                .or_insert_with(|| Arc::new(Notify::new())),
-        )
+        self.inner.signals.work(register)
     }
 
     /// Waits until `id` changes state (or is re-posted), at most `timeout`, then returns it as
@@ -297,7 +288,7 @@ impl Store {
         id: &OperationId,
         timeout: Duration,
     ) -> Result<Option<Operation>, StoreError> {
-        let watch = WatchGuard::new(&self.inner, id);
+        let watch = self.inner.signals.watch(id);
         let notified = watch.notify.notified();
         tokio::pin!(notified);
         // Registered before reading, so a change between the read and the wait is not missed.
@@ -540,14 +531,12 @@ impl Store {
 
     /// How many `wait_change` callers are waiting on `id` now (long polls in flight).
     pub fn watching(&self, id: &OperationId) -> usize {
-        lock(&self.inner.watchers).get(id).map_or(0, |w| w.waiters)
+        self.inner.signals.watching(id)
     }
 
     /// Wakes `wait_change` callers of `id`.
     pub(crate) fn notify_watchers(&self, id: &OperationId) {
-        if let Some(w) = lock(&self.inner.watchers).get(id) {
-            w.notify.notify_waiters();
-        }
+        self.inner.signals.notify_watchers(id);
     }
 }
 
@@ -617,42 +606,6 @@ impl WeakStore {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.closing.notify_one();
-    }
-}
-
-/// A registered interest in one id's changes; unregisters on drop.
-struct WatchGuard<'a> {
-    inner: &'a Inner,
-    id: OperationId,
-    notify: Arc<Notify>,
-}
-
-impl<'a> WatchGuard<'a> {
-    fn new(inner: &'a Inner, id: &OperationId) -> WatchGuard<'a> {
-        let mut watchers = lock(&inner.watchers);
-        let w = watchers.entry(id.clone()).or_insert_with(|| Watcher {
-            notify: Arc::new(Notify::new()),
-            waiters: 0,
-        });
-        w.waiters += 1;
-        let notify = Arc::clone(&w.notify);
-        WatchGuard {
-            inner,
-            id: id.clone(),
-            notify,
-        }
-    }
-}
-
-impl Drop for WatchGuard<'_> {
-    fn drop(&mut self) {
-        let mut watchers = lock(&self.inner.watchers);
-        if let Some(w) = watchers.get_mut(&self.id) {
-            w.waiters = w.waiters.saturating_sub(1);
-            if w.waiters == 0 {
-                watchers.remove(&self.id);
-            }
-        }
     }
 }
 

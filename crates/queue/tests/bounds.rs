@@ -33,7 +33,7 @@ fn waiting(n: usize, note_len: usize) -> (OpState, String) {
 async fn an_operation_over_the_record_cap_is_refused_and_nothing_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let too_big = queue::sized_request(MAX_NEW_RECORD_BYTES + 1024, 1);
+    let too_big = queue::bench::sized_request(MAX_NEW_RECORD_BYTES + 1024, 1);
     let r = store.submit(new_op("big", "r1", too_big.clone())).await;
     let Err(SubmitError::TooLarge { bytes, limit }) = &r else {
         panic!("expected TooLarge, got {r:?}");
@@ -52,7 +52,7 @@ async fn an_operation_over_the_record_cap_is_refused_and_nothing_is_stored() {
     assert!(store.healthy().is_ok());
 
     // Just under the cap is stored.
-    let near = queue::sized_request(MAX_NEW_RECORD_BYTES - 1024, 2);
+    let near = queue::bench::sized_request(MAX_NEW_RECORD_BYTES - 1024, 2);
     store
         .submit(new_op("near", "r1", near.clone()))
         .await
@@ -68,7 +68,7 @@ async fn an_operation_over_the_record_cap_is_refused_and_nothing_is_stored() {
 async fn a_looping_worker_keeps_the_record_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let near = queue::sized_request(MAX_NEW_RECORD_BYTES - 1024, 3);
+    let near = queue::bench::sized_request(MAX_NEW_RECORD_BYTES - 1024, 3);
     store.submit(new_op("loop", "r1", near)).await.unwrap();
     let rounds = 300;
     for n in 0..rounds {

@@ -52,7 +52,7 @@ fn acknowledged_large_operations_survive_sigkill() {
     let mut acknowledged: BTreeMap<String, bool> = BTreeMap::new();
     let mut blob_files_seen = 0;
     let expected: Vec<_> = (0..3)
-        .map(|task| queue::sized_request(CRASH_REQUEST_BYTES, task))
+        .map(|task| queue::bench::sized_request(CRASH_REQUEST_BYTES, task))
         .collect();
     for round in 0..ROUNDS {
         let kill_after = random_in(2, 60);

@@ -6,7 +6,8 @@ use std::time::Duration;
 use driver::{Cashier, LinkLayerChoice, Register, RegisterOptions, Transport};
 use emulator::{Emulator, EmulatorConfig, LinkChoice, LinkTiming};
 use fiscal_model::{
-    BuyerContact, Item, Kopecks, Quantity, Receipt, ReceiptType, TaxationSystem, VatRate,
+    BuyerContact, Item, Kopecks, Payments, Quantity, Receipt, ReceiptParts, ReceiptType,
+    TaxationSystem, VatRate,
 };
 
 /// A fresh in-memory register (shift closed) speaking `link`, with short device timings.
@@ -80,16 +81,20 @@ pub fn receipt(extra: u64) -> Receipt {
         },
     ];
     let total: u64 = 2 * 8_990 + 4_500 + extra + 7_470;
-    Receipt::new(
-        ReceiptType::Sale,
-        TaxationSystem::General,
+    ReceiptParts {
+        receipt_type: ReceiptType::Sale,
+        taxation: TaxationSystem::General,
         items,
-        Kopecks(total - 1_000),
-        Kopecks(1_000),
-        Kopecks(total),
-        Some(BuyerContact::Email("buyer@example.com".into())),
-        true,
-    )
+        payments: Payments {
+            cash: Kopecks(total - 1_000),
+            cashless: Kopecks(1_000),
+            ..Payments::default()
+        },
+        total: Kopecks(total),
+        buyer: Some(BuyerContact::Email("buyer@example.com".into())),
+        print: true,
+    }
+    .build()
     .expect("receipt")
 }
 

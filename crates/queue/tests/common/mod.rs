@@ -2,8 +2,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use fiscal_model::{
-    CashMovement, CashMovementKind, Item, Kopecks, OperationBody, OperationRequest, Quantity,
-    Receipt, ReceiptType, Routing, TaxationSystem, VatRate,
+    CashMovement, CashMovementKind, Item, Kopecks, OperationBody, OperationRequest, Payments,
+    Quantity, ReceiptParts, ReceiptType, Routing, TaxationSystem, VatRate,
 };
 use queue::{NewOperation, OperationId, RegisterId, Store, StoreConfig};
 
@@ -12,22 +12,25 @@ pub fn open(dir: &std::path::Path) -> Store {
 }
 
 pub fn receipt(total: u64) -> OperationRequest {
-    let receipt = Receipt::new(
-        ReceiptType::Sale,
-        TaxationSystem::General,
-        vec![Item {
+    let receipt = ReceiptParts {
+        receipt_type: ReceiptType::Sale,
+        taxation: TaxationSystem::General,
+        items: vec![Item {
             name: "Молоко".into(),
             quantity: Quantity::ONE,
             price: Kopecks(total),
             vat: VatRate::Vat22,
             attributes: Default::default(),
         }],
-        Kopecks(total),
-        Kopecks(0),
-        Kopecks(total),
-        None,
-        true,
-    )
+        payments: Payments {
+            cash: Kopecks(total),
+            ..Payments::default()
+        },
+        total: Kopecks(total),
+        buyer: None,
+        print: true,
+    }
+    .build()
     .expect("balanced receipt");
     OperationRequest {
         body: OperationBody::Receipt(receipt),
