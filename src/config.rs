@@ -24,7 +24,7 @@ pub struct Config {
     /// Longest `wait` a checkStatus long poll may ask for.
     pub max_wait: Duration,
     /// Host names and addresses the `Host` header may name besides localhost, 127.0.0.1,
-    /// [::1] and the listen address (normalised; 421 otherwise).
+    /// `[::1]` and the listen address (normalised; 421 otherwise).
     pub allowed_hosts: Vec<String>,
     /// Most HTTP connections open at once.
     pub max_connections: usize,
@@ -444,24 +444,16 @@ impl Config {
 
 /// Lower-cased GUID, or an error naming the key.
 pub fn guid(path: &str, value: &str) -> Result<String, ConfigError> {
-    uuid_like(value).ok_or_else(|| {
-        err(
-            path,
-            format!("expected a GUID such as da2bb850-63ef-47e4-8b45-7b5b841eaa9b, got {value:?}"),
-        )
-    })
-}
-
-fn uuid_like(value: &str) -> Option<String> {
-    let v = value.trim().to_ascii_lowercase();
-    let groups: Vec<&str> = v.split('-').collect();
-    let lens = [8, 4, 4, 4, 12];
-    (groups.len() == 5
-        && groups
-            .iter()
-            .zip(lens)
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit())))
-    .then_some(v)
+    fiscal_model::Guid::parse(value.trim(), path)
+        .map(String::from)
+        .map_err(|_| {
+            err(
+                path,
+                format!(
+                    "expected a GUID such as da2bb850-63ef-47e4-8b45-7b5b841eaa9b, got {value:?}"
+                ),
+            )
+        })
 }
 
 fn register(i: usize, r: RawRegister, data_dir: &Path) -> Result<RegisterSettings, ConfigError> {

@@ -1,5 +1,5 @@
 //! Throughput of the driver against a register: receipts per second, bytes on the wire and
-//! round trips per three-item receipt. `benches/receipt.rs` calls [`bench`] with a register
+//! round trips per three-item receipt. `benches/receipt.rs` calls [`bench()`] with a register
 //! already connected (to the emulator with no device delay), so the figures measure the
 //! driver and the link, not a printer; the root package's benchmarks make [`sample_receipt`].
 

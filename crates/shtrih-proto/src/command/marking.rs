@@ -31,7 +31,7 @@ pub enum PlannedStatus {
     MeasuredReturned,
     /// 255: status unchanged.
     Unchanged,
-    /// Any other byte as received (5, 6 [ATOL]).
+    /// Any other byte as received (5, 6 in ATOL's table).
     Other(u8),
 }
 
