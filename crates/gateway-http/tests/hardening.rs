@@ -555,7 +555,7 @@ async fn the_largest_wait_a_configuration_allows_does_not_overflow_the_clock() {
 
 #[test]
 fn the_openapi_document_describes_the_new_answers() {
-    let doc: Value = serde_json::from_str(gateway_http::OPENAPI_JSON).unwrap();
+    let doc: Value = serde_json::from_str(gateway_http::openapi_json()).unwrap();
     let codes = doc["components"]["schemas"]["Error"]["properties"]["errorCode"]["enum"]
         .as_array()
         .unwrap();
