@@ -44,15 +44,15 @@ pub struct FormReceiptRequest {
     buyer_phone_number: Option<String>,
     /// Paid in cash. In roubles, at most 2 decimals, written as a plain decimal (no exponent);
     /// parsed exactly, never as a float.
-    #[schema(value_type = f64, minimum = 0, maximum = 999999999999.99, example = 20)]
+    #[schema(minimum = 0, maximum = 999999999999.99, example = 20)]
     cash_payment_sum: Decimal,
     /// Paid electronically. In roubles, at most 2 decimals, written as a plain decimal (no
     /// exponent); parsed exactly, never as a float.
-    #[schema(value_type = f64, minimum = 0, maximum = 999999999999.99, example = 10.5)]
+    #[schema(minimum = 0, maximum = 999999999999.99, example = 10.5)]
     cashless_payment_sum: Decimal,
     /// Receipt total. In roubles, at most 2 decimals, written as a plain decimal (no
     /// exponent); parsed exactly, never as a float.
-    #[schema(value_type = f64, minimum = 0, maximum = 999999999999.99, example = 70.5)]
+    #[schema(minimum = 0, maximum = 999999999999.99, example = 70.5)]
     total_sum: Decimal,
     /// The receipt's positions, at most 100 (one receipt of the register).
     #[schema(min_items = 1, max_items = 100)]
@@ -78,17 +78,17 @@ pub struct FormReceiptRequest {
     /// Extension: paid by an earlier prepayment or advance (tag 1215, FF45 slot 14); counts
     /// in the balance. In roubles, at most 2 decimals, written as a plain decimal (no
     /// exponent); parsed exactly, never as a float. Absent or null: 0.
-    #[schema(value_type = Option<f64>, minimum = 0, maximum = 999999999999.99, example = 10)]
+    #[schema(minimum = 0, maximum = 999999999999.99, example = 10)]
     prepayment_sum: Option<Decimal>,
     /// Extension: left to be paid later, on credit (tag 1216, FF45 slot 15); counts in the
     /// balance. In roubles, at most 2 decimals, written as a plain decimal (no exponent);
     /// parsed exactly, never as a float. Absent or null: 0.
-    #[schema(value_type = Option<f64>, minimum = 0, maximum = 999999999999.99, example = 10)]
+    #[schema(minimum = 0, maximum = 999999999999.99, example = 10)]
     postpayment_sum: Option<Decimal>,
     /// Extension: paid by counter-provision (tag 1217, FF45 slot 16); counts in the balance.
     /// In roubles, at most 2 decimals, written as a plain decimal (no exponent); parsed
     /// exactly, never as a float. Absent or null: 0.
-    #[schema(value_type = Option<f64>, minimum = 0, maximum = 999999999999.99, example = 20)]
+    #[schema(minimum = 0, maximum = 999999999999.99, example = 20)]
     counter_provision_sum: Option<Decimal>,
     /// Extension: the cashier of this receipt (tag 1021), instead of the register's
     /// configured one; "" means absent. Characters must exist in CP866 and CP1251.
@@ -117,11 +117,11 @@ pub struct Position {
     name: String,
     /// Quantity, more than 0, at most 6 decimals (the API description says integer;
     /// fractional quantities are accepted).
-    #[schema(value_type = f64, exclusive_minimum = 0, maximum = 999999999999i64, example = 1)]
+    #[schema(exclusive_minimum = 0, maximum = 999999999999i64, example = 1)]
     quantity: Decimal,
     /// Unit price. In roubles, at most 2 decimals, written as a plain decimal (no exponent);
     /// parsed exactly, never as a float.
-    #[schema(value_type = f64, exclusive_minimum = 0, maximum = 999999999999.99, example = 70.5)]
+    #[schema(exclusive_minimum = 0, maximum = 999999999999.99, example = 70.5)]
     price: Decimal,
     /// VAT: 1 = 0 %, 2 = 10 %, 3 = general rate (22 % since 2026; "18 %" in the API
     /// description), 4 = no VAT, 5 = 10/110, 6 = general calculated rate (22/122). Extension:
@@ -225,7 +225,7 @@ pub struct CashRequest {
     )]
     cashbox_id: String,
     /// Amount in roubles, more than 0, at most 2 decimals, plain decimal.
-    #[schema(value_type = f64, exclusive_minimum = 0, maximum = 999999999999.99, example = 500.25)]
+    #[schema(exclusive_minimum = 0, maximum = 999999999999.99, example = 500.25)]
     amount: Decimal,
     #[schema(inline)]
     operation_id: OperationIdText,
