@@ -1,11 +1,13 @@
-//! `/openapi.json`: the OpenAPI 3.1 document, generated once from the request descriptions
-//! (`schema`) and the answer types themselves (`StatusBody`, the error body, `/health`).
+//! `/openapi.json`: the OpenAPI 3.1 document, derived by utoipa from the code it describes:
+//! each operation from the `#[utoipa::path]` on its handler (`handlers`), the request bodies
+//! from their descriptions (`schema`), the answers from the types the handlers serialize
+//! (`StatusBody`, the error body, `/health`).
 //!
-//! Each operation names the Rust types of its body and answers, so a field added to an answer
-//! appears in the document by itself; dictionaries take their codes from `fiscal_model`, which
+//! A field added to an answer appears in the document by itself, and a new route is documented
+//! by listing its handler in [`Api`]; dictionaries take their codes from `fiscal_model`, which
 //! decides them. What only prose can say (routing, idempotency, the meaning of each status code)
-//! is written here once. This module does not parse requests: the tests at the bottom check the
-//! descriptions against the parser in `request`.
+//! is written here or on the handler, once. This module does not parse requests: the tests at
+//! the bottom check the descriptions against the parser in `request`.
 
 use std::sync::LazyLock;
 
