@@ -113,3 +113,32 @@ async fn error_bodies_conform() {
     )
     .is_empty());
 }
+
+#[tokio::test]
+async fn the_health_answer_conforms() {
+    let rig = rig_with(|state| {
+        state.readiness = Some(gateway_http::ReadinessSource(std::sync::Arc::new(|| {
+            let register = |cashbox_id: &str, ready: bool, oldest: Option<u64>| {
+                gateway_http::RegisterReadiness {
+                    cashbox_id: cashbox_id.into(),
+                    ready,
+                    error_code: (!ready).then(|| "COVER_OPEN".into()),
+                    error_message: (!ready).then(|| "Открыта крышка.".into()),
+                    oldest_pending_seconds: oldest,
+                }
+            };
+            vec![register(A, true, None), register(B, false, Some(12))]
+        })));
+    });
+    rig.post("formReceipt", &seed("h-1")).await;
+    let (code, body) = send(
+        &rig.app,
+        axum::http::Request::get("/health")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["registers"].as_array().map(Vec::len), Some(2));
+    assert_conforms("Health", &body);
+}

@@ -359,3 +359,27 @@ fn every_error_code_is_documented() {
         .collect();
     assert_eq!(answered, codes);
 }
+
+/// Every `$ref` names a schema the document holds: a type an operation names but utoipa did
+/// not collect would leave a dangling reference.
+#[test]
+fn every_reference_resolves() {
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(m) => {
+                out.extend(m.get("$ref").and_then(Value::as_str));
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let doc = doc();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let target = r.strip_prefix('#').unwrap_or(r);
+        assert!(doc.pointer(target).is_some(), "dangling {r}");
+    }
+}
