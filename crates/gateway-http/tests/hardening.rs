@@ -493,13 +493,7 @@ async fn health_names_no_operation() {
         })));
     });
     rig.post("formReceipt", &seed("buyer-op-1")).await;
-    let (code, body) = send(
-        &rig.app,
-        axum::http::Request::get("/health")
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (code, body) = rig.get("/health").await;
     assert_eq!(code, 200, "{body}");
     let text = body.to_string();
     for private in ["sale-42", "buyer-op-1", "customer@example.com"] {

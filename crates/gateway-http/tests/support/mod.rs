@@ -208,6 +208,11 @@ impl Rig {
         send(&self.app, req).await
     }
 
+    /// GETs `path` without a token (`/health`, `/openapi.json`).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        send(&self.app, Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
     /// checkStatus of `id` without waiting.
     pub async fn status(&self, id: &str) -> (u16, Value) {
         self.status_query(&format!("operationId={id}")).await
