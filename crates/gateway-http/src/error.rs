@@ -189,6 +189,8 @@ pub enum ErrorCode {
 
 /// The body of every non-200 answer.
 #[derive(Debug, Serialize, ToSchema)]
+// Only written, never read: `deny_unknown_fields` tells the document that no other key comes
+// (`additionalProperties: false`).
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = Error)]
 pub(crate) struct ErrorBody<'a> {
