@@ -8,6 +8,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Why a request was not answered with an operation status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,24 +116,24 @@ impl ApiError {
     }
 
     /// The stable machine code of the body's `errorCode`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Validation { .. } => "VALIDATION_ERROR",
-            ApiError::MalformedJson(_) => "MALFORMED_JSON",
-            ApiError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::Validation { .. } => ErrorCode::ValidationError,
+            ApiError::MalformedJson(_) => ErrorCode::MalformedJson,
+            ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             ApiError::PayloadTooLarge { .. } | ApiError::OperationTooLarge(_) => {
-                "PAYLOAD_TOO_LARGE"
+                ErrorCode::PayloadTooLarge
             }
-            ApiError::Unauthorized(_) => "UNAUTHORIZED",
-            ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::OperationNotFound(_) => "OPERATION_NOT_FOUND",
-            ApiError::RouteNotFound(_) => "NOT_FOUND",
-            ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
-            ApiError::IdempotencyConflict(_) => "IDEMPOTENCY_CONFLICT",
-            ApiError::StoreUnavailable(_) => "STORE_UNAVAILABLE",
-            ApiError::MisdirectedRequest(_) => "MISDIRECTED_REQUEST",
-            ApiError::BodyTimeout { .. } => "REQUEST_TIMEOUT",
-            ApiError::TooManyConnections { .. } => "TOO_MANY_CONNECTIONS",
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::OperationNotFound(_) => ErrorCode::OperationNotFound,
+            ApiError::RouteNotFound(_) => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            ApiError::IdempotencyConflict(_) => ErrorCode::IdempotencyConflict,
+            ApiError::StoreUnavailable(_) => ErrorCode::StoreUnavailable,
+            ApiError::MisdirectedRequest(_) => ErrorCode::MisdirectedRequest,
+            ApiError::BodyTimeout { .. } => ErrorCode::RequestTimeout,
+            ApiError::TooManyConnections { .. } => ErrorCode::TooManyConnections,
         }
     }
 
@@ -152,12 +153,54 @@ impl ApiError {
     }
 }
 
-/// The error body, the same for every status.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorBody<'a> {
-    error_code: &'a str,
+/// The stable machine code of an error body (`errorCode`), one per kind of [`ApiError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// A field is missing, has the wrong type or an invalid value.
+    ValidationError,
+    /// The body is not JSON.
+    MalformedJson,
+    /// The body is not sent as `application/json`.
+    UnsupportedMediaType,
+    /// The body or the operation is too large.
+    PayloadTooLarge,
+    /// No or an invalid bearer token.
+    Unauthorized,
+    /// The token does not allow this register.
+    Forbidden,
+    /// No such operation, or none this token may see.
+    OperationNotFound,
+    /// No such route.
+    NotFound,
+    /// The route exists, not with this method.
+    MethodNotAllowed,
+    /// The operationId is stored with a different payload.
+    IdempotencyConflict,
+    /// The operation store failed.
+    StoreUnavailable,
+    /// The body did not arrive in time.
+    RequestTimeout,
+    /// The `Host` header names no host the gateway answers for.
+    MisdirectedRequest,
+    /// Every connection has a request in flight.
+    TooManyConnections,
+}
+
+/// The body of every non-200 answer.
+#[derive(Debug, Serialize, ToSchema)]
+// Only written, never read: `deny_unknown_fields` tells the document that no other key comes
+// (`additionalProperties: false`).
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody<'a> {
+    /// Stable machine code.
+    #[schema(inline)]
+    error_code: ErrorCode,
+    /// `<field>: <what is wrong>` when about a field.
     error_message: String,
+    /// JSON path of the offending field (`positions[1].price`), or null.
+    #[schema(required = true)]
     field: Option<&'a str>,
 }
 

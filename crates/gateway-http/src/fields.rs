@@ -59,6 +59,8 @@ pub fn join(prefix: &str, name: &str) -> String {
 
 /// A field that is present and not null.
 fn present<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    #[cfg(test)]
+    crate::openapi::tests::record_read(m, name);
     m.get(name).filter(|v| !v.is_null())
 }
 

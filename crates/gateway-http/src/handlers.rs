@@ -17,15 +17,17 @@ use axum::Json;
 use chrono::{FixedOffset, Offset};
 use fiscal_model::{CashMovementKind, OperationBody};
 use queue::{NewOperation, Operation, RegisterId, SubmitError};
+use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::auth::Access;
+use crate::error::ErrorBody;
+use crate::openapi::{self, PostAnswers};
 use crate::request::{self, ParsedRequest};
+use crate::schema::{CashRequest, CheckStatusQuery, FormReceiptRequest};
 use crate::status::{self, StatusBody, STATUS_QUEUED};
-use crate::{routing, ApiError, AppState, RegisterRoute};
-
-/// The OpenAPI 3.1 description of this API, served as is.
-pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+use crate::{routing, ApiError, AppState, RegisterReadiness, RegisterRoute};
 
 type Shared = State<Arc<AppState>>;
 
@@ -33,6 +35,15 @@ type Shared = State<Arc<AppState>>;
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `POST /v1.0/operations/formReceipt`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/formReceipt",
+    operation_id = "formReceipt",
+    summary = "formReceipt — form a receipt",
+    description = "Queues a fiscal receipt. `totalSum` must equal the sum of price × quantity of the positions and `cashPaymentSum + cashlessPaymentSum + prepaymentSum + postpaymentSum + counterProvisionSum` (the last three are extensions, 0 when absent), to the kopeck. Every VAT rate used must have a tax group on the chosen register.",
+    request_body(content = FormReceiptRequest, example = json!(openapi::form_receipt_example())),
+    responses(PostAnswers)
+)]
 pub async fn form_receipt(
     State(app): Shared,
     headers: HeaderMap,
@@ -42,6 +53,15 @@ pub async fn form_receipt(
 }
 
 /// `POST /v1.0/operations/depositCash`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/depositCash",
+    operation_id = "depositCash",
+    summary = "depositCash — cash in",
+    description = "Queues a cash deposit (внесение) on the given register. Makes no fiscal document; the result is reported in `cashParams`.",
+    request_body(content = CashRequest, example = json!(openapi::cash_example(50000, "12855F"))),
+    responses(PostAnswers)
+)]
 pub async fn deposit_cash(
     State(app): Shared,
     headers: HeaderMap,
@@ -54,6 +74,15 @@ pub async fn deposit_cash(
 }
 
 /// `POST /v1.0/operations/withdrawCash`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/withdrawCash",
+    operation_id = "withdrawCash",
+    summary = "withdrawCash — cash out",
+    description = "Queues a cash withdrawal (изъятие) from the given register. Makes no fiscal document; the result is reported in `cashParams`.",
+    request_body(content = CashRequest, example = json!(openapi::cash_example(100, "12856F"))),
+    responses(PostAnswers)
+)]
 pub async fn withdraw_cash(
     State(app): Shared,
     headers: HeaderMap,
@@ -220,6 +249,22 @@ fn visible(app: &AppState, access: &Access, op: &Operation) -> bool {
 /// `wait` (extension): long poll up to N seconds (capped at the configured maximum) for the
 /// status to leave 1. An operation on a register the token may not use answers 404, like an
 /// unknown one, so a token cannot probe other registers' ids.
+#[utoipa::path(
+    get,
+    path = "/v1.0/operations/checkStatus",
+    operation_id = "checkStatus",
+    summary = "checkStatus — status of an operation",
+    description = "An operation on a register the token may not use answers 404, like an unknown one.",
+    params(CheckStatusQuery),
+    responses(
+        (status = 200, description = "The operation's status.", body = StatusBody),
+        (status = 400, description = "Invalid query (`operationId` missing or too long, `wait` not a whole number).", body = ErrorBody),
+        (status = 401, description = openapi::UNAUTHORIZED, body = ErrorBody),
+        (status = 404, description = "No such operation (`OPERATION_NOT_FOUND`), or one this token may not see.", body = ErrorBody),
+        (status = 421, description = openapi::MISDIRECTED, body = ErrorBody),
+        (status = 503, description = format!("The operation store is unavailable; retry. Also {}", openapi::TOO_MANY_CONNECTIONS), body = ErrorBody),
+    )
+)]
 pub async fn check_status(
     State(app): Shared,
     headers: HeaderMap,
@@ -301,7 +346,20 @@ pub fn public_message(message: &str) -> String {
 
 /// `GET /health` (no token): the process answers, its store can be read, and each register's
 /// readiness; no operation ids, fiscal data or buyer data.
-pub async fn health(State(app): Shared) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    summary = "Liveness: the process answers and its store can be read",
+    description = "Needs no token, and shows no operation ids, fiscal data or buyer data: a message that names an operation is cut to its first clause.",
+    security(),
+    responses(
+        (status = 200, description = "Alive.", body = HealthBody),
+        (status = 421, description = openapi::MISDIRECTED, body = ErrorBody),
+        (status = 503, description = format!("The operation store cannot be read, or a failed disk sync stopped all acknowledgements until a restart. Also {}", openapi::TOO_MANY_CONNECTIONS), body = ErrorBody),
+    )
+)]
+pub async fn health(State(app): Shared) -> Result<Json<HealthBody>, ApiError> {
     app.store.healthy()?;
     let depth = app.store.depth()?;
     let unfinished: u64 = depth.values().flat_map(|m| m.values()).sum();
@@ -315,16 +373,53 @@ pub async fn health(State(app): Shared) -> Result<Json<Value>, ApiError> {
             *message = public_message(message);
         }
     }
-    Ok(Json(serde_json::json!({
-        "status": "ok",
-        "unfinishedOperations": unfinished,
-        "registers": registers,
-    })))
+    Ok(Json(HealthBody {
+        status: Alive::Ok,
+        unfinished_operations: unfinished,
+        registers,
+    }))
 }
 
-/// `GET /openapi.json`.
+/// The `/health` answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Health)]
+pub(crate) struct HealthBody {
+    /// Always `ok`: the process answers and its store can be read.
+    #[schema(inline)]
+    status: Alive,
+    /// Operations not yet Done or Failed, all registers.
+    unfinished_operations: u64,
+    /// Each register's readiness now (look before taking a card payment).
+    registers: Vec<RegisterReadiness>,
+}
+
+/// `/health`'s `status`: there is no other answer with a 200.
+#[derive(Debug, Serialize, ToSchema)]
+enum Alive {
+    #[serde(rename = "ok")]
+    Ok,
+}
+
+/// `GET /openapi.json`: the document generated by `openapi`, the same bytes every time.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "openapi",
+    summary = "This document",
+    security(),
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 description of the API.", body = Object),
+        (status = 421, description = openapi::MISDIRECTED, body = ErrorBody),
+        (status = 503, description = format!("Also {}", openapi::TOO_MANY_CONNECTIONS), body = ErrorBody),
+    )
+)]
 pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::openapi_json(),
+    )
+        .into_response()
 }
 
 /// Any other path.

@@ -16,8 +16,10 @@ mod error;
 mod fields;
 mod handlers;
 mod host;
+mod openapi;
 mod request;
 mod routing;
+mod schema;
 mod server;
 mod status;
 
@@ -30,9 +32,10 @@ use chrono::FixedOffset;
 use fiscal_model::TaxGroupMap;
 
 pub use auth::{dev_token, Access, AuthConfig, KeyError};
-pub use error::ApiError;
-pub use handlers::{method_not_allowed, public_message, OPENAPI_JSON, PRIVATE_DETAILS};
+pub use error::{ApiError, ErrorCode};
+pub use handlers::{method_not_allowed, public_message, PRIVATE_DETAILS};
 pub use host::AllowedHosts;
+pub use openapi::openapi_json;
 pub use server::{serve, ServeLimits};
 pub use status::{StatusBody, FNS_URL};
 
@@ -83,7 +86,7 @@ impl std::fmt::Debug for ReadinessSource {
 }
 
 /// One register as `/health` reports it, so a POS can look before it takes a card payment.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterReadiness {
     /// The register's cashboxId.
@@ -92,11 +95,14 @@ pub struct RegisterReadiness {
     /// ready).
     pub ready: bool,
     /// Why not, as in checkStatus (`COVER_OPEN`, `NO_LINK`, `NEEDS_OPERATOR` …).
+    #[schema(required = true)]
     pub error_code: Option<String>,
     /// The same in Russian.
+    #[schema(required = true)]
     pub error_message: Option<String>,
     /// Age in seconds of the register's oldest operation not yet finished: a queue that does
-    /// not move shows here, even while the register looks ready.
+    /// not move shows here, even while the register looks ready (null when none).
+    #[schema(minimum = 0)]
     pub oldest_pending_seconds: Option<u64>,
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, Utc};
 use fiscal_model::{CashResult, Completion, FiscalResult};
 use queue::{OpState, Operation, OperationKind};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// The FNS site printed on receipts and reported in `fiscalParams.fnsUrl`.
 pub const FNS_URL: &str = "www.nalog.gov.ru";
@@ -21,41 +22,70 @@ pub const STATUS_DONE: u8 = 2;
 /// Status 3: not processed, no document.
 pub const STATUS_FAILED: u8 = 3;
 
-/// The answer body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The status of an operation: the answer of checkStatus and of the POST routes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OperationStatus)]
 pub struct StatusBody {
+    /// 1 queued (or waiting for the register), 2 processed, 3 not processed.
     status: u8,
+    /// When the operation was first stored. RFC 3339, UTC.
+    #[schema(format = DateTime)]
     creation_date_time_utc: String,
+    /// The register the operation was routed to.
+    #[schema(required = true)]
     handler_cashbox_id: Option<String>,
+    /// When the operation was processed (status 2); null otherwise. RFC 3339, UTC.
+    #[schema(required = true, format = DateTime)]
     processing_date_time_utc: Option<String>,
+    /// Receipts with status 2; null otherwise.
+    #[schema(required = true)]
     fiscal_params: Option<FiscalParams>,
+    /// Why status 3, or why a status-1 operation waits (cover open, no paper …), in Russian
+    /// for the cashier.
+    #[schema(required = true)]
     error_message: Option<String>,
+    /// Extension: stable machine code beside errorMessage (e.g. COVER_OPEN).
+    #[schema(required = true)]
     error_code: Option<String>,
-    /// Only cash operations carry this key (null until done).
+    /// Extension, cash operations only: the register's document once processed, else null.
+    /// Absent for receipts.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<CashParams>)]
     cash_params: Option<Option<CashParams>>,
-    /// Extension: processed receipts with marked positions only, one entry per position.
+    /// Extension, processed receipts with marked positions only (absent otherwise): one entry
+    /// per position, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Vec<PositionStatus>, required = false)]
     positions: Option<Vec<PositionStatus>>,
 }
 
 /// `positions[i]` (extension).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PositionStatus {
+    /// The check result of the position's marking code (tag 2106); null for a position
+    /// without a code or whose result the register did not give.
+    #[schema(required = true)]
     marking_check: Option<MarkingCheck>,
 }
 
 /// `positions[i].markingCheck`: tag 2106 and its bits (FFD 1.2 addendum §4.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct MarkingCheck {
+    /// The byte of tag 2106 as the register gave it.
+    #[schema(maximum = 255)]
     tag2106: u8,
+    /// bit0: the code was checked.
     checked: bool,
+    /// bit1: the check-code result is positive.
     valid: bool,
+    /// bit2: status information from the marking system was received.
     status_received: bool,
+    /// bit3: the planned status is correct.
     status_correct: bool,
+    /// bit4: the result was formed in autonomous mode (no answer from the marking server).
     autonomous: bool,
 }
 
@@ -71,29 +101,46 @@ fn marking_check(byte: u8) -> MarkingCheck {
     }
 }
 
-/// `fiscalParams`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `fiscalParams`: the receipt's fiscal document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct FiscalParams {
+    /// FD number (tag 1040).
     fiscal_document_number: u32,
+    /// Fiscal sign ФПД (tag 1077), decimal, zero-padded to 10 digits.
+    #[schema(pattern = "^[0-9]{10}$")]
     fiscal_document_sign: String,
+    /// Date and time of the document. RFC 3339, UTC.
+    #[schema(format = DateTime)]
     fiscal_document_date_time_utc: String,
+    /// Receipt number in the shift (tag 1042).
     fiscal_receipt_number: u32,
+    /// Shift number (tag 1038).
     shift_number: u32,
+    /// FN serial number (tag 1041).
     fn_number: String,
+    /// Register registration number РНМ (tag 1037).
     registration_number: String,
+    /// FNS site, www.nalog.gov.ru.
+    #[schema(value_type = String)]
     fns_url: &'static str,
+    /// Closed in the FN but not completely printed (paper ran out); printing resumes when
+    /// paper is back.
     not_printed: bool,
 }
 
-/// `cashParams` (extension): a cash movement has no fiscal document, only the register's own.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Extension: the register's own document of a cash movement (no fiscal document exists for
+/// it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CashParams {
+    /// The register's through document number.
     document_number: u32,
     shift_number: u32,
     fn_number: String,
     registration_number: String,
+    /// Date and time of the movement. RFC 3339, UTC.
+    #[schema(format = DateTime)]
     date_time_utc: String,
 }
 

@@ -1,6 +1,6 @@
 //! The answers the gateway gives match its OpenAPI document: keys, required keys and JSON
 //! types of every status body (queued, waiting, done, failed; receipt and cash) and of the
-//! error body. A small structural checker, enough for the shapes this document uses.
+//! error body, checked by `support::conform`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,80 +9,11 @@ mod support;
 use fiscal_model::Completion;
 use queue::{OpState, OperationId, Reason};
 use serde_json::{json, Value};
+use support::conform::check;
 use support::*;
 
 fn doc() -> Value {
-    serde_json::from_str(gateway_http::OPENAPI_JSON).unwrap()
-}
-
-fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
-    match schema["$ref"].as_str() {
-        Some(r) => doc
-            .pointer(r.trim_start_matches('#'))
-            .unwrap_or_else(|| panic!("dangling {r}")),
-        None => schema,
-    }
-}
-
-fn type_ok(t: &str, v: &Value) -> bool {
-    match t {
-        "null" => v.is_null(),
-        "string" => v.is_string(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        other => panic!("unknown type {other}"),
-    }
-}
-
-/// Errors of `value` against `schema`, with JSON paths.
-fn check(doc: &Value, schema: &Value, value: &Value, path: &str) -> Vec<String> {
-    let schema = resolve(doc, schema);
-    if let Some(options) = schema["anyOf"].as_array() {
-        return if options
-            .iter()
-            .any(|s| check(doc, s, value, path).is_empty())
-        {
-            Vec::new()
-        } else {
-            vec![format!("{path}: matches no anyOf branch: {value}")]
-        };
-    }
-    let mut errors = Vec::new();
-    let types: Vec<&str> = match &schema["type"] {
-        Value::String(t) => vec![t.as_str()],
-        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    if !types.is_empty() && !types.iter().any(|t| type_ok(t, value)) {
-        errors.push(format!("{path}: {value} is not {types:?}"));
-    }
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.contains(value) {
-            errors.push(format!("{path}: {value} not in {allowed:?}"));
-        }
-    }
-    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), value.as_object()) {
-        for key in schema["required"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !obj.contains_key(key) {
-                errors.push(format!("{path}: missing required {key}"));
-            }
-        }
-        for (k, v) in obj {
-            match props.get(k) {
-                Some(s) => errors.extend(check(doc, s, v, &format!("{path}.{k}"))),
-                None => errors.push(format!("{path}: undocumented key {k}")),
-            }
-        }
-    }
-    errors
+    serde_json::from_str(gateway_http::openapi_json()).unwrap()
 }
 
 fn assert_conforms(name: &str, value: &Value) {
@@ -181,4 +112,27 @@ async fn error_bodies_conform() {
         "$"
     )
     .is_empty());
+}
+
+#[tokio::test]
+async fn the_health_answer_conforms() {
+    let rig = rig_with(|state| {
+        state.readiness = Some(gateway_http::ReadinessSource(std::sync::Arc::new(|| {
+            let register = |cashbox_id: &str, ready: bool, oldest: Option<u64>| {
+                gateway_http::RegisterReadiness {
+                    cashbox_id: cashbox_id.into(),
+                    ready,
+                    error_code: (!ready).then(|| "COVER_OPEN".into()),
+                    error_message: (!ready).then(|| "Открыта крышка.".into()),
+                    oldest_pending_seconds: oldest,
+                }
+            };
+            vec![register(A, true, None), register(B, false, Some(12))]
+        })));
+    });
+    rig.post("formReceipt", &seed("h-1")).await;
+    let (code, body) = rig.get("/health").await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["registers"].as_array().map(Vec::len), Some(2));
+    assert_conforms("Health", &body);
 }

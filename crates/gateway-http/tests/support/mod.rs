@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod conform;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,35 +35,8 @@ pub const J2: &str = "33333333-3333-4333-8333-333333333333";
 /// Largest body the rig accepts.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-/// The API description's example request, byte for byte.
-pub const SEED_EXAMPLE: &str = r#"{
-  "operationId": "12854F",
-  "receiptType": 1,
-  "printReceipt": true,
-  "taxationSystem": 2,
-  "buyerEmail": "customer@example.com",
-  "buyerPhoneNumber": "",
-  "positions": [
-    {
-      "name": "Молоко коровье",
-      "quantity": 3,
-      "price": 70,
-      "taxType": 3
-    },
-    {
-      "name": "Хлеб ржаной",
-      "quantity": 2,
-      "price": 30,
-      "taxType": 3
-    }
-  ],
-  "cashPaymentSum": 200,
-  "cashlessPaymentSum": 70,
-  "totalSum": 270,
-  "juridicalPersonId": "",
-  "cashboxGroupId": "",
-  "cashboxId": "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
-}"#;
+/// The API description's example request, byte for byte (also the document's example).
+pub const SEED_EXAMPLE: &str = include_str!("../../src/openapi/form-receipt-example.json");
 
 pub struct Rig {
     pub _dir: tempfile::TempDir,
@@ -231,6 +206,11 @@ impl Rig {
             .body(Body::empty())
             .unwrap();
         send(&self.app, req).await
+    }
+
+    /// GETs `path` without a token (`/health`, `/openapi.json`).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        send(&self.app, Request::get(path).body(Body::empty()).unwrap()).await
     }
 
     /// checkStatus of `id` without waiting.
