@@ -15,6 +15,7 @@ use std::time::Duration;
 use chrono::{Timelike, Utc};
 use driver::{Baud, LinkLayerChoice, Register, RegisterOptions, Transport};
 use fiscal_model::TaxGroupMap;
+use gateway_http::RegisterReadiness;
 
 use cashbox::checkup::{self, Facts};
 pub use report::Report;
@@ -63,11 +64,11 @@ pub struct SelftestArgs {
 /// Runs the selftest; `Ok(true)` when nothing failed.
 pub async fn run(args: SelftestArgs) -> anyhow::Result<bool> {
     let mut targets = Vec::new();
-    let mut gateway: Option<Result<Vec<serde_json::Value>, String>> = None;
+    let mut gateway: Option<Result<Vec<RegisterReadiness>, String>> = None;
     // Registers a running service is using, by device: not opened again unless --force.
     let mut held: Vec<(String, String)> = Vec::new();
     // What the service says, when a port given by hand turned out to be one of its own.
-    let mut service_view: Option<Vec<serde_json::Value>> = None;
+    let mut service_view: Option<Vec<RegisterReadiness>> = None;
     if args.port.is_some() || args.tcp.is_some() {
         // A port given by hand may be one the configured service is using.
         if let Ok(config) = Config::load(&args.config) {
@@ -161,14 +162,11 @@ fn gateway_address(args: &SelftestArgs, config: &Config) -> std::net::SocketAddr
 }
 
 /// The configured registers the running service lists, as (device, id).
-fn in_service(config: &Config, view: &[serde_json::Value]) -> Vec<(String, String)> {
+fn in_service(config: &Config, view: &[RegisterReadiness]) -> Vec<(String, String)> {
     config
         .registers
         .iter()
-        .filter(|r| {
-            view.iter()
-                .any(|v| v["cashboxId"].as_str() == Some(r.id.as_str()))
-        })
+        .filter(|r| view.iter().any(|v| v.cashbox_id == r.id))
         .map(|r| (r.transport.device_key(), r.id.clone()))
         .collect()
 }
@@ -196,7 +194,7 @@ fn held_by_service(name: &str, id: &str) -> Report {
 /// its registers, or what it answered instead (e.g. 503 after a failed disk sync).
 async fn gateway_view(
     listen: std::net::SocketAddr,
-) -> Option<Result<Vec<serde_json::Value>, String>> {
+) -> Option<Result<Vec<RegisterReadiness>, String>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let ask = async {
         let mut stream = tokio::net::TcpStream::connect(listen).await.ok()?;
@@ -207,13 +205,13 @@ async fn gateway_view(
         stream.read_to_end(&mut answer).await.ok()?;
         let answer = String::from_utf8_lossy(&answer);
         let (head, body) = answer.split_once("\r\n\r\n")?;
-        let doc: serde_json::Value = serde_json::from_str(body).ok()?;
         if !head.starts_with("HTTP/1.1 200") {
             let status = head.lines().next().unwrap_or_default().to_string();
-            let message = doc["errorMessage"].as_str().unwrap_or_default();
-            return Some(Err(format!("{status}: {message}")));
+            let error: gateway_http::ErrorBody = serde_json::from_str(body).ok()?;
+            return Some(Err(format!("{status}: {}", error.error_message)));
         }
-        doc["registers"].as_array().cloned().map(Ok)
+        let health: gateway_http::HealthBody = serde_json::from_str(body).ok()?;
+        Some(Ok(health.registers))
     };
     tokio::time::timeout(Duration::from_secs(3), ask)
         .await

@@ -2,17 +2,17 @@
 //! it, rendered as a technician's table or a stable JSON document.
 
 use cashbox::checkup::{Check, Grade};
+use cashbox::condition::code;
+use gateway_http::RegisterReadiness;
 use serde::Serialize;
 
 /// Id of the row that tells what the running gateway says of the register.
 pub const GATEWAY_CHECK: &str = "gateway";
 
 /// The row for register `id` from a running gateway's `/health` registers.
-pub fn gateway_check(view: &Result<Vec<serde_json::Value>, String>, id: &str) -> Check {
+pub fn gateway_check(view: &Result<Vec<RegisterReadiness>, String>, id: &str) -> Check {
     let entry = match view {
-        Ok(registers) => registers
-            .iter()
-            .find(|r| r["cashboxId"].as_str() == Some(id)),
+        Ok(registers) => registers.iter().find(|r| r.cashbox_id == id),
         Err(answer) => {
             return Check {
                 id: GATEWAY_CHECK,
@@ -30,18 +30,18 @@ pub fn gateway_check(view: &Result<Vec<serde_json::Value>, String>, id: &str) ->
             "служба работает, но этой кассы не знает".to_string(),
             "Проверьте, что служба запущена с этой конфигурацией.".to_string(),
         ),
-        Some(r) if r["ready"] == true => (
+        Some(r) if r.ready => (
             Grade::Ok,
             "служба работает, касса готова".into(),
             String::new(),
         ),
         Some(r) => {
-            let code = r["errorCode"].as_str().unwrap_or("");
-            let message = r["errorMessage"]
-                .as_str()
+            let message = r
+                .error_message
+                .as_deref()
                 .unwrap_or("не готова")
                 .to_string();
-            if code == "NEEDS_OPERATOR" {
+            if r.error_code.as_deref() == Some(code::NEEDS_OPERATOR) {
                 (
                     Grade::Fail,
                     message,
@@ -126,18 +126,35 @@ mod tests {
     #[test]
     fn the_running_service_row_follows_what_it_answers() {
         let id = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b";
-        let ready = Ok(vec![serde_json::json!({"cashboxId": id, "ready": true})]);
+        let readiness =
+            |ready: bool, code: Option<&str>, message: Option<&str>| RegisterReadiness {
+                cashbox_id: id.to_string(),
+                ready,
+                error_code: code.map(String::from),
+                error_message: message.map(String::from),
+                oldest_pending_seconds: None,
+            };
+        let ready = Ok(vec![readiness(true, None, None)]);
         assert_eq!(gateway_check(&ready, id).grade, Grade::Ok);
-        let cover = Ok(vec![serde_json::json!({
-            "cashboxId": id, "ready": false,
-            "errorCode": "COVER_OPEN", "errorMessage": "Открыта крышка."
-        })]);
+        let cover = Ok(vec![readiness(
+            false,
+            Some("COVER_OPEN"),
+            Some("Открыта крышка."),
+        )]);
         let row = gateway_check(&cover, id);
         assert_eq!(
             (row.grade, row.value.as_str()),
             (Grade::Warn, "Открыта крышка.")
         );
         assert_eq!(gateway_check(&cover, "other").grade, Grade::Warn);
+        let halted = Ok(vec![readiness(
+            false,
+            Some(code::NEEDS_OPERATOR),
+            Some("Нужен оператор."),
+        )]);
+        let row = gateway_check(&halted, id);
+        assert_eq!(row.grade, Grade::Fail);
+        assert!(row.advice.contains("journalctl"), "{}", row.advice);
         let broken = Err("HTTP/1.1 503 Service Unavailable: store".to_string());
         let row = gateway_check(&broken, id);
         assert_eq!(row.grade, Grade::Fail);

@@ -7,7 +7,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Why a request was not answered with an operation status.
@@ -154,7 +154,7 @@ impl ApiError {
 }
 
 /// The stable machine code of an error body (`errorCode`), one per kind of [`ApiError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// A field is missing, has the wrong type or an invalid value.
@@ -187,21 +187,21 @@ pub enum ErrorCode {
     TooManyConnections,
 }
 
-/// The body of every non-200 answer.
-#[derive(Debug, Serialize, ToSchema)]
-// Only written, never read: `deny_unknown_fields` tells the document that no other key comes
+/// The body of every non-200 answer (also read back by the service's own tools).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+// `deny_unknown_fields` tells the document that no other key comes
 // (`additionalProperties: false`).
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = Error)]
-pub(crate) struct ErrorBody<'a> {
+pub struct ErrorBody<'a> {
     /// Stable machine code.
     #[schema(inline)]
-    error_code: ErrorCode,
+    pub error_code: ErrorCode,
     /// `<field>: <what is wrong>` when about a field.
-    error_message: String,
+    pub error_message: String,
     /// JSON path of the offending field (`positions[1].price`), or null.
-    #[schema(required = true)]
-    field: Option<&'a str>,
+    #[schema(required = true, value_type = Option<String>)]
+    pub field: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl ApiError {
@@ -209,7 +209,7 @@ impl ApiError {
         ErrorBody {
             error_code: self.code(),
             error_message: self.to_string(),
-            field: self.field(),
+            field: self.field().map(std::borrow::Cow::Borrowed),
         }
     }
 

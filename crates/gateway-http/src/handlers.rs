@@ -17,7 +17,7 @@ use axum::Json;
 use chrono::{FixedOffset, Offset};
 use fiscal_model::{CashMovementKind, OperationBody};
 use queue::{NewOperation, Operation, RegisterId, SubmitError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -380,23 +380,23 @@ pub async fn health(State(app): Shared) -> Result<Json<HealthBody>, ApiError> {
     }))
 }
 
-/// The `/health` answer.
-#[derive(Debug, Serialize, ToSchema)]
+/// The `/health` answer (also read back by `selftest`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Health)]
-pub(crate) struct HealthBody {
+pub struct HealthBody {
     /// Always `ok`: the process answers and its store can be read.
     #[schema(inline)]
-    status: Alive,
+    pub status: Alive,
     /// Operations not yet Done or Failed, all registers.
-    unfinished_operations: u64,
+    pub unfinished_operations: u64,
     /// Each register's readiness now (look before taking a card payment).
-    registers: Vec<RegisterReadiness>,
+    pub registers: Vec<RegisterReadiness>,
 }
 
 /// `/health`'s `status`: there is no other answer with a 200.
-#[derive(Debug, Serialize, ToSchema)]
-enum Alive {
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub enum Alive {
     #[serde(rename = "ok")]
     Ok,
 }

@@ -32,8 +32,8 @@ use chrono::FixedOffset;
 use fiscal_model::TaxGroupMap;
 
 pub use auth::{dev_token, Access, AuthConfig, KeyError};
-pub use error::{ApiError, ErrorCode};
-pub use handlers::{method_not_allowed, public_message, PRIVATE_DETAILS};
+pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use handlers::{method_not_allowed, public_message, Alive, HealthBody, PRIVATE_DETAILS};
 pub use host::AllowedHosts;
 pub use openapi::openapi_json;
 pub use server::{serve, ServeLimits};
@@ -86,7 +86,7 @@ impl std::fmt::Debug for ReadinessSource {
 }
 
 /// One register as `/health` reports it, so a POS can look before it takes a card payment.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisterReadiness {
     /// The register's cashboxId.
