@@ -95,6 +95,12 @@ pub struct HostLink {
     /// The last command the device accepted whose answer this side never consumed (§2.6
     /// "a careful driver").
     unconsumed: Option<Vec<u8>>,
+    /// The last answer this side read and acknowledged, whichever exchange it came in. The
+    /// ACK may have been lost; a device still holding that answer drops any frame sent to it
+    /// (§2.5 HOLD) and replays the answer, byte for byte, on the next ENQ. So until the device
+    /// is seen to take a frame (an ACK to the frame itself), an answer equal to this one may
+    /// be that replay and is never taken for the command in flight.
+    replayable: Option<Vec<u8>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<LinkEvent>,
     stats: LinkStats,
@@ -121,6 +127,7 @@ impl HostLink {
             last_byte: None,
             stray: None,
             unconsumed: None,
+            replayable: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             stats: LinkStats::default(),
@@ -194,14 +201,22 @@ impl HostLink {
     fn on_answer(&mut self, answer: Vec<u8>, now: Instant, draining: bool) {
         self.stats.frames_received += 1;
         self.send(vec![ACK], false);
+        let replay = self.replayable.as_ref() == Some(&answer);
+        self.replayable = Some(answer.clone());
+        let unconsumed = self.unconsumed.take();
         if !draining {
-            self.unconsumed = None;
-            self.finish(LinkEvent::Answer(answer));
+            if replay {
+                self.on_previous_answer(answer, now);
+            } else {
+                self.finish(LinkEvent::Answer(answer));
+            }
             return;
         }
         // §2.6: a replayed answer to the very command now in flight, whose answer was never
-        // consumed, is that command's answer: sending it again would execute it twice.
-        let ours = self.unconsumed.take().is_some_and(|m| m == self.msg)
+        // consumed, is that command's answer: sending it again would execute it twice. Not
+        // when it is the answer already taken before: then it is that one replayed.
+        let ours = !replay
+            && unconsumed.is_some_and(|m| m == self.msg)
             && command_code(&answer) == command_code(&self.msg);
         if ours {
             self.finish(LinkEvent::Answer(answer));
@@ -214,6 +229,29 @@ impl HostLink {
         } else {
             self.enter_sync(now);
         }
+    }
+
+    /// The answer read after the frame went unacknowledged is the one this side already took
+    /// before (see `replayable`): the device may have been holding it, our ACK lost, and
+    /// dropped the frame; or it ran the frame and the answer happens to be identical. Only a
+    /// command that may be repeated is sent again; any other ends unknown (§2.7, promise 2).
+    fn on_previous_answer(&mut self, answer: Vec<u8>, now: Instant) {
+        if self.resend == Resend::OnlyOnProof {
+            self.finish(LinkEvent::Unknown(UnknownOutcome::PreviousAnswer));
+            return;
+        }
+        self.events.push_back(LinkEvent::Discarded(answer));
+        self.drains += 1;
+        if self.drains >= self.config.n_enq {
+            self.finish(LinkEvent::Unknown(UnknownOutcome::PreviousAnswer));
+            return;
+        }
+        // Our ACK to the replay leaves the device idle; synchronise and send again. Whatever
+        // the frame's replies looked like, the device was holding the old answer, so for a
+        // command that may be repeated they no longer stand in the way of a resend.
+        self.accepted = false;
+        self.maybe_accepted = false;
+        self.enter_sync(now);
     }
 
     /// An answer frame was damaged (bad LRC, LEN 0, gap): flush, then NAK + ENQ (§2.6).
@@ -300,8 +338,11 @@ impl HostLink {
             },
             HostState::AwaitAck { .. } => match byte {
                 ACK => {
+                    // The device took this very frame, so it was idle: whatever answer it
+                    // held before is gone, and the next one it holds is this command's.
                     self.accepted = true;
                     self.unconsumed = Some(self.msg.clone());
+                    self.replayable = None;
                     self.start_reading(now, false);
                 }
                 NAK => {
@@ -317,7 +358,9 @@ impl HostLink {
             },
             HostState::Recover { .. } => match byte {
                 ACK => {
-                    // §2.7 rows 4 and 5: accepted; the answer is coming or ready.
+                    // §2.7 rows 4 and 5: accepted; the answer is coming or ready. Unless the
+                    // frame itself was never acknowledged and the device is still holding an
+                    // earlier answer: `on_answer` tells the two apart where it can.
                     self.silent_enqs = 0;
                     self.accepted = true;
                     self.unconsumed = Some(self.msg.clone());
