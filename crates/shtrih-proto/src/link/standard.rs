@@ -92,6 +92,11 @@ pub struct HostLink {
     /// was lost on the line. Once the line is quiet it is treated as a damaged answer (NAK +
     /// ENQ) instead of waiting out the whole answer timeout.
     stray: Option<Instant>,
+    /// When the last byte of an unreadable reply came while a control byte was awaited (after
+    /// an ENQ or the frame). A byte other than ACK, NAK or STX there is noise or a frame whose
+    /// STX was lost; the bytes after it, until the line is quiet, belong to it, and a 06 or 15
+    /// among them (an LRC, a data byte) is no ACK or NAK (§2.6: "wait until the line is quiet").
+    noise: Option<Instant>,
     /// The last command the device accepted whose answer this side never consumed (§2.6
     /// "a careful driver").
     unconsumed: Option<Vec<u8>>,
@@ -126,6 +131,7 @@ impl HostLink {
             rx: Vec::new(),
             last_byte: None,
             stray: None,
+            noise: None,
             unconsumed: None,
             replayable: None,
             transmit: VecDeque::new(),
@@ -143,6 +149,7 @@ impl HostLink {
         self.stats.bytes_sent += bytes.len() as u64;
         if awaits_reply {
             self.stats.round_trips += 1;
+            self.noise = None;
         }
         self.transmit.push_back(bytes);
     }
@@ -180,6 +187,7 @@ impl HostLink {
     }
 
     fn start_reading(&mut self, now: Instant, draining: bool) {
+        self.noise = None;
         self.rx.clear();
         self.last_byte = None;
         self.stray = None;
@@ -193,6 +201,7 @@ impl HostLink {
 
     fn finish(&mut self, event: LinkEvent) {
         self.state = HostState::Idle;
+        self.noise = None;
         self.rx.clear();
         self.events.push_back(event);
     }
@@ -307,7 +316,22 @@ impl HostLink {
         }
     }
 
+    /// A byte that is no control byte where one was awaited: from here until the line is quiet
+    /// nothing is taken for a reply (see `noise`).
+    fn on_noise(&mut self, now: Instant) {
+        self.stats.garbage_bytes += 1;
+        self.noise = Some(now);
+    }
+
     fn on_byte(&mut self, byte: u8, now: Instant) {
+        let expects_control = matches!(
+            self.state,
+            HostState::Sync { .. } | HostState::AwaitAck { .. } | HostState::Recover { .. }
+        );
+        if expects_control && self.noise.is_some() {
+            self.on_noise(now);
+            return;
+        }
         match self.state {
             HostState::Idle => self.stats.garbage_bytes += 1,
             HostState::Drain { .. } => self.on_answer_byte(byte, now, true),
@@ -334,7 +358,7 @@ impl HostLink {
                     self.start_reading(now, true);
                     self.on_answer_byte(byte, now, true);
                 }
-                _ => self.stats.garbage_bytes += 1,
+                _ => self.on_noise(now),
             },
             HostState::AwaitAck { .. } => match byte {
                 ACK => {
@@ -352,7 +376,7 @@ impl HostLink {
                 }
                 STX => self.read_unannounced_answer(now),
                 _ => {
-                    self.stats.garbage_bytes += 1;
+                    self.on_noise(now);
                     self.maybe_accepted = true;
                 }
             },
@@ -392,7 +416,7 @@ impl HostLink {
                     self.silent_enqs = 0;
                     self.read_unannounced_answer(now);
                 }
-                _ => self.stats.garbage_bytes += 1,
+                _ => self.on_noise(now),
             },
         }
     }
@@ -469,8 +493,20 @@ impl LinkLayer for HostLink {
             Some(deadline) if now >= deadline => {}
             _ => return,
         }
+        let noisy = self.noise.take().is_some();
         match self.state {
             HostState::Idle => {}
+            HostState::Sync { .. } if noisy => {
+                // An unreadable reply to the ENQ, now over: most likely a replayed answer
+                // that lost its STX. Ask again, as after a damaged replay.
+                self.silent_enqs = 0;
+                self.drains += 1;
+                if self.drains >= self.config.n_enq {
+                    self.finish(LinkEvent::NotExecuted(LinkFailure::SyncFailed));
+                } else {
+                    self.enter_sync(now);
+                }
+            }
             HostState::Sync { .. } => {
                 if self.silent_enqs >= self.config.n_enq {
                     let enquiries = self.silent_enqs;
@@ -539,8 +575,12 @@ impl LinkLayer for HostLink {
             HostState::Idle => None,
             HostState::Sync { deadline }
             | HostState::AwaitAck { deadline }
-            | HostState::Flush { deadline, .. }
-            | HostState::Recover { deadline, .. } => Some(deadline),
+            | HostState::Recover { deadline, .. } => Some(match self.noise {
+                // An unreadable reply: act once the line has been quiet for T_byte.
+                Some(last) => (last + self.config.t_byte).min(deadline),
+                None => deadline,
+            }),
+            HostState::Flush { deadline, .. } => Some(deadline),
             HostState::Drain { answer_deadline } | HostState::ReadAnswer { answer_deadline } => {
                 Some(match (self.last_byte, self.stray) {
                     (Some(last), _) => last + self.config.t_byte,
