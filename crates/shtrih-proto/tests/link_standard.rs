@@ -300,6 +300,155 @@ fn row4_for_a_cash_in_reads_the_held_answer() {
     assert_eq!(w.link.stats().frames_sent, 1);
 }
 
+/// The answer to the previous status request was taken but this side's ACK to it was lost,
+/// so the device still holds it (§2.5 HOLD). The next request's ENQ gets a reply damaged into
+/// a NAK, the frame goes out and the device, holding its answer, drops it. The ENQ after the
+/// silence is answered with ACK and the old answer, same command code: not this request's
+/// answer. It is discarded and the request is sent again.
+#[test]
+fn a_held_answer_of_the_previous_command_is_not_taken_for_the_next() {
+    let next_answer = [0x10, 0x00, 0x02];
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK], "this ACK is lost on the line");
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS), "dropped by the device");
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(
+        w.sent(),
+        vec![ACK, ENQ],
+        "the replay is consumed, then a new sync"
+    );
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Discarded(STATUS_ANSWER.to_vec())]
+    );
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS), "a read may be sent again");
+    w.recv(&[ACK]);
+    w.recv(&framed(&next_answer));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(next_answer.to_vec())]);
+    assert!(w.link.is_idle());
+}
+
+/// As above for a cash in: the replayed answer of the previous cash in is not taken for the
+/// next one, and the frame is not sent again on that guess: the outcome is unknown.
+#[test]
+fn a_held_answer_of_the_previous_cash_in_makes_the_next_one_unknown_not_answered() {
+    let mut w = Wire::new();
+    w.start_with(&msg(CASH_IN_FRAME), Resend::OnlyOnProof);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    assert_eq!(w.sent(), hex(CASH_IN_FRAME));
+    w.recv(&hex("06"));
+    w.recv(&hex(CASH_IN_ANSWER_FRAME));
+    assert_eq!(w.sent(), hex("06"), "this ACK is lost on the line");
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Answer(msg(CASH_IN_ANSWER_FRAME))]
+    );
+
+    w.start_with(&msg(CASH_IN_FRAME), Resend::OnlyOnProof);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    assert_eq!(w.sent(), hex(CASH_IN_FRAME), "dropped by the device");
+    w.expire();
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("06"));
+    w.recv(&hex(CASH_IN_ANSWER_FRAME));
+    assert_eq!(w.sent(), hex("06"), "consumed, never sent a third time");
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Unknown(UnknownOutcome::PreviousAnswer)]
+    );
+    assert!(w.link.is_idle());
+    assert_eq!(w.link.stats().frames_sent, 2);
+}
+
+/// Row 4 after an earlier exchange: an answer that differs from the one taken before cannot be
+/// its replay, so it is this command's, read without resending.
+#[test]
+fn row4_after_an_earlier_answer_a_different_answer_is_taken() {
+    let next_answer = [0x10, 0x00, 0x02];
+    let mut w = Wire::new();
+    w.synced_and_sent(&STATUS);
+    w.recv(&[ACK]);
+    w.recv(&framed(&STATUS_ANSWER));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(STATUS_ANSWER.to_vec())]);
+
+    w.synced_and_sent(&STATUS);
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&[ACK]);
+    w.recv(&framed(&next_answer));
+    assert_eq!(w.sent(), vec![ACK]);
+    assert_eq!(w.events(), vec![LinkEvent::Answer(next_answer.to_vec())]);
+    assert_eq!(w.link.stats().frames_sent, 2, "each request sent once");
+}
+
+/// The ENQ before a request is answered with a replay of the previous answer whose ACK was
+/// lost and whose STX was damaged; a byte inside it is 15. That is no NAK: the device is not
+/// idle, it holds an answer and would drop the frame. Nothing is sent until the line is quiet,
+/// then the ENQ is repeated.
+#[test]
+fn a_nak_inside_a_damaged_replay_is_not_taken_for_an_idle_device() {
+    let held = [0x10, 0x00, 0x15, 0x01];
+    let replay = framed(&held);
+    assert_eq!(replay, [0x02, 0x04, 0x10, 0x00, NAK, 0x01, 0x00]);
+    let mut damaged = replay.clone();
+    damaged[0] ^= 0x01;
+    let mut w = Wire::new();
+    w.start(&STATUS);
+    assert_eq!(w.sent(), vec![ENQ]);
+    w.recv(&damaged);
+    assert!(w.sent().is_empty(), "the frame is not sent");
+    w.expire();
+    assert_eq!(w.sent(), vec![ENQ], "asked again once the line is quiet");
+    w.recv(&[ACK]);
+    w.recv(&replay);
+    assert_eq!(w.sent(), vec![ACK, ENQ]);
+    assert_eq!(w.events(), vec![LinkEvent::Discarded(held.to_vec())]);
+    w.recv(&[NAK]);
+    assert_eq!(w.sent(), framed(&STATUS));
+    assert_eq!(w.link.stats().frames_sent, 1);
+}
+
+/// After a cash in's frame, the ACK is lost and the answer arrives with its STX damaged; a
+/// byte inside it is 15. That is no NAK to the frame (§2.7 row 1), so it is no proof that the
+/// cash in was refused: the frame is not sent again; the ENQ once the line is quiet gets the
+/// held answer.
+#[test]
+fn a_nak_inside_a_damaged_answer_is_no_proof_that_a_cash_in_was_refused() {
+    let answer = msg("02 05 50 00 01 15 00 41");
+    let mut damaged = hex("02 05 50 00 01 15 00 41");
+    damaged[0] = 0x12;
+    let mut w = Wire::new();
+    w.start_with(&msg(CASH_IN_FRAME), Resend::OnlyOnProof);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    assert_eq!(w.sent(), hex(CASH_IN_FRAME));
+    w.recv(&damaged);
+    assert!(w.sent().is_empty(), "not sent again");
+    w.expire();
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("06"));
+    w.recv(&hex("02 05 50 00 01 15 00 41"));
+    assert_eq!(w.sent(), hex("06"));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(answer)]);
+    assert_eq!(w.link.stats().frames_sent, 1);
+}
+
 /// No reply to the synchronising ENQ: the frame was never sent, which is proof enough.
 #[test]
 fn a_cash_in_that_never_got_past_the_sync_is_not_executed() {

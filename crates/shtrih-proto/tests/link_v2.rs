@@ -267,6 +267,10 @@ const STATUS_ANSWER_1: &str = "8F 05 00 01 00 10 00 01 7A 71";
 /// Cash in 1000.00, password 1 (the §12.6 message), NUM 1 and NUM 7.
 const CASH_IN_1: &str = "8F 0C 00 01 00 50 01 00 00 00 A0 86 01 00 00 8B 56";
 const CASH_IN_7: &str = "8F 0C 00 07 00 50 01 00 00 00 A0 86 01 00 00 B5 5D";
+/// The same cash in, NUM 2.
+const CASH_IN_2: &str = "8F 0C 00 02 00 50 01 00 00 00 A0 86 01 00 00 14 53";
+/// The next cash in's answer (document 153), NUM 2.
+const CASH_IN_ANSWER_2: &str = "8F 07 00 02 00 50 00 01 99 00 4B 49";
 /// The §12.6 cash-in answer `50 00 01 98 00`, NUM 1.
 const CASH_IN_ANSWER_1: &str = "8F 07 00 01 00 50 00 01 98 00 F8 A2";
 /// The cash-in answer, NUM 7.
@@ -452,4 +456,43 @@ fn the_previous_number_with_nothing_held_is_unknown() {
         w.events().last(),
         Some(&LinkEvent::Unknown(UnknownOutcome::AckLost))
     );
+}
+
+/// Two cash ins in a row, same command code. The second request packet is lost while the
+/// device still holds the first one's answer, which comes back under the first number, late
+/// and again in reply to the ping. It is never taken for the second cash in's answer (that one
+/// never ran): it is proof that the request did not run, so the same packet goes again, and
+/// only the answer under its own number ends the exchange.
+#[test]
+fn a_held_answer_of_the_previous_cash_in_is_not_taken_for_the_next() {
+    let first = vec![0x50, 0x00, 0x01, 0x98, 0x00];
+    let mut w = Wire::new();
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(EMPTY_0));
+    assert_eq!(w.sent(), vec![hex(CASH_IN_1)]);
+    w.recv(&hex(CASH_IN_ANSWER_1));
+    assert_eq!(w.events(), vec![LinkEvent::Answer(first.clone())]);
+
+    w.start_with(&CASH_IN, Resend::OnlyOnProof);
+    assert_eq!(w.sent(), vec![hex(CASH_IN_2)], "lost on the line");
+    w.recv(&hex(CASH_IN_ANSWER_1));
+    assert!(matches!(
+        w.link.state(),
+        Host2State::AwaitAnswer { num: 2, .. }
+    ));
+    w.expire();
+    assert_eq!(w.sent(), vec![hex(PING)]);
+    w.recv(&hex(CASH_IN_ANSWER_1));
+    assert_eq!(w.sent(), vec![hex(CASH_IN_2)], "proven not run: sent again");
+    w.recv(&hex(CASH_IN_ANSWER_2));
+    assert_eq!(
+        w.events(),
+        vec![
+            LinkEvent::Discarded(first.clone()),
+            LinkEvent::Discarded(first),
+            LinkEvent::Answer(vec![0x50, 0x00, 0x01, 0x99, 0x00]),
+        ]
+    );
+    assert!(w.link.is_idle());
 }

@@ -106,7 +106,8 @@ pub enum LinkEvent {
     NotExecuted(LinkFailure),
     /// Final: the command may or may not have executed; settle it from device state (§10).
     Unknown(UnknownOutcome),
-    /// Not final, diagnostic: a stale answer drained while synchronising (§2.6).
+    /// Not final, diagnostic: a stale answer drained while synchronising (§2.6), or one read
+    /// in recovery that may be the previous command's answer replayed.
     Discarded(Vec<u8>),
 }
 
@@ -156,6 +157,12 @@ pub enum UnknownOutcome {
     /// with the power), so this is no proof that it did not run.
     #[error("the command went unanswered and the device holds no answer: it may have executed and restarted")]
     AckLost,
+    /// The frame went unacknowledged and the ENQ after it was answered, byte for byte, with
+    /// the answer this side had already taken for an earlier command. The device may have
+    /// been holding that answer (this side's ACK lost on the line) and dropped the frame
+    /// (§2.5), or it may have run the command and answered identically: there is no telling.
+    #[error("after the command, the device answered with the previous command's answer")]
+    PreviousAnswer,
     /// The device stopped answering after it may have accepted the frame.
     #[error("the link went silent after the command was (maybe) accepted")]
     LinkDead {

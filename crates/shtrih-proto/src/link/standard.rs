@@ -92,9 +92,20 @@ pub struct HostLink {
     /// was lost on the line. Once the line is quiet it is treated as a damaged answer (NAK +
     /// ENQ) instead of waiting out the whole answer timeout.
     stray: Option<Instant>,
+    /// When the last byte of an unreadable reply came while a control byte was awaited (after
+    /// an ENQ or the frame). A byte other than ACK, NAK or STX there is noise or a frame whose
+    /// STX was lost; the bytes after it, until the line is quiet, belong to it, and a 06 or 15
+    /// among them (an LRC, a data byte) is no ACK or NAK (§2.6: "wait until the line is quiet").
+    noise: Option<Instant>,
     /// The last command the device accepted whose answer this side never consumed (§2.6
     /// "a careful driver").
     unconsumed: Option<Vec<u8>>,
+    /// The last answer this side read and acknowledged, whichever exchange it came in. The
+    /// ACK may have been lost; a device still holding that answer drops any frame sent to it
+    /// (§2.5 HOLD) and replays the answer, byte for byte, on the next ENQ. So until the device
+    /// is seen to take a frame (an ACK to the frame itself), an answer equal to this one may
+    /// be that replay and is never taken for the command in flight.
+    replayable: Option<Vec<u8>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<LinkEvent>,
     stats: LinkStats,
@@ -120,7 +131,9 @@ impl HostLink {
             rx: Vec::new(),
             last_byte: None,
             stray: None,
+            noise: None,
             unconsumed: None,
+            replayable: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             stats: LinkStats::default(),
@@ -136,6 +149,7 @@ impl HostLink {
         self.stats.bytes_sent += bytes.len() as u64;
         if awaits_reply {
             self.stats.round_trips += 1;
+            self.noise = None;
         }
         self.transmit.push_back(bytes);
     }
@@ -173,6 +187,7 @@ impl HostLink {
     }
 
     fn start_reading(&mut self, now: Instant, draining: bool) {
+        self.noise = None;
         self.rx.clear();
         self.last_byte = None;
         self.stray = None;
@@ -186,6 +201,7 @@ impl HostLink {
 
     fn finish(&mut self, event: LinkEvent) {
         self.state = HostState::Idle;
+        self.noise = None;
         self.rx.clear();
         self.events.push_back(event);
     }
@@ -194,14 +210,22 @@ impl HostLink {
     fn on_answer(&mut self, answer: Vec<u8>, now: Instant, draining: bool) {
         self.stats.frames_received += 1;
         self.send(vec![ACK], false);
+        let replay = self.replayable.as_ref() == Some(&answer);
+        self.replayable = Some(answer.clone());
+        let unconsumed = self.unconsumed.take();
         if !draining {
-            self.unconsumed = None;
-            self.finish(LinkEvent::Answer(answer));
+            if replay {
+                self.on_previous_answer(answer, now);
+            } else {
+                self.finish(LinkEvent::Answer(answer));
+            }
             return;
         }
         // §2.6: a replayed answer to the very command now in flight, whose answer was never
-        // consumed, is that command's answer: sending it again would execute it twice.
-        let ours = self.unconsumed.take().is_some_and(|m| m == self.msg)
+        // consumed, is that command's answer: sending it again would execute it twice. Not
+        // when it is the answer already taken before: then it is that one replayed.
+        let ours = !replay
+            && unconsumed.is_some_and(|m| m == self.msg)
             && command_code(&answer) == command_code(&self.msg);
         if ours {
             self.finish(LinkEvent::Answer(answer));
@@ -214,6 +238,29 @@ impl HostLink {
         } else {
             self.enter_sync(now);
         }
+    }
+
+    /// The answer read after the frame went unacknowledged is the one this side already took
+    /// before (see `replayable`): the device may have been holding it, our ACK lost, and
+    /// dropped the frame; or it ran the frame and the answer happens to be identical. Only a
+    /// command that may be repeated is sent again; any other ends unknown (§2.7, promise 2).
+    fn on_previous_answer(&mut self, answer: Vec<u8>, now: Instant) {
+        if self.resend == Resend::OnlyOnProof {
+            self.finish(LinkEvent::Unknown(UnknownOutcome::PreviousAnswer));
+            return;
+        }
+        self.events.push_back(LinkEvent::Discarded(answer));
+        self.drains += 1;
+        if self.drains >= self.config.n_enq {
+            self.finish(LinkEvent::Unknown(UnknownOutcome::PreviousAnswer));
+            return;
+        }
+        // Our ACK to the replay leaves the device idle; synchronise and send again. Whatever
+        // the frame's replies looked like, the device was holding the old answer, so for a
+        // command that may be repeated they no longer stand in the way of a resend.
+        self.accepted = false;
+        self.maybe_accepted = false;
+        self.enter_sync(now);
     }
 
     /// An answer frame was damaged (bad LRC, LEN 0, gap): flush, then NAK + ENQ (§2.6).
@@ -269,7 +316,22 @@ impl HostLink {
         }
     }
 
+    /// A byte that is no control byte where one was awaited: from here until the line is quiet
+    /// nothing is taken for a reply (see `noise`).
+    fn on_noise(&mut self, now: Instant) {
+        self.stats.garbage_bytes += 1;
+        self.noise = Some(now);
+    }
+
     fn on_byte(&mut self, byte: u8, now: Instant) {
+        let expects_control = matches!(
+            self.state,
+            HostState::Sync { .. } | HostState::AwaitAck { .. } | HostState::Recover { .. }
+        );
+        if expects_control && self.noise.is_some() {
+            self.on_noise(now);
+            return;
+        }
         match self.state {
             HostState::Idle => self.stats.garbage_bytes += 1,
             HostState::Drain { .. } => self.on_answer_byte(byte, now, true),
@@ -296,12 +358,15 @@ impl HostLink {
                     self.start_reading(now, true);
                     self.on_answer_byte(byte, now, true);
                 }
-                _ => self.stats.garbage_bytes += 1,
+                _ => self.on_noise(now),
             },
             HostState::AwaitAck { .. } => match byte {
                 ACK => {
+                    // The device took this very frame, so it was idle: whatever answer it
+                    // held before is gone, and the next one it holds is this command's.
                     self.accepted = true;
                     self.unconsumed = Some(self.msg.clone());
+                    self.replayable = None;
                     self.start_reading(now, false);
                 }
                 NAK => {
@@ -311,13 +376,15 @@ impl HostLink {
                 }
                 STX => self.read_unannounced_answer(now),
                 _ => {
-                    self.stats.garbage_bytes += 1;
+                    self.on_noise(now);
                     self.maybe_accepted = true;
                 }
             },
             HostState::Recover { .. } => match byte {
                 ACK => {
-                    // §2.7 rows 4 and 5: accepted; the answer is coming or ready.
+                    // §2.7 rows 4 and 5: accepted; the answer is coming or ready. Unless the
+                    // frame itself was never acknowledged and the device is still holding an
+                    // earlier answer: `on_answer` tells the two apart where it can.
                     self.silent_enqs = 0;
                     self.accepted = true;
                     self.unconsumed = Some(self.msg.clone());
@@ -349,7 +416,7 @@ impl HostLink {
                     self.silent_enqs = 0;
                     self.read_unannounced_answer(now);
                 }
-                _ => self.stats.garbage_bytes += 1,
+                _ => self.on_noise(now),
             },
         }
     }
@@ -426,8 +493,20 @@ impl LinkLayer for HostLink {
             Some(deadline) if now >= deadline => {}
             _ => return,
         }
+        let noisy = self.noise.take().is_some();
         match self.state {
             HostState::Idle => {}
+            HostState::Sync { .. } if noisy => {
+                // An unreadable reply to the ENQ, now over: most likely a replayed answer
+                // that lost its STX. Ask again, as after a damaged replay.
+                self.silent_enqs = 0;
+                self.drains += 1;
+                if self.drains >= self.config.n_enq {
+                    self.finish(LinkEvent::NotExecuted(LinkFailure::SyncFailed));
+                } else {
+                    self.enter_sync(now);
+                }
+            }
             HostState::Sync { .. } => {
                 if self.silent_enqs >= self.config.n_enq {
                     let enquiries = self.silent_enqs;
@@ -496,8 +575,12 @@ impl LinkLayer for HostLink {
             HostState::Idle => None,
             HostState::Sync { deadline }
             | HostState::AwaitAck { deadline }
-            | HostState::Flush { deadline, .. }
-            | HostState::Recover { deadline, .. } => Some(deadline),
+            | HostState::Recover { deadline, .. } => Some(match self.noise {
+                // An unreadable reply: act once the line has been quiet for T_byte.
+                Some(last) => (last + self.config.t_byte).min(deadline),
+                None => deadline,
+            }),
+            HostState::Flush { deadline, .. } => Some(deadline),
             HostState::Drain { answer_deadline } | HostState::ReadAnswer { answer_deadline } => {
                 Some(match (self.last_byte, self.stray) {
                     (Some(last), _) => last + self.config.t_byte,
