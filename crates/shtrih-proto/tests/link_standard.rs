@@ -96,7 +96,10 @@ fn row1_nak_after_frame_means_not_executed_and_is_resent() {
     let mut w = Wire::new();
     w.synced_and_sent(&STATUS);
     w.recv(&[NAK]);
-    assert_eq!(w.sent(), framed(&STATUS), "resent at once");
+    assert!(w.sent().is_empty(), "not while the line may carry more NAKs");
+    assert!(matches!(w.link.state(), HostState::Backoff { .. }));
+    w.expire();
+    assert_eq!(w.sent(), framed(&STATUS), "resent once the line is quiet");
     w.recv(&[ACK]);
     w.recv(&framed(&STATUS_ANSWER));
     assert_eq!(w.sent(), vec![ACK]);
@@ -156,6 +159,7 @@ fn row3_for_a_read_silence_then_enq_nak_means_not_executed_and_is_resent() {
         assert_eq!(w.sent(), hex("05"), "asks instead of resending blindly");
         assert!(matches!(w.link.state(), HostState::Recover { .. }));
         w.recv(&hex("15"));
+        w.expire();
         assert_eq!(w.sent(), hex(STATUS_FRAME), "a read is sent again");
         w.recv(&hex("06"));
         w.recv(&hex(STATUS_ANSWER_FRAME));
@@ -246,7 +250,8 @@ fn row1_for_a_cash_in_a_nak_to_the_frame_is_proof_and_it_is_resent() {
     w.recv(&hex("15"));
     assert_eq!(w.sent(), hex(CASH_IN_FRAME));
     w.recv(&hex("15"));
-    assert_eq!(w.sent(), hex(CASH_IN_FRAME), "resent at once");
+    w.expire();
+    assert_eq!(w.sent(), hex(CASH_IN_FRAME), "resent once the line is quiet");
     w.recv(&hex("06"));
     w.recv(&hex(CASH_IN_ANSWER_FRAME));
     assert_eq!(w.sent(), hex("06"));
@@ -267,6 +272,7 @@ fn row1_then_row3_for_a_cash_in_is_unknown() {
     w.recv(&hex("15"));
     assert_eq!(w.sent(), hex(CASH_IN_FRAME));
     w.recv(&hex("15"));
+    w.expire();
     assert_eq!(w.sent(), hex(CASH_IN_FRAME));
     w.expire();
     assert_eq!(w.sent(), hex("05"));
@@ -277,6 +283,72 @@ fn row1_then_row3_for_a_cash_in_is_unknown() {
         vec![LinkEvent::Unknown(UnknownOutcome::AckLost)]
     );
     assert_eq!(w.link.stats().frames_sent, 2);
+}
+
+/// The frame's STX was lost on the line: the device, idle, NAKs each of its other bytes
+/// (§2.5 IDLE), so one send draws a run of NAKs, here split over two reads. That is one
+/// refusal: the frame goes out once more when the line is quiet, not once per NAK. (Taking
+/// every NAK for a refusal of the latest send put up to `n_send` copies of a cash in or a
+/// receipt close on the line; a device knocked out of WAIT_ACK by noise between two copies
+/// executed the next one too.)
+#[test]
+fn a_run_of_naks_to_one_frame_is_one_refusal_and_one_resend() {
+    let mut w = Wire::new();
+    w.start_with(&msg(CASH_IN_FRAME), Resend::OnlyOnProof);
+    assert_eq!(w.sent(), hex("05"));
+    w.recv(&hex("15"));
+    assert_eq!(w.sent(), hex(CASH_IN_FRAME));
+    let naks = hex(CASH_IN_FRAME).len() - 1;
+    w.recv(&vec![NAK; 4]);
+    assert!(w.sent().is_empty(), "no copy per NAK");
+    w.recv(&vec![NAK; naks - 4]);
+    assert!(w.sent().is_empty(), "no copy per NAK");
+    assert!(matches!(w.link.state(), HostState::Backoff { .. }));
+    w.expire();
+    assert_eq!(w.sent(), hex(CASH_IN_FRAME), "one copy, once the line is quiet");
+    w.recv(&hex("06"));
+    w.recv(&hex(CASH_IN_ANSWER_FRAME));
+    assert_eq!(w.sent(), hex("06"));
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::Answer(msg(CASH_IN_ANSWER_FRAME))]
+    );
+    assert_eq!(w.link.stats().frames_sent, 2);
+    assert_eq!(w.link.stats().naks_received, 1 + naks as u64);
+}
+
+/// The wait for a quiet line after a NAK moves with every byte, within T_ctrl: bytes that
+/// keep coming do not hold the resend back for ever, and the resend limit still ends the
+/// exchange with nothing left on the line.
+#[test]
+fn the_quiet_wait_after_a_nak_is_bounded_and_the_last_refusal_sends_nothing() {
+    let config = LinkConfig {
+        n_send: 2,
+        ..LinkConfig::default()
+    };
+    let (t_byte, t_ctrl) = (config.t_byte, config.t_ctrl);
+    let mut w = Wire::with(config);
+    w.synced_and_sent(&STATUS);
+    let refused = w.now + Duration::from_millis(1);
+    w.recv(&[NAK]);
+    for _ in 0..3 {
+        w.now += t_byte / 2;
+        w.link.handle_input(&[NAK], w.now);
+        w.link.handle_timeout(w.now);
+        assert!(w.sent().is_empty(), "the line is not quiet yet");
+    }
+    w.now = refused + t_ctrl;
+    w.link.handle_input(&[NAK], w.now);
+    w.link.handle_timeout(w.now);
+    assert_eq!(w.sent(), framed(&STATUS), "sent again at T_ctrl at the latest");
+    w.recv(&[NAK]);
+    assert!(w.events().is_empty());
+    w.expire();
+    assert!(w.sent().is_empty());
+    assert_eq!(
+        w.events(),
+        vec![LinkEvent::NotExecuted(LinkFailure::Refused { sends: 2 })]
+    );
 }
 
 /// Rows 2 and 4 do not change: a cash in whose ACK was lost but whose device still holds the
@@ -757,10 +829,13 @@ fn send_retry_exhaustion_is_not_executed() {
     });
     w.synced_and_sent(&STATUS);
     w.recv(&[NAK]);
+    w.expire();
     assert_eq!(w.sent(), framed(&STATUS));
     w.recv(&[NAK]);
+    w.expire();
     assert_eq!(w.sent(), framed(&STATUS));
     w.recv(&[NAK]);
+    w.expire();
     assert!(w.sent().is_empty());
     assert_eq!(
         w.events(),

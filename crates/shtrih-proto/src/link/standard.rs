@@ -34,6 +34,17 @@ pub enum HostState {
         /// When silence starts to count as loss.
         deadline: Instant,
     },
+    /// The frame was refused with NAK: letting the line go quiet before it is sent again.
+    /// A device that lost the frame's STX NAKs every byte of it (§2.5 IDLE), so one frame
+    /// can draw a run of NAKs; taking each for a refusal of the latest send would put a copy
+    /// of the frame on the line per NAK, and a device knocked out of WAIT_ACK by line noise
+    /// between two copies executes the second one as well. One refusal, one resend.
+    Backoff {
+        /// Quiet-line deadline (moves with every byte, up to `hard`).
+        deadline: Instant,
+        /// Latest moment to send again.
+        hard: Instant,
+    },
     /// Command accepted; waiting for and reading its answer (§2.6 step 3).
     ReadAnswer {
         /// When to give up waiting for its STX.
@@ -342,6 +353,18 @@ impl HostLink {
                     *deadline = (now + self.config.t_byte).min(hard);
                 }
             }
+            HostState::Backoff { hard, .. } => {
+                // The rest of a run of NAKs, or whatever else the line carries: none of it
+                // answers a send that has not happened yet.
+                if byte == NAK {
+                    self.stats.naks_received += 1;
+                } else {
+                    self.stats.garbage_bytes += 1;
+                }
+                if let HostState::Backoff { deadline, .. } = &mut self.state {
+                    *deadline = (now + self.config.t_byte).min(hard);
+                }
+            }
             HostState::Sync { .. } => match byte {
                 NAK => {
                     self.stats.naks_received += 1;
@@ -370,9 +393,10 @@ impl HostLink {
                     self.start_reading(now, false);
                 }
                 NAK => {
-                    // §2.7 row 1: rejected at link level, not executed: resend.
+                    // §2.7 row 1: rejected at link level, not executed: resend, once the
+                    // line is quiet (see `HostState::Backoff`).
                     self.stats.naks_received += 1;
-                    self.resend_or_refuse(now);
+                    self.back_off(now);
                 }
                 STX => self.read_unannounced_answer(now),
                 _ => {
@@ -409,7 +433,7 @@ impl HostLink {
                     } else {
                         // §2.7 row 3: the frame never reached the device (or it restarted
                         // in between, which is harmless for a command that may be repeated).
-                        self.resend_or_refuse(now);
+                        self.back_off(now);
                     }
                 }
                 STX => {
@@ -429,6 +453,16 @@ impl HostLink {
         self.maybe_accepted = true;
         self.start_reading(now, false);
         self.on_answer_byte(STX, now, false);
+    }
+
+    /// A NAK refused the frame: wait for the line to be quiet, then send it again (or give
+    /// up), so that a run of NAKs makes one resend (`HostState::Backoff`).
+    fn back_off(&mut self, now: Instant) {
+        self.noise = None;
+        self.state = HostState::Backoff {
+            deadline: now + self.config.t_byte,
+            hard: now + self.config.t_ctrl,
+        };
     }
 
     fn resend_or_refuse(&mut self, now: Instant) {
@@ -546,6 +580,7 @@ impl LinkLayer for HostLink {
                 // Silence after the frame: never resend blindly; ask first (§2.6 RECOVER).
                 self.enter_recover(now, now + self.config.recover_window);
             }
+            HostState::Backoff { .. } => self.resend_or_refuse(now),
             HostState::Flush { draining, .. } => {
                 self.stats.naks_sent += 1;
                 self.send(vec![NAK], false);
@@ -580,7 +615,9 @@ impl LinkLayer for HostLink {
                 Some(last) => (last + self.config.t_byte).min(deadline),
                 None => deadline,
             }),
-            HostState::Flush { deadline, .. } => Some(deadline),
+            HostState::Flush { deadline, .. } | HostState::Backoff { deadline, .. } => {
+                Some(deadline)
+            }
             HostState::Drain { answer_deadline } | HostState::ReadAnswer { answer_deadline } => {
                 Some(match (self.last_byte, self.stray) {
                     (Some(last), _) => last + self.config.t_byte,
