@@ -96,7 +96,10 @@ fn row1_nak_after_frame_means_not_executed_and_is_resent() {
     let mut w = Wire::new();
     w.synced_and_sent(&STATUS);
     w.recv(&[NAK]);
-    assert!(w.sent().is_empty(), "not while the line may carry more NAKs");
+    assert!(
+        w.sent().is_empty(),
+        "not while the line may carry more NAKs"
+    );
     assert!(matches!(w.link.state(), HostState::Backoff { .. }));
     w.expire();
     assert_eq!(w.sent(), framed(&STATUS), "resent once the line is quiet");
@@ -251,7 +254,11 @@ fn row1_for_a_cash_in_a_nak_to_the_frame_is_proof_and_it_is_resent() {
     assert_eq!(w.sent(), hex(CASH_IN_FRAME));
     w.recv(&hex("15"));
     w.expire();
-    assert_eq!(w.sent(), hex(CASH_IN_FRAME), "resent once the line is quiet");
+    assert_eq!(
+        w.sent(),
+        hex(CASH_IN_FRAME),
+        "resent once the line is quiet"
+    );
     w.recv(&hex("06"));
     w.recv(&hex(CASH_IN_ANSWER_FRAME));
     assert_eq!(w.sent(), hex("06"));
@@ -305,7 +312,11 @@ fn a_run_of_naks_to_one_frame_is_one_refusal_and_one_resend() {
     assert!(w.sent().is_empty(), "no copy per NAK");
     assert!(matches!(w.link.state(), HostState::Backoff { .. }));
     w.expire();
-    assert_eq!(w.sent(), hex(CASH_IN_FRAME), "one copy, once the line is quiet");
+    assert_eq!(
+        w.sent(),
+        hex(CASH_IN_FRAME),
+        "one copy, once the line is quiet"
+    );
     w.recv(&hex("06"));
     w.recv(&hex(CASH_IN_ANSWER_FRAME));
     assert_eq!(w.sent(), hex("06"));
@@ -340,7 +351,11 @@ fn the_quiet_wait_after_a_nak_is_bounded_and_the_last_refusal_sends_nothing() {
     w.now = refused + t_ctrl;
     w.link.handle_input(&[NAK], w.now);
     w.link.handle_timeout(w.now);
-    assert_eq!(w.sent(), framed(&STATUS), "sent again at T_ctrl at the latest");
+    assert_eq!(
+        w.sent(),
+        framed(&STATUS),
+        "sent again at T_ctrl at the latest"
+    );
     w.recv(&[NAK]);
     assert!(w.events().is_empty());
     w.expire();
