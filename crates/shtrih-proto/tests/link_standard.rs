@@ -306,7 +306,7 @@ fn a_run_of_naks_to_one_frame_is_one_refusal_and_one_resend() {
     w.recv(&hex("15"));
     assert_eq!(w.sent(), hex(CASH_IN_FRAME));
     let naks = hex(CASH_IN_FRAME).len() - 1;
-    w.recv(&vec![NAK; 4]);
+    w.recv(&[NAK; 4]);
     assert!(w.sent().is_empty(), "no copy per NAK");
     w.recv(&vec![NAK; naks - 4]);
     assert!(w.sent().is_empty(), "no copy per NAK");
