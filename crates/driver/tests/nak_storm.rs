@@ -8,43 +8,23 @@
 //! said NeedsOperator). One refusal, one resend: the receipt is closed once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod wire;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use emulator::link::{DeviceLink, LinkChoice, LinkPhase, LinkTiming};
-use shtrih_proto::frame::{self, ACK, ENQ};
-use shtrih_proto::link::{HostLink, LinkConfig, LinkEvent, LinkLayer, Resend};
+use emulator::link::LinkPhase;
+use shtrih_proto::frame::{self, ACK};
+use shtrih_proto::link::{LinkEvent, LinkLayer, Resend};
 
-/// FF45 close receipt (§7.6), password 30, 100.00 in cash, the rest zero.
-fn close_receipt() -> Vec<u8> {
-    let mut msg = vec![0xFF, 0x45, 0x1E, 0x00, 0x00, 0x00];
-    msg.extend_from_slice(&[0x10, 0x27, 0x00, 0x00, 0x00]);
-    msg.extend_from_slice(&[0x00; 15 * 5 + 1 + 6 * 5 + 1]);
-    msg
-}
+use wire::close_receipt;
 
 #[test]
 fn a_run_of_naks_never_closes_a_receipt_twice() {
     let t0 = Instant::now();
     let mut now = t0;
-    let mut host = HostLink::new(LinkConfig {
-        t_ctrl: Duration::from_millis(15),
-        t_byte: Duration::from_millis(10),
-        n_send: 100,
-        n_enq: 100,
-        n_reread: 100,
-        recover_window: Duration::from_secs(2),
-    });
-    let mut device = DeviceLink::new(
-        LinkChoice::Standard,
-        LinkTiming {
-            t_byte: Duration::from_millis(10),
-            ack_wait: Duration::from_millis(60),
-        },
-    );
-    // Power-on: the first ENQ.
-    device.handle_input(&[ENQ], now);
-    let _ = device.poll_transmit();
+    let mut host = wire::host();
+    let mut device = wire::device(now);
 
     let msg = close_receipt();
     let wire = frame::encode(&msg).unwrap();

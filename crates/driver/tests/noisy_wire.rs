@@ -18,51 +18,45 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use emulator::link::{DeviceLink, LinkChoice, LinkTiming};
-use shtrih_proto::frame::ENQ;
-use shtrih_proto::link::{HostLink, LinkConfig, LinkEvent, LinkLayer, Resend};
+mod wire;
 
-/// A small seeded generator (xorshift), so that the test needs no dependency.
-struct Rng(u64);
+use emulator::faults::{LineNoise, Noise};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use shtrih_proto::link::{LinkEvent, LinkLayer, Resend};
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
+/// The line: the emulator's own seeded noise (1 % of the bytes dropped, 1 % damaged) and
+/// delivery delays drawn from the same seed.
+struct Line {
+    noise: LineNoise,
+    rng: StdRng,
+}
 
-    fn chance(&mut self, per_million: u64) -> bool {
-        self.next() % 1_000_000 < per_million
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// `bytes` after the line: 1 % dropped, 1 % with some bits flipped.
-    fn line(&mut self, bytes: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(bytes.len());
-        for &b in bytes {
-            if self.chance(10_000) {
-                continue;
-            }
-            if self.chance(10_000) {
-                out.push(b ^ (1 + self.below(255) as u8));
-            } else {
-                out.push(b);
-            }
+impl Line {
+    fn new(seed: u64) -> Line {
+        Line {
+            noise: LineNoise::new(seed),
+            rng: StdRng::seed_from_u64(seed),
         }
-        out
     }
 
-    /// How long a write takes to arrive: mostly at once, sometimes late.
+    /// `bytes` after the line.
+    fn carry(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.noise.apply(
+            &Noise {
+                corrupt: 0.01,
+                drop: 0.01,
+            },
+            bytes,
+        )
+    }
+
+    /// How long a write takes to arrive: mostly at once, sometimes up to 20 ms late.
     fn delay(&mut self) -> Duration {
-        if self.chance(50_000) {
-            Duration::from_micros(self.below(20_000))
+        if self.rng.gen_bool(0.05) {
+            Duration::from_micros(self.rng.gen_range(0..20_000))
         } else {
-            Duration::from_micros(20 + self.below(200))
+            Duration::from_micros(self.rng.gen_range(20..220))
         }
     }
 }
@@ -80,8 +74,7 @@ fn receipt_script() -> Vec<(Vec<u8>, Resend)> {
     let (read, write) = (Resend::Safe, Resend::OnlyOnProof);
     let mut item = with_password(&[0xFF, 0x46], &[0x01, 0x80, 0x84, 0x1E, 0x00, 0x00, 0x00]);
     item.extend_from_slice(&[0x1E; 30]);
-    let mut close = with_password(&[0xFF, 0x45], &[0x10, 0x27, 0x00, 0x00, 0x00]);
-    close.extend_from_slice(&[0x00; 60]);
+    let close = wire::close_receipt();
     let email = [0xE4, 0x03, 0x05, 0x00, b'a', b'@', b'b', b'.', b'c'];
     vec![
         (with_password(&[0x10], &[]), read),
@@ -160,25 +153,11 @@ impl Register {
 
 /// Runs `exchanges` exchanges on a line seeded with `seed`; returns what went wrong.
 fn run(seed: u64, exchanges: usize) -> Vec<String> {
-    let mut rng = Rng(seed);
-    let mut now = Instant::now();
-    let mut host = HostLink::new(LinkConfig {
-        t_ctrl: Duration::from_millis(15),
-        t_byte: Duration::from_millis(10),
-        n_send: 100,
-        n_enq: 100,
-        n_reread: 100,
-        recover_window: Duration::from_secs(2),
-    });
-    let mut device = DeviceLink::new(
-        LinkChoice::Standard,
-        LinkTiming {
-            t_byte: Duration::from_millis(10),
-            ack_wait: Duration::from_millis(60),
-        },
-    );
-    device.handle_input(&[ENQ], now);
-    let _ = device.poll_transmit();
+    let mut line = Line::new(seed);
+    let now = Instant::now();
+    let mut host = wire::host();
+    let mut device = wire::device(now);
+    let mut now = now;
     let mut register = Register::default();
     let mut to_device: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
     let mut to_host: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
@@ -194,7 +173,7 @@ fn run(seed: u64, exchanges: usize) -> Vec<String> {
         let outcome = loop {
             while let Some(bytes) = host.poll_transmit() {
                 let last = to_device.back().map_or(now, |w| w.0);
-                to_device.push_back(((now + rng.delay()).max(last), bytes));
+                to_device.push_back(((now + line.delay()).max(last), bytes));
             }
             let mut last = None;
             while let Some(event) = host.poll_event() {
@@ -219,7 +198,7 @@ fn run(seed: u64, exchanges: usize) -> Vec<String> {
             let mut out = Vec::new();
             if to_device.front().is_some_and(|w| w.0 <= now) {
                 let (_, bytes) = to_device.pop_front().unwrap();
-                let bytes = rng.line(&bytes);
+                let bytes = line.carry(&bytes);
                 let mut rest = &bytes[..];
                 while !rest.is_empty() {
                     let used = device.handle_input(rest, now);
@@ -241,10 +220,10 @@ fn run(seed: u64, exchanges: usize) -> Vec<String> {
                 }
                 host.handle_timeout(now);
             }
-            let out = rng.line(&out);
+            let out = line.carry(&out);
             if !out.is_empty() {
                 let last = to_host.back().map_or(now, |w| w.0);
-                to_host.push_back(((now + rng.delay()).max(last), out));
+                to_host.push_back(((now + line.delay()).max(last), out));
             }
         };
         let excused = register.garbled.contains_key(&k);
