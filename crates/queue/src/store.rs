@@ -95,22 +95,44 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// How long `Store::open` waits for the file lock of a store on the same path that is
+/// closing.
+const LOCK_RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Store {
     /// Opens (or creates) the store in directory `path`. Start-up reads no operations: the
     /// indexes are on disk.
     pub fn open(path: &Path, config: StoreConfig) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path)
             .map_err(|e| StoreError::from_io(&format!("create {}", path.display()), &e))?;
-        let db = sled::Config::new()
+        let sled_config = sled::Config::new()
             .path(path)
             .cache_capacity(config.cache_capacity)
             // No background flusher: it would fsync the log on its own schedule, making a log
             // entry durable while the blob file it points to is not yet synced (a dangling or
             // torn blob makes sled refuse the whole store on the next open). Only the group
             // commit in `durability` flushes, and it syncs blobs before the log.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| StoreError::from_sled(&format!("open {}", path.display()), e))?;
+            .flush_every_ms(None);
+        let waiting_since = std::time::Instant::now();
+        let db = loop {
+            match sled_config.open() {
+                // The file lock of a store on this path that was just dropped in this process:
+                // sled releases it from its own I/O threads a moment after the last handle
+                // goes. Another process holding it is still refused, after this short wait.
+                // (sled words it "could not acquire lock on …", an `Other` I/O error.)
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && waiting_since.elapsed() < LOCK_RELEASE_WAIT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                opened => {
+                    break opened.map_err(|e| {
+                        StoreError::from_sled(&format!("open {}", path.display()), e)
+                    })?
+                }
+            }
+        };
         migrate_legacy_finished(&db)?;
         let clock = StoreClock {
             base_ms: read_clock(&db)?,
@@ -631,6 +653,28 @@ pub(crate) mod tests {
                 }),
                 routing: Routing::default(),
             },
+        }
+    }
+
+    /// A store dropped on one thread while the same path is opened on another: the new one
+    /// opens once the old one has let go of sled's file lock, instead of failing.
+    #[test]
+    fn a_store_opened_while_the_previous_one_closes_waits_for_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ops");
+        for _ in 0..20 {
+            let old = Store::open(&path, StoreConfig::default()).unwrap();
+            let start = Arc::new(std::sync::Barrier::new(2));
+            let opener = std::thread::spawn({
+                let (path, start) = (path.clone(), Arc::clone(&start));
+                move || {
+                    start.wait();
+                    Store::open(&path, StoreConfig::default()).map(drop)
+                }
+            });
+            start.wait();
+            drop(old);
+            opener.join().unwrap().unwrap();
         }
     }
 
