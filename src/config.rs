@@ -44,8 +44,25 @@ pub struct Config {
     pub operation_max_repeats: u32,
     /// Registers, at least one; exactly one is the default when several are configured.
     pub registers: Vec<RegisterSettings>,
+    /// Per register (same index as `registers`), the seller a rendered receipt names
+    /// (`registers[].seller_*`); what is not configured is left out of the receipt.
+    pub sellers: Vec<gateway_http::Seller>,
     /// Logs as JSON lines instead of human-readable text.
     pub log_json: bool,
+    /// The SmartOne Cashbox dialect's listener, when `[smartone]` is configured.
+    pub smartone: Option<SmartOneSettings>,
+    /// The CashDesk v2 dialect on the API's listener, when a register has a
+    /// `cashdesk_num_fiscal` (and `[cashdesk] enabled` is not false).
+    pub cashdesk: Option<gateway_http::cashdesk::CashDeskConfig>,
+}
+
+/// `[smartone]`: the SmartOne Cashbox dialect on a listener of its own.
+#[derive(Debug, Clone)]
+pub struct SmartOneSettings {
+    /// Where it listens (default 127.0.0.1:8008, as SmartOne Cashbox).
+    pub listen: SocketAddr,
+    /// The dialect's settings: merchantIDs and their registers, limits, policies.
+    pub dialect: gateway_http::smartone::SmartOneConfig,
 }
 
 /// JWT keys.
@@ -125,6 +142,40 @@ struct RawConfig {
     registers: Vec<RawRegister>,
     #[serde(default)]
     logging: RawLogging,
+    smartone: Option<RawSmartOne>,
+    cashdesk: Option<RawCashDesk>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCashDesk {
+    enabled: Option<bool>,
+    /// Kopecks the cash part is rounded to: "10" (default) or "50" (also as numbers).
+    rounding: Option<RawRounding>,
+    answer_within_seconds: Option<u64>,
+    /// As `[smartone] taxation`.
+    taxation: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawRounding {
+    Number(u64),
+    Word(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmartOne {
+    listen: Option<String>,
+    /// The default register's merchantID.
+    merchant_id: Option<String>,
+    answer_within_seconds: Option<u64>,
+    /// "counter_provision" (default) or "refuse".
+    bonuses: Option<String>,
+    unique_without_doc_time: Option<bool>,
+    /// "osn" (default), "usn_income", "usn_income_outcome", "esn", "patent".
+    taxation: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -194,6 +245,20 @@ struct RawRegister {
     invalid_marking_code: Option<String>,
     #[serde(default)]
     shift: RawShift,
+    /// The merchantID whose SmartOne requests go to this register.
+    smartone_merchant_id: Option<String>,
+    /// The seller's name, INN, address and place of settlement as a rendered receipt
+    /// (`GET /v1.0/receipts/{operationId}`) shows them.
+    seller_name: Option<String>,
+    seller_inn: Option<String>,
+    seller_address: Option<String>,
+    seller_place: Option<String>,
+    /// The register's fiscal number in the CashDesk dialect.
+    cashdesk_num_fiscal: Option<u64>,
+    /// SHA-256 digests (hex) of the CashDesk tokens it accepts.
+    cashdesk_api_tokens: Option<Vec<String>>,
+    /// CashDesk tax letter → VAT rate ("22", "20", "10", "7", "5", "0", "none").
+    cashdesk_letters: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -272,6 +337,13 @@ impl Config {
             "[[registers]]\nid = {}\nlink_layer = \"standard\"\ntransport = {{ kind = \"emulator\", state_file = {} }}\n",
             quoted(id),
             path(&data_dir.join("emulator.json"))
+        ));
+        // The seller the virtual register is registered to (its table 18), so that a receipt
+        // rendered by the gateway names the same one as the register's own tape.
+        text.push_str(&format!(
+            "seller_name = {}\nseller_inn = \"7700000000\"\nseller_address = {}\n",
+            quoted("ООО \"ТЕСТОВЫЙ МАГАЗИН\""),
+            quoted("г. Москва, ул. Примерная, д. 1")
         ));
         Config::parse(&text, None)
     }
@@ -382,8 +454,27 @@ impl Config {
                 "at least one [[registers]] entry is required",
             ));
         }
+        let merchant_ids: Vec<Option<String>> = raw
+            .registers
+            .iter()
+            .map(|r| r.smartone_merchant_id.clone())
+            .collect();
+        let mut desks = Vec::new();
+        for (i, r) in raw.registers.iter().enumerate() {
+            if let Some(desk) = cashdesk_register(i, r)? {
+                desks.push((i, desk));
+            }
+        }
         let mut registers = Vec::new();
+        let mut sellers = Vec::new();
         for (i, r) in raw.registers.into_iter().enumerate() {
+            let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+            sellers.push(gateway_http::Seller {
+                name: given(&r.seller_name),
+                inn: given(&r.seller_inn),
+                address: given(&r.seller_address),
+                place: given(&r.seller_place),
+            });
             registers.push(register(i, r, &data_dir)?);
         }
         for (i, r) in registers.iter().enumerate() {
@@ -417,7 +508,14 @@ impl Config {
                 only.default = true;
             }
         }
+        let smartone = match raw.smartone {
+            None => None,
+            Some(raw_smartone) => Some(smartone(raw_smartone, &merchant_ids, &registers)?),
+        };
+        let cashdesk = cashdesk(raw.cashdesk, desks, &registers)?;
         Ok(Config {
+            cashdesk,
+            smartone,
             listen,
             body_limit,
             max_wait,
@@ -437,8 +535,239 @@ impl Config {
             operation_deadline,
             operation_max_repeats,
             registers,
+            sellers,
             log_json: raw.logging.json,
         })
+    }
+}
+
+/// The default listen address of `[smartone]`, SmartOne Cashbox's own.
+pub const SMARTONE_LISTEN: &str = "127.0.0.1:8008";
+
+fn smartone(
+    raw: RawSmartOne,
+    merchant_ids: &[Option<String>],
+    registers: &[RegisterSettings],
+) -> Result<SmartOneSettings, ConfigError> {
+    use gateway_http::smartone::{Bonuses, Merchant, SmartOneConfig};
+    let listen_text = raw.listen.unwrap_or_else(|| SMARTONE_LISTEN.to_string());
+    let listen: SocketAddr = listen_text.parse().map_err(|_| {
+        err(
+            "smartone.listen",
+            format!("expected IP:PORT such as {SMARTONE_LISTEN}, got {listen_text:?}"),
+        )
+    })?;
+    let mut merchants = Vec::new();
+    let mut add = |path: String, id: &str, register: &str| {
+        let id = id.trim();
+        if id.len() < 8 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err(
+                path,
+                "must be at least 8 characters without spaces (the merchantID issued for the register)",
+            ));
+        }
+        if merchants.iter().any(|m: &Merchant| m.merchant_id == id) {
+            return Err(err(path, "is used twice"));
+        }
+        merchants.push(Merchant {
+            merchant_id: id.to_string(),
+            register: register.to_string(),
+        });
+        Ok(())
+    };
+    for (i, id) in merchant_ids.iter().enumerate() {
+        if let (Some(id), Some(register)) = (id, registers.get(i)) {
+            add(
+                format!("registers[{i}].smartone_merchant_id"),
+                id,
+                &register.id,
+            )?;
+        }
+    }
+    if let Some(id) = &raw.merchant_id {
+        let default = registers.iter().find(|r| r.default).ok_or_else(|| {
+            err(
+                "smartone.merchant_id",
+                "needs a default register (default = true) to send its documents to",
+            )
+        })?;
+        add("smartone.merchant_id".into(), id, &default.id)?;
+    }
+    if merchants.is_empty() {
+        return Err(err(
+            "smartone.merchant_id",
+            "set it (or registers[].smartone_merchant_id): requests are verified with it",
+        ));
+    }
+    let mut config = SmartOneConfig::new(merchants);
+    match raw.answer_within_seconds {
+        Some(0) => return Err(err("smartone.answer_within_seconds", "must be at least 1")),
+        Some(n) => config.answer_within = Duration::from_secs(n),
+        None => {}
+    }
+    config.bonuses = match raw.bonuses.as_deref() {
+        None | Some("counter_provision") => Bonuses::CounterProvision,
+        Some("refuse") => Bonuses::Refuse,
+        Some(other) => {
+            return Err(err(
+                "smartone.bonuses",
+                format!("expected \"counter_provision\" or \"refuse\", got {other:?}"),
+            ))
+        }
+    };
+    if let Some(on) = raw.unique_without_doc_time {
+        config.unique_without_doc_time = on;
+    }
+    if let Some(t) = raw.taxation.as_deref() {
+        config.taxation = taxation("smartone.taxation", t)?;
+    }
+    Ok(SmartOneSettings {
+        listen,
+        dialect: config,
+    })
+}
+
+/// A register's CashDesk keys: its `num_fiscal`, token digests and letters (none without a
+/// `cashdesk_num_fiscal`).
+fn cashdesk_register(
+    i: usize,
+    r: &RawRegister,
+) -> Result<Option<gateway_http::cashdesk::CashDesk>, ConfigError> {
+    use gateway_http::cashdesk::{CashDesk, Letters};
+    let p = |k: &str| format!("registers[{i}].{k}");
+    let Some(num_fiscal) = r.cashdesk_num_fiscal else {
+        for (key, set) in [
+            ("cashdesk_api_tokens", r.cashdesk_api_tokens.is_some()),
+            ("cashdesk_letters", r.cashdesk_letters.is_some()),
+        ] {
+            if set {
+                return Err(err(p(key), "needs cashdesk_num_fiscal"));
+            }
+        }
+        return Ok(None);
+    };
+    if num_fiscal == 0 {
+        return Err(err(p("cashdesk_num_fiscal"), "must be more than 0"));
+    }
+    let mut token_digests = Vec::new();
+    for (k, text) in r.cashdesk_api_tokens.iter().flatten().enumerate() {
+        let key = p(&format!("cashdesk_api_tokens[{k}]"));
+        let bytes = hex::decode(text.trim()).map_err(|_| {
+            err(&key, "expected the SHA-256 digest of a token as 64 hex digits (printf %s TOKEN | sha256sum)")
+        })?;
+        let digest: [u8; 32] = bytes.try_into().map_err(|_| {
+            err(&key, "expected the SHA-256 digest of a token as 64 hex digits (printf %s TOKEN | sha256sum)")
+        })?;
+        token_digests.push(digest);
+    }
+    if token_digests.is_empty() {
+        return Err(err(
+            p("cashdesk_api_tokens"),
+            "at least one token digest is required: requests are checked against them",
+        ));
+    }
+    let letters = match &r.cashdesk_letters {
+        None => Letters::default(),
+        Some(table) => {
+            let mut pairs = Vec::new();
+            for (letter, rate) in table {
+                let key = p(&format!("cashdesk_letters.\"{letter}\""));
+                let vat = Letters::parse_rate(rate).ok_or_else(|| {
+                    err(&key, format!("expected \"22\", \"20\", \"10\", \"7\", \"5\", \"0\" or \"none\", got {rate:?}"))
+                })?;
+                pairs.push((letter.clone(), vat));
+            }
+            Letters::new(pairs).map_err(|e| err(p("cashdesk_letters"), e))?
+        }
+    };
+    Ok(Some(CashDesk {
+        num_fiscal,
+        register: String::new(),
+        token_digests,
+        letters,
+    }))
+}
+
+/// `[cashdesk]` over the registers' CashDesk keys: on when a register has a `num_fiscal`
+/// unless `enabled = false`.
+fn cashdesk(
+    raw: Option<RawCashDesk>,
+    mut desks: Vec<(usize, gateway_http::cashdesk::CashDesk)>,
+    registers: &[RegisterSettings],
+) -> Result<Option<gateway_http::cashdesk::CashDeskConfig>, ConfigError> {
+    use gateway_http::cashdesk::{CashDeskConfig, Rounding};
+    for (i, desk) in desks.iter_mut() {
+        if let Some(register) = registers.get(*i) {
+            desk.register = register.id.clone();
+        }
+    }
+    for (k, (i, desk)) in desks.iter().enumerate() {
+        if desks[..k]
+            .iter()
+            .any(|(_, d)| d.num_fiscal == desk.num_fiscal)
+        {
+            return Err(err(
+                format!("registers[{i}].cashdesk_num_fiscal"),
+                format!("{} is used twice", desk.num_fiscal),
+            ));
+        }
+    }
+    let enabled = raw.as_ref().and_then(|r| r.enabled).unwrap_or(true);
+    if !enabled {
+        return Ok(None);
+    }
+    if desks.is_empty() {
+        if raw.is_some() {
+            return Err(err(
+                "cashdesk",
+                "needs registers[].cashdesk_num_fiscal (and cashdesk_api_tokens) on at least one register, or enabled = false",
+            ));
+        }
+        return Ok(None);
+    }
+    let mut config = CashDeskConfig::new(desks.into_iter().map(|(_, d)| d).collect());
+    if let Some(raw) = raw {
+        config.rounding = match raw.rounding {
+            None => Rounding::TEN,
+            Some(RawRounding::Number(10)) => Rounding::TEN,
+            Some(RawRounding::Number(50)) => Rounding::FIFTY,
+            Some(RawRounding::Word(w)) if w.trim() == "10" => Rounding::TEN,
+            Some(RawRounding::Word(w)) if w.trim() == "50" => Rounding::FIFTY,
+            Some(other) => {
+                let shown = match other {
+                    RawRounding::Number(n) => n.to_string(),
+                    RawRounding::Word(w) => format!("{w:?}"),
+                };
+                return Err(err(
+                    "cashdesk.rounding",
+                    format!("expected \"10\" or \"50\" (kopecks), got {shown}"),
+                ));
+            }
+        };
+        match raw.answer_within_seconds {
+            Some(0) => return Err(err("cashdesk.answer_within_seconds", "must be at least 1")),
+            Some(n) => config.answer_within = Duration::from_secs(n),
+            None => {}
+        }
+        if let Some(t) = raw.taxation.as_deref() {
+            config.taxation = taxation("cashdesk.taxation", t)?;
+        }
+    }
+    Ok(Some(config))
+}
+
+/// A taxation system by its configuration name.
+fn taxation(key: &str, text: &str) -> Result<fiscal_model::TaxationSystem, ConfigError> {
+    match text {
+        "osn" => Ok(fiscal_model::TaxationSystem::General),
+        "usn_income" => Ok(fiscal_model::TaxationSystem::SimplifiedIncome),
+        "usn_income_outcome" => Ok(fiscal_model::TaxationSystem::SimplifiedIncomeMinusExpense),
+        "esn" => Ok(fiscal_model::TaxationSystem::Agricultural),
+        "patent" => Ok(fiscal_model::TaxationSystem::Patent),
+        other => Err(err(
+            key,
+            format!("expected osn, usn_income, usn_income_outcome, esn or patent, got {other:?}"),
+        )),
     }
 }
 
@@ -673,10 +1002,86 @@ mod tests {
         assert_eq!(r.marking_policy, f.marking_policy);
     }
 
+    #[test]
+    fn the_seller_keys_name_the_seller_of_rendered_receipts() {
+        let text = format!(
+            "[auth]\nhs256_secret = \"{SECRET}\"\n[storage]\ndata_dir = \"/tmp/fg\"\n[[registers]]\nid = \"DA2BB850-63EF-47E4-8B45-7B5B841EAA9B\"\nseller_name = \"ИП Сидоров\"\nseller_inn = \"500100732259\"\nseller_address = \"г. Тверь\"\nseller_place = \"\"\n[registers.transport]\nkind = \"serial\"\npath = \"/dev/ttyACM0\"\n"
+        );
+        let c = Config::parse(&text, None).unwrap();
+        assert_eq!(
+            c.sellers,
+            vec![gateway_http::Seller {
+                name: Some("ИП Сидоров".into()),
+                inn: Some("500100732259".into()),
+                address: Some("г. Тверь".into()),
+                // An empty value is no value.
+                place: None,
+            }]
+        );
+        let file = Config::parse(&minimal(""), None).unwrap();
+        assert_eq!(file.sellers, vec![gateway_http::Seller::default()]);
+        let demo = Config::emulator(
+            "da2bb850-63ef-47e4-8b45-7b5b841eaa9b",
+            Path::new("/tmp/fg"),
+            SECRET,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            demo.sellers[0].name.as_deref(),
+            Some("ООО \"ТЕСТОВЫЙ МАГАЗИН\"")
+        );
+        assert_eq!(demo.sellers[0].inn.as_deref(), Some("7700000000"));
+        assert_eq!(
+            demo.sellers[0].address.as_deref(),
+            Some("г. Москва, ул. Примерная, д. 1")
+        );
+    }
+
     fn minimal(extra: &str) -> String {
         format!(
             "[auth]\nhs256_secret = \"{SECRET}\"\n[storage]\ndata_dir = \"/tmp/fg\"\n[[registers]]\nid = \"DA2BB850-63EF-47E4-8B45-7B5B841EAA9B\"\n[registers.transport]\nkind = \"serial\"\npath = \"/dev/ttyACM0\"\n{extra}"
         )
+    }
+
+    #[test]
+    fn the_smartone_section_has_defaults_and_names_its_mistakes() {
+        assert!(Config::parse(&minimal(""), None)
+            .unwrap()
+            .smartone
+            .is_none());
+        let c = Config::parse(
+            &minimal("[smartone]\nmerchant_id = \"9662a13f5b4f46dbb1751bbbf86ed402\"\n"),
+            None,
+        )
+        .unwrap();
+        let s = c.smartone.unwrap();
+        assert_eq!(s.listen.to_string(), SMARTONE_LISTEN);
+        assert_eq!(s.dialect.merchants.len(), 1);
+        assert_eq!(s.dialect.merchants[0].register, c.registers[0].id);
+        assert_eq!(s.dialect.answer_within, Duration::from_secs(60));
+        assert_eq!(
+            s.dialect.bonuses,
+            gateway_http::smartone::Bonuses::CounterProvision
+        );
+        let mistake = |extra: &str| Config::parse(&minimal(extra), None).unwrap_err().path;
+        assert_eq!(mistake("[smartone]\n"), "smartone.merchant_id");
+        assert_eq!(
+            mistake("[smartone]\nmerchant_id = \"short\"\n"),
+            "smartone.merchant_id"
+        );
+        assert_eq!(
+            mistake("[smartone]\nmerchant_id = \"9662a13f5b4f46db\"\nbonuses = \"cash\"\n"),
+            "smartone.bonuses"
+        );
+        assert_eq!(
+            mistake("[smartone]\nmerchant_id = \"9662a13f5b4f46db\"\ntaxation = \"envd\"\n"),
+            "smartone.taxation"
+        );
+        assert_eq!(
+            mistake("[smartone]\nmerchant_id = \"9662a13f5b4f46db\"\nlisten = \"8008\"\n"),
+            "smartone.listen"
+        );
     }
 
     #[test]
@@ -719,6 +1124,61 @@ mod tests {
         );
         let e = Config::parse(&with("maybe"), None).unwrap_err();
         assert_eq!(e.path, "registers[0].invalid_marking_code");
+    }
+
+    #[test]
+    fn cashdesk_is_on_with_a_num_fiscal_and_checks_its_keys() {
+        let digest = hex::encode(gateway_http::cashdesk::token_digest("token"));
+        let with = |register: &str, extra: &str| {
+            format!(
+                "{}{extra}",
+                minimal("").replace(
+                    "[registers.transport]",
+                    &format!("{register}\n[registers.transport]"),
+                )
+            )
+        };
+        let c = Config::parse(&minimal(""), None).unwrap();
+        assert!(c.cashdesk.is_none());
+        let keys =
+            format!("cashdesk_num_fiscal = 4000022469\ncashdesk_api_tokens = [\"{digest}\"]");
+        let c = Config::parse(&with(&keys, ""), None).unwrap();
+        let desk = c.cashdesk.unwrap();
+        assert_eq!(desk.desks[0].num_fiscal, 4000022469);
+        assert_eq!(desk.desks[0].register, c.registers[0].id);
+        assert_eq!(desk.rounding, gateway_http::cashdesk::Rounding::TEN);
+        let c = Config::parse(
+            &with(
+                &keys,
+                "\n[cashdesk]\nrounding = 50\nanswer_within_seconds = 5\n",
+            ),
+            None,
+        )
+        .unwrap();
+        let desk = c.cashdesk.unwrap();
+        assert_eq!(desk.rounding, gateway_http::cashdesk::Rounding::FIFTY);
+        assert_eq!(desk.answer_within, Duration::from_secs(5));
+        let off = Config::parse(&with(&keys, "\n[cashdesk]\nenabled = false\n"), None).unwrap();
+        assert!(off.cashdesk.is_none());
+        let e = Config::parse(&with(&keys, "\n[cashdesk]\nrounding = \"25\"\n"), None).unwrap_err();
+        assert_eq!(e.path, "cashdesk.rounding");
+        let e = Config::parse(
+            &with(
+                "cashdesk_num_fiscal = 1\ncashdesk_api_tokens = [\"token\"]",
+                "",
+            ),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "registers[0].cashdesk_api_tokens[0]");
+        let e = Config::parse(&with("cashdesk_num_fiscal = 1", ""), None).unwrap_err();
+        assert_eq!(e.path, "registers[0].cashdesk_api_tokens");
+        let e = Config::parse(&with("", "\n[cashdesk]\n"), None).unwrap_err();
+        assert_eq!(e.path, "cashdesk");
+        let letters =
+            format!("{keys}\n[registers.cashdesk_letters]\n\"A\" = \"22\"\n\"Б\" = \"18\"");
+        let e = Config::parse(&with(&letters, ""), None).unwrap_err();
+        assert_eq!(e.path, "registers[0].cashdesk_letters.\"Б\"");
     }
 
     #[test]

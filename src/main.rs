@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod config;
+mod desk;
 mod observe;
+mod operations;
 mod selftest;
 mod serve;
 
@@ -30,6 +32,9 @@ enum Command {
     Emulator(emulator::cli::EmulatorArgs),
     /// Check a register for a technician: link, FN, shift, paper, cover, clock, OFD, taxes.
     Selftest(selftest::SelftestArgs),
+    /// Operations a halted register holds for a person: list, show, settle (against the
+    /// running service, with an admin token in FISCAL_GATEWAY_TOKEN).
+    Operations(operations::OperationsArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -66,6 +71,7 @@ fn main() -> ExitCode {
                 Ok(false) => Err(anyhow::anyhow!("selftest found problems")),
                 Err(e) => Err(e),
             },
+            Command::Operations(args) => operations::run(args).await,
             Command::Emulator(args) => emulator::cli::run(args).await.map_err(anyhow::Error::from),
             Command::Config {
                 command: ConfigCommand::Check { file },

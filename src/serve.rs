@@ -16,6 +16,15 @@ use cashbox::{new_health, Connector, Health, OperationPolicy, Worker};
 /// example request, so that example works verbatim.
 pub const DEV_CASHBOX_ID: &str = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b";
 
+/// The CashDesk `num_fiscal` of the virtual register of `serve --emulator`.
+pub const DEV_NUM_FISCAL: u64 = 4000000001;
+
+/// What `serve --emulator` made up for development: the JWT secret and the CashDesk token.
+struct DevCredentials {
+    secret: String,
+    cashdesk_token: String,
+}
+
 /// Arguments of `serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -42,11 +51,15 @@ pub struct ServeArgs {
     /// Logs as JSON lines.
     #[arg(long)]
     pub log_json: bool,
+    /// Listen address of the SmartOne dialect (overrides `smartone.listen`; port 0 picks a
+    /// free port). With `--emulator` the dialect is always on.
+    #[arg(long, value_name = "ADDR")]
+    pub smartone_listen: Option<SocketAddr>,
 }
 
 /// Runs the gateway until SIGTERM or SIGINT.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let (mut config, dev_secret) = if args.emulator {
+    let (mut config, dev) = if args.emulator {
         let (c, s) = emulator_config(args.data_dir.clone(), args.deadline)?;
         (c, Some(s))
     } else {
@@ -61,6 +74,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     if let Some(listen) = args.listen {
         config.listen = listen;
+    }
+    let smartone_pinned = args.smartone_listen.is_some() || !args.emulator;
+    if let (Some(listen), Some(smartone)) = (args.smartone_listen, config.smartone.as_mut()) {
+        smartone.listen = listen;
     }
     init_logging(config.log_json || args.log_json);
 
@@ -85,6 +102,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let mut workers = tokio::task::JoinSet::new();
     let mut healths: Vec<Health> = Vec::new();
+    let mut desk = Vec::new();
     for settings in &config.registers {
         let emulator = match &settings.transport {
             TransportSettings::Emulator { state_file } => Some(start_emulator(state_file)?),
@@ -93,6 +111,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let connector = Connector::new(settings, emulator);
         let health = new_health(&settings.id);
         healths.push(health.clone());
+        let (control, requests) = cashbox::control::channel();
+        desk.push(crate::desk::DeskRegister {
+            health: health.clone(),
+            control,
+            utc_offset: settings.utc_offset,
+        });
         let worker = Worker::new(
             settings.clone(),
             store.clone(),
@@ -103,13 +127,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             },
             health,
             shutdown.child_token(),
-        );
+        )
+        .with_requests(requests);
         workers.spawn(worker.run());
     }
 
-    let state = gateway_http::AppState {
+    let mut state = gateway_http::AppState {
         store: store.clone(),
-        registers: config.registers.iter().map(route).collect(),
+        registers: config
+            .registers
+            .iter()
+            .enumerate()
+            .map(|(i, r)| route(r, config.sellers.get(i).cloned().unwrap_or_default()))
+            .collect(),
         default_register: config
             .registers
             .iter()
@@ -129,22 +159,64 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             }))
         }),
         allowed_hosts: allowed_hosts(&config)?,
+        desk: Some(gateway_http::DeskHandle(Arc::new(crate::desk::Registers {
+            registers: desk,
+            store: store.clone(),
+        }))),
     };
     let observed = crate::observe::Observed {
         registers: Arc::new(healths.clone()),
         store: store.clone(),
         prometheus: crate::observe::install_recorder(),
     };
-    // The status page and /metrics get the API's Host check and its one error shape too.
-    let router = gateway_http::app_with(state, crate::observe::routes(observed));
+    let smartone = match &config.smartone {
+        None => None,
+        Some(settings) => {
+            let listener = bind_smartone(settings.listen, smartone_pinned).await?;
+            // Its own port: the Host check must take that address too.
+            state.allowed_hosts = state
+                .allowed_hosts
+                .clone()
+                .with_ip(listener.local_addr()?.ip());
+            let router = gateway_http::smartone::router(state.clone(), settings.dialect.clone());
+            Some((listener, router))
+        }
+    };
+    // The status page, /metrics and the CashDesk dialect get the API's Host check, its
+    // tracing and its 404/405 shape too.
+    let mut extra = crate::observe::routes(observed);
+    if let Some(cashdesk) = &config.cashdesk {
+        let mut cashdesk = cashdesk.clone();
+        cashdesk.link_key = link_key(&config.data_dir)?;
+        extra = extra.merge(gateway_http::cashdesk::router(state.clone(), cashdesk));
+    }
+    let router = gateway_http::app_with(state, extra);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
     tracing::info!(address = %local, registers = config.registers.len(), "fiscal-gateway started");
-    if let Some(secret) = &dev_secret {
-        print_dev_help(local, secret, &config.data_dir);
+    if let (Some((listener, _)), Some(settings)) = (&smartone, &config.smartone) {
+        let address = listener.local_addr()?;
+        match (&dev, settings.dialect.merchants.first()) {
+            (Some(_), Some(merchant)) => println!(
+                "smartone: http://{address} merchantID={}",
+                merchant.merchant_id
+            ),
+            _ => println!("smartone: http://{address}"),
+        }
+    }
+    if let (Some(dev), Some(cashdesk)) = (&dev, &config.cashdesk) {
+        if let Some(desk) = cashdesk.desks.first() {
+            println!(
+                "cashdesk: http://{local}/api/v2 num_fiscal={} api_token={}",
+                desk.num_fiscal, dev.cashdesk_token
+            );
+        }
+    }
+    if let Some(dev) = &dev {
+        print_dev_help(local, &dev.secret, &config.data_dir);
     }
     notify_ready();
     spawn_watchdog(shutdown.clone(), Arc::clone(&store));
@@ -166,10 +238,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     // Returns once the listener is closed and every connection has ended: idle ones at once,
     // requests in flight after at most the shutdown grace.
-    gateway_http::serve(listener, router, limits, async move {
-        server_token.cancelled().await
-    })
-    .await;
+    let smartone_token = shutdown.clone();
+    let smartone_limits = limits;
+    let smartone_server = async move {
+        if let Some((listener, router)) = smartone {
+            gateway_http::serve(listener, router, smartone_limits, async move {
+                smartone_token.cancelled().await
+            })
+            .await;
+        }
+    };
+    tokio::join!(
+        gateway_http::serve(listener, router, limits, async move {
+            server_token.cancelled().await
+        }),
+        smartone_server
+    );
     while workers.join_next().await.is_some() {}
     store
         .sync()
@@ -179,8 +263,45 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn route(r: &RegisterSettings) -> gateway_http::RegisterRoute {
+/// The key of the CashDesk receipt links (`k`), made once and kept in the data directory; a
+/// lost key only makes the links already given stop opening.
+fn link_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let file = data_dir.join("receipt-link-key");
+    match std::fs::read_to_string(&file) {
+        Ok(s) if s.trim().len() >= 32 => Ok(s.trim().as_bytes().to_vec()),
+        _ => {
+            let key: String = (0..64)
+                .map(|_| char::from(b"0123456789abcdef"[usize::from(rand::random::<u8>() % 16)]))
+                .collect();
+            write_private(&file, &key)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            Ok(key.into_bytes())
+        }
+    }
+}
+
+/// The SmartOne listener. `serve --emulator` without `--smartone-listen` takes SmartOne's own
+/// port 8008 when it is free and any free port otherwise (the line it prints names it); a
+/// configured address is used as given.
+async fn bind_smartone(
+    listen: SocketAddr,
+    pinned: bool,
+) -> anyhow::Result<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => Ok(listener),
+        Err(e) if !pinned && e.kind() == std::io::ErrorKind::AddrInUse => {
+            let any = SocketAddr::new(listen.ip(), 0);
+            tokio::net::TcpListener::bind(any)
+                .await
+                .with_context(|| format!("cannot listen on {any} (SmartOne)"))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot listen on {listen} (SmartOne)")),
+    }
+}
+
+fn route(r: &RegisterSettings, seller: gateway_http::Seller) -> gateway_http::RegisterRoute {
     gateway_http::RegisterRoute {
+        seller,
         id: r.id.clone(),
         group_id: r.group_id.clone(),
         juridical_person_id: r.juridical_person_id.clone(),
@@ -258,7 +379,7 @@ fn start_emulator(state_file: &Path) -> anyhow::Result<emulator::Emulator> {
 fn emulator_config(
     data_dir: Option<PathBuf>,
     deadline: Option<u64>,
-) -> anyhow::Result<(Config, String)> {
+) -> anyhow::Result<(Config, DevCredentials)> {
     let data_dir = data_dir.unwrap_or_else(default_dev_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -274,9 +395,58 @@ fn emulator_config(
             s
         }
     };
-    let config = Config::emulator(DEV_CASHBOX_ID, &data_dir, &secret, deadline)
+    let mut config = Config::emulator(DEV_CASHBOX_ID, &data_dir, &secret, deadline)
         .map_err(|e| anyhow::anyhow!("the virtual register's configuration: {e}"))?;
-    Ok((config, secret))
+    let merchant_file = data_dir.join("dev-merchant-id");
+    let merchant_id = match std::fs::read_to_string(&merchant_file) {
+        Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
+        _ => {
+            let s: String = (0..32)
+                .map(|_| char::from(b"0123456789abcdef"[usize::from(rand::random::<u8>() % 16)]))
+                .collect();
+            write_private(&merchant_file, &s)
+                .with_context(|| format!("cannot write {}", merchant_file.display()))?;
+            s
+        }
+    };
+    config.smartone = Some(crate::config::SmartOneSettings {
+        listen: crate::config::SMARTONE_LISTEN
+            .parse()
+            .context("the SmartOne default address")?,
+        dialect: gateway_http::smartone::SmartOneConfig::new(vec![
+            gateway_http::smartone::Merchant {
+                merchant_id,
+                register: DEV_CASHBOX_ID.to_string(),
+            },
+        ]),
+    });
+    let token_file = data_dir.join("dev-cashdesk-token");
+    let cashdesk_token = match std::fs::read_to_string(&token_file) {
+        Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
+        _ => {
+            let s: String = (0..32)
+                .map(|_| char::from(b"0123456789abcdef"[usize::from(rand::random::<u8>() % 16)]))
+                .collect();
+            write_private(&token_file, &s)
+                .with_context(|| format!("cannot write {}", token_file.display()))?;
+            s
+        }
+    };
+    config.cashdesk = Some(gateway_http::cashdesk::CashDeskConfig::new(vec![
+        gateway_http::cashdesk::CashDesk {
+            num_fiscal: DEV_NUM_FISCAL,
+            register: DEV_CASHBOX_ID.to_string(),
+            token_digests: vec![gateway_http::cashdesk::token_digest(&cashdesk_token)],
+            letters: gateway_http::cashdesk::Letters::default(),
+        },
+    ]));
+    Ok((
+        config,
+        DevCredentials {
+            secret,
+            cashdesk_token,
+        },
+    ))
 }
 
 fn default_dev_dir() -> PathBuf {

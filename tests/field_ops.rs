@@ -209,7 +209,14 @@ async fn an_idle_register_is_watched_and_an_inherited_shift_is_closed_before_24h
     })
     .await;
     assert_eq!(closed["shift_number"], 1, "{closed}");
-    assert!(gateway.log().contains("shift closed (Z report)"));
+    // The worker logs it after the register's answer, a moment after the FN has it.
+    until("the gateway logs the Z report", || async {
+        gateway
+            .log()
+            .contains("shift closed (Z report)")
+            .then_some(())
+    })
+    .await;
 
     let unsent = until("the OFD backlog is read", || {
         metric(&gateway.base, "fiscal_ofd_unsent_documents")

@@ -14,7 +14,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("emulator", &[]),
     ("queue", &["fiscal-model"]),
     ("driver", &["fiscal-model", "shtrih-proto"]),
-    ("gateway-http", &["fiscal-model", "queue"]),
+    ("receipt-view", &["fiscal-model", "queue"]),
+    ("gateway-http", &["fiscal-model", "queue", "receipt-view"]),
     ("cashbox", &["driver", "emulator", "fiscal-model", "queue"]),
     (
         "fiscal-gateway",

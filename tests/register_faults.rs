@@ -360,6 +360,7 @@ async fn an_expired_shift_without_auto_z_waits_then_fails_with_the_reason() {
         &GatewayOptions {
             deadline_seconds: 2,
             extra_toml: "\n[registers.shift]\nclose_before_24h = false\n".into(),
+            ..GatewayOptions::default()
         },
     );
     let _gateway = Gateway::start(dir.path(), &config);

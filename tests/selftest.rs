@@ -166,6 +166,23 @@ async fn a_register_the_running_service_uses_is_not_opened_unless_forced() {
         2,
         "the service holds the port"
     );
+    // Once its queue is empty the service reads the day's facts (cash, receipts) once more;
+    // after that it is quiet until its next idle look.
+    support::until("the service read the day's facts", || async {
+        let facts: Value = rig
+            .pos
+            .http
+            .get(format!("http://{}/v1.0/cashboxes", rig.pos.base))
+            .bearer_auth(&rig.pos.token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (facts["cashboxes"][0]["shift"]["receipts"].as_u64() >= Some(1)).then_some(())
+    })
+    .await;
     let config = rig.gateway.config.display().to_string();
     let service = rig.gateway.base.trim_start_matches("http://").to_string();
     let tty = rig.register.tty.display().to_string();

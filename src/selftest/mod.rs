@@ -360,13 +360,16 @@ async fn print_test_page(r: &mut Register, facts: &Facts) -> Result<(), driver::
     let fn_line = format!("ФН {}", facts.fn_number);
     let when = Utc::now().with_timezone(&crate::config::local_offset());
     let when = when.format("%d.%m.%Y %H:%M").to_string();
-    r.print_text(&[
-        "ТЕСТОВАЯ СТРАНИЦА",
-        "fiscal-gateway selftest",
-        &serial,
-        &fn_line,
-        &when,
-        "Не является фискальным документом",
-    ])
+    r.print_text(
+        &[
+            "ТЕСТОВАЯ СТРАНИЦА",
+            "fiscal-gateway selftest",
+            &serial,
+            &fn_line,
+            &when,
+            "Не является фискальным документом",
+        ],
+        true,
+    )
     .await
 }

@@ -7,6 +7,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -165,6 +167,8 @@ impl Register {
 pub struct GatewayOptions {
     pub deadline_seconds: u64,
     pub extra_toml: String,
+    /// Keys of the register's own table (before `[registers.transport]`).
+    pub register_toml: String,
 }
 
 impl Default for GatewayOptions {
@@ -172,6 +176,7 @@ impl Default for GatewayOptions {
         GatewayOptions {
             deadline_seconds: 600,
             extra_toml: String::new(),
+            register_toml: String::new(),
         }
     }
 }
@@ -199,7 +204,7 @@ juridical_person_id = "0c7d7d0a-1111-4a4a-9b9b-000000000001"
 link_layer = "standard"
 utc_offset = "+03:00"
 cashier_name = "Тестова Т.Т."
-
+{register}
 [registers.transport]
 kind = "serial"
 path = "{tty}"
@@ -210,6 +215,7 @@ baud = 115200
         deadline = options.deadline_seconds,
         tty = tty.display(),
         extra = options.extra_toml,
+        register = options.register_toml,
     );
     std::fs::write(&path, text).unwrap();
     path
@@ -436,6 +442,10 @@ pub fn receipt_with_total(id: &str, kopecks: u64) -> Value {
 pub struct DevGateway {
     pub proc: Proc,
     pub base: String,
+    /// The SmartOne line: `ADDR merchantID=ID`.
+    pub smartone: String,
+    /// The CashDesk line: `URL num_fiscal=N api_token=TOKEN`.
+    pub cashdesk: String,
     pub token: String,
     pub dir: tempfile::TempDir,
 }
@@ -448,15 +458,21 @@ impl DevGateway {
             .arg("--emulator")
             .arg("--listen")
             .arg("127.0.0.1:0")
+            .arg("--smartone-listen")
+            .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .env("RUST_LOG", "info");
         let proc = Proc::spawn("gateway", cmd, &dir.path().join("gateway.log"));
         let base = proc.wait_line("listening on http://");
+        let smartone = proc.wait_line("smartone: http://");
+        let cashdesk = proc.wait_line("cashdesk: ");
         let token = proc.wait_line("development token:");
         DevGateway {
             proc,
             base,
+            smartone,
+            cashdesk,
             token,
             dir,
         }

@@ -30,6 +30,21 @@ pub mod code {
     pub const NO_LINK: &str = "NO_LINK";
     /// [`super::Condition::Halted`].
     pub const NEEDS_OPERATOR: &str = "NEEDS_OPERATOR";
+    /// A non-fiscal print (X report, copy, text) whose outcome was lost: it is not printed
+    /// again on a guess.
+    pub const PRINT_OUTCOME_UNKNOWN: &str = "PRINT_OUTCOME_UNKNOWN";
+}
+
+/// The reason a non-fiscal print whose outcome was lost fails with.
+pub fn print_outcome_unknown(detail: &str) -> Reason {
+    Reason {
+        code: code::PRINT_OUTCOME_UNKNOWN.into(),
+        message: format!(
+            "Неизвестно, напечатан ли документ: ответ ККТ потерян ({detail}). Он не печатается \
+             повторно сам; посмотрите на ленту и при необходимости повторите с новым operationId."
+        ),
+        device_error: None,
+    }
 }
 
 impl Condition {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use driver::{DeviceError, RegisterError, UnknownOutcome, Verdict};
-use fiscal_model::Completion;
+use driver::{ArchiveDocument, DeviceError, RegisterError, UnknownOutcome, Verdict};
+use fiscal_model::{form, Completion, OperationBody};
 use queue::{OpState, OperationId, Reason};
 
 use crate::condition::Condition;
@@ -196,6 +196,84 @@ impl Ledger {
             .filter(|since| !self.ended(*since))
             .unwrap_or(now)
     }
+}
+
+/// The FN document an operation makes, as FF0A shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    /// FFD form code.
+    pub form: u8,
+    /// Receipts: tag 1054 and the total, kopecks.
+    pub receipt: Option<(u8, u64)>,
+}
+
+/// The document `body` makes; `None` for what makes no FD (cash movements, prints).
+pub fn expected_document(body: &OperationBody) -> Option<Expected> {
+    let receipt = |form: u8, r: &fiscal_model::Receipt| Expected {
+        form,
+        receipt: Some((r.receipt_type.tag_1054(), r.total.0)),
+    };
+    match body {
+        OperationBody::Receipt(r) => Some(receipt(form::RECEIPT, r)),
+        OperationBody::Correction(c) => Some(receipt(form::CORRECTION, &c.receipt)),
+        OperationBody::OpenShift(_) => Some(Expected {
+            form: form::OPEN_SHIFT,
+            receipt: None,
+        }),
+        OperationBody::CloseShift(_) => Some(Expected {
+            form: form::CLOSE_SHIFT,
+            receipt: None,
+        }),
+        OperationBody::Cash(_)
+        | OperationBody::XReport
+        | OperationBody::PrintCopy(_)
+        | OperationBody::PrintText(_) => None,
+    }
+}
+
+/// Whether FN document `doc` can be the one an operation expecting `expected` made, after a
+/// snapshot whose last FD was `before`; `Err` says why not, in Russian.
+pub fn judge_done(expected: &Expected, doc: &ArchiveDocument, before: u32) -> Result<(), String> {
+    if doc.fd_number <= before {
+        return Err(format!(
+            "ФД № {} сделан до начала операции (последний ФД перед ней — № {before}).",
+            doc.fd_number
+        ));
+    }
+    if doc.doc_type != expected.form {
+        return Err(format!(
+            "ФД № {} — {}, а операция делает {}.",
+            doc.fd_number,
+            form_name(doc.doc_type),
+            form_name(expected.form)
+        ));
+    }
+    if let Some((operation, total)) = expected.receipt {
+        if doc.receipt != Some((operation, total)) {
+            let (seen_op, seen_total) = doc.receipt.unwrap_or((0, 0));
+            return Err(format!(
+                "ФД № {}: признак расчёта {seen_op}, сумма {} — а операция: признак расчёта {operation}, сумма {}.",
+                doc.fd_number,
+                rubles(seen_total),
+                rubles(total)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The name of an FFD form code inside a sentence ("отчёт о закрытии смены").
+fn form_name(code: u8) -> String {
+    let name = form::name(code).unwrap_or("Документ неизвестного типа");
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn rubles(kopecks: u64) -> String {
+    format!("{}.{:02} ₽", kopecks / 100, kopecks % 100)
 }
 
 #[cfg(test)]
@@ -416,5 +494,66 @@ mod tests {
         for _ in 0..10 {
             assert!(!l.refused(&a, &Condition::from(NotReadyReason::PaperOut)));
         }
+    }
+
+    fn archived(fd: u32, doc_type: u8, receipt: Option<(u8, u64)>) -> ArchiveDocument {
+        ArchiveDocument {
+            doc_type,
+            date_time: chrono::NaiveDate::from_ymd_opt(2026, 12, 3)
+                .and_then(|d| d.and_hms_opt(12, 0, 0))
+                .unwrap(),
+            fd_number: fd,
+            fiscal_sign: 1,
+            receipt,
+            shift_number: None,
+        }
+    }
+
+    #[test]
+    fn a_claimed_document_must_be_newer_than_the_snapshot_and_of_the_operation() {
+        let sale = Expected {
+            form: form::RECEIPT,
+            receipt: Some((1, 4200)),
+        };
+        let shift = Expected {
+            form: form::CLOSE_SHIFT,
+            receipt: None,
+        };
+        let cases: [(&Expected, ArchiveDocument, Option<&str>); 6] = [
+            (&sale, archived(11, 3, Some((1, 4200))), None),
+            (
+                &sale,
+                archived(10, 3, Some((1, 4200))),
+                Some("до начала операции"),
+            ),
+            (&sale, archived(12, 5, None), Some("отчёт о закрытии смены")),
+            (
+                &sale,
+                archived(11, 3, Some((2, 4200))),
+                Some("признак расчёта 2"),
+            ),
+            (&sale, archived(11, 3, Some((1, 4300))), Some("сумма 43.00")),
+            (&shift, archived(12, 5, None), None),
+        ];
+        for (expected, doc, refusal) in cases {
+            let judged = judge_done(expected, &doc, 10);
+            match (refusal, judged) {
+                (None, judged) => assert_eq!(judged, Ok(()), "{doc:?}"),
+                (Some(why), Err(message)) => assert!(message.contains(why), "{message}"),
+                (Some(why), Ok(())) => panic!("accepted, expected a refusal with {why}: {doc:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn only_documents_of_the_fn_are_expected_of_operations_that_make_them() {
+        assert_eq!(expected_document(&OperationBody::XReport), None);
+        assert_eq!(
+            expected_document(&OperationBody::OpenShift(Default::default())),
+            Some(Expected {
+                form: form::OPEN_SHIFT,
+                receipt: None
+            })
+        );
     }
 }

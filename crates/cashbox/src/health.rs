@@ -59,6 +59,31 @@ pub struct RegisterHealth {
     pub last_error: Option<(DateTime<Utc>, String)>,
     /// Recent finished operations, newest first.
     pub recent: VecDeque<RecentOperation>,
+    /// Taxpayer INN.
+    pub inn: Option<String>,
+    /// FFD version ("1.2").
+    pub ffd_version: Option<String>,
+    /// The FN's shift flag, as last read.
+    pub shift_open: Option<bool>,
+    /// Receipts in the current shift.
+    pub shift_receipts: Option<u32>,
+    /// Cash in the drawer, kopecks (money register 241).
+    pub cash_in_drawer: Option<u64>,
+    /// Characters per line of the receipt tape, when known from the model.
+    pub print_width: Option<u16>,
+    /// When the register was last read (its facts above).
+    pub observed_at: Option<DateTime<Utc>>,
+    /// The operation a halted register holds for a person, and why.
+    pub halted: Option<Halt>,
+}
+
+/// What a halted register holds: the operation reconcile could not settle, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Halt {
+    /// operationId.
+    pub operation_id: String,
+    /// What reconcile saw (Russian).
+    pub reason: String,
 }
 
 /// Shared handle.
@@ -81,6 +106,14 @@ pub fn new_health(id: &str) -> Health {
         ofd_oldest: None,
         last_error: None,
         recent: VecDeque::new(),
+        inn: None,
+        ffd_version: None,
+        shift_open: None,
+        shift_receipts: None,
+        cash_in_drawer: None,
+        print_width: None,
+        observed_at: None,
+        halted: None,
     }))
 }
 

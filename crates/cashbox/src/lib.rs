@@ -12,6 +12,7 @@ pub mod checkup;
 pub mod clock;
 pub mod condition;
 pub mod connect;
+pub mod control;
 pub mod decide;
 pub mod health;
 pub mod metrics;
@@ -22,7 +23,8 @@ mod worker;
 pub use clock::{Clock, SharedClock, SystemClock, TokioClock};
 pub use condition::{Condition, RegisterState};
 pub use connect::Connector;
-pub use health::{new_health, oldest_pending, Health, RecentOperation, RegisterHealth};
+pub use control::{Claim, ClaimOutcome, Control, ControlError, Requests};
+pub use health::{new_health, oldest_pending, Halt, Health, RecentOperation, RegisterHealth};
 pub use settings::{
     LinkLayerSetting, OperationPolicy, RegisterSettings, ShiftPolicy, TransportSettings,
 };

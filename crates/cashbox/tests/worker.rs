@@ -3,173 +3,17 @@
 //! and settling an unknown outcome pass in virtual time, without the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use cashbox::condition::code;
-use cashbox::{
-    new_health, Connector, Health, LinkLayerSetting, OperationPolicy, RegisterSettings,
-    ShiftPolicy, TokioClock, TransportSettings, Worker,
-};
-use chrono::Utc;
-use emulator::{CutPoint, Emulator, EmulatorConfig, PowerCut};
-use fiscal_model::{
-    CashMovement, CashMovementKind, Completion, Kopecks, OperationBody, OperationRequest, Routing,
-    TaxGroupMap,
-};
-use queue::{NewOperation, OpState, Operation, OperationId, RegisterId, Store, StoreConfig};
-use tokio_util::sync::CancellationToken;
+use cashbox::ShiftPolicy;
+use emulator::{CutPoint, PowerCut};
+use fiscal_model::Completion;
+use queue::OpState;
 
-const REGISTER: &str = "00000000-0000-4000-8000-000000000001";
-/// The command code of a cash in (§5, 0x50).
-const CASH_IN: u16 = 0x50;
-/// How long an operation that cannot go through is held in these tests.
-const DEADLINE: Duration = Duration::from_secs(120);
+mod rig;
 
-/// One register's worker, its store and its virtual register.
-struct Rig {
-    store: Arc<Store>,
-    emulator: Emulator,
-    health: Health,
-    shutdown: CancellationToken,
-    worker: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
-
-impl Rig {
-    fn start() -> Rig {
-        Rig::with_shift(ShiftPolicy::default())
-    }
-
-    fn with_shift(shift: ShiftPolicy) -> Rig {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(&dir.path().join("ops"), StoreConfig::default()).unwrap());
-        let emulator = Emulator::new(EmulatorConfig::default()).unwrap();
-        let settings = RegisterSettings {
-            id: REGISTER.into(),
-            group_id: None,
-            juridical_person_id: None,
-            default: true,
-            transport: TransportSettings::Emulator {
-                state_file: dir.path().join("register.json"),
-            },
-            link_layer: LinkLayerSetting::Auto,
-            operator_password: 1,
-            admin_password: 30,
-            utc_offset: *chrono::Local::now().offset(),
-            taxes: TaxGroupMap::default(),
-            cashier_name: "Кассир".into(),
-            cashier_inn: None,
-            answer_timeout: Duration::from_secs(2),
-            watch_interval: Duration::from_secs(5),
-            shift,
-            marking_policy: Default::default(),
-        };
-        let health = new_health(REGISTER);
-        let shutdown = CancellationToken::new();
-        let worker = Worker::new(
-            settings.clone(),
-            store.clone(),
-            Connector::new(&settings, Some(emulator.clone())),
-            OperationPolicy {
-                deadline: DEADLINE,
-                max_repeats: 3,
-            },
-            health.clone(),
-            shutdown.clone(),
-        )
-        .with_clock(Arc::new(TokioClock::starting_at(Utc::now())));
-        Rig {
-            store,
-            emulator,
-            health,
-            shutdown,
-            worker: tokio::spawn(worker.run()),
-            _dir: dir,
-        }
-    }
-
-    async fn cash_in(&self, id: &str, kopecks: u64) -> OperationId {
-        let id = OperationId::new(id).unwrap();
-        let request = OperationRequest {
-            body: OperationBody::Cash(CashMovement {
-                kind: CashMovementKind::In,
-                amount: Kopecks(kopecks),
-            }),
-            routing: Routing::default(),
-        };
-        self.store
-            .submit(NewOperation {
-                id: id.clone(),
-                register: RegisterId::new(REGISTER),
-                request,
-            })
-            .await
-            .unwrap();
-        id
-    }
-
-    /// The operation once `done` holds of it; panics after a virtual hour.
-    async fn until(
-        &self,
-        id: &OperationId,
-        what: &str,
-        done: impl Fn(&Operation) -> bool,
-    ) -> Operation {
-        let give_up = tokio::time::Instant::now() + Duration::from_secs(3600);
-        loop {
-            let op = self.store.get(id).unwrap().expect("stored");
-            if done(&op) {
-                return op;
-            }
-            assert!(
-                tokio::time::Instant::now() < give_up,
-                "{id} never became {what}: {:?}",
-                op.state
-            );
-            self.store
-                .wait_change(id, Duration::from_secs(1))
-                .await
-                .unwrap();
-        }
-    }
-
-    /// Waits (in virtual time, a second at a go) until `done` holds of the register.
-    async fn until_register(&self, what: &str, done: impl Fn(&Emulator) -> bool) {
-        let give_up = tokio::time::Instant::now() + Duration::from_secs(3 * 3600);
-        while !done(&self.emulator) {
-            assert!(
-                tokio::time::Instant::now() < give_up,
-                "the register never: {what}"
-            );
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    }
-
-    async fn stop(self) {
-        self.shutdown.cancel();
-        self.worker.await.unwrap();
-    }
-}
-
-fn done(op: &Operation) -> bool {
-    matches!(op.state, OpState::Done { .. })
-}
-
-fn failed_with(op: &Operation) -> Option<&str> {
-    match &op.state {
-        OpState::Failed { reason } => Some(&reason.code),
-        _ => None,
-    }
-}
-
-fn receipts_of(emulator: &Emulator, doc_type: u8) -> usize {
-    emulator
-        .archive()
-        .iter()
-        .filter(|d| d.doc_type == doc_type)
-        .count()
-}
+use rig::*;
 
 #[tokio::test(start_paused = true)]
 async fn a_cash_in_is_done_once_and_opens_the_shift_it_needs() {

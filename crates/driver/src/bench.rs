@@ -63,6 +63,8 @@ pub fn sample_receipt() -> Option<Receipt> {
         price: Kopecks(price),
         vat,
         attributes: Default::default(),
+        line_sum: None,
+        notes: Vec::new(),
     };
     let items = vec![
         item("Молоко 3,2% 1 л", 2_000_000, 8_990, VatRate::Vat10),

@@ -32,8 +32,23 @@ const TAG_QUANTITY: u16 = 1023;
 /// FF46 department: 1, as the vendor's examples (§12.4).
 const DEPARTMENT: u8 = 1;
 
+/// 0x17 flags of a receipt's text lines (§7.4): bit 1, the receipt tape — what the vendor's
+/// driver sends for a message inside a receipt (station 0x02; it adds bit 7, "footer", only
+/// for lines after the total and only with its `footerFlagEnabled` option, off by default).
+pub const RECEIPT_TEXT_FLAGS: u8 = PRINT_ON_RECEIPT;
+
+/// What is sent for an empty text line inside a receipt: a register does not print an empty
+/// line there (§7.4), and a blank separator the shop asked for is kept as a single space.
+const BLANK_LINE: &str = " ";
+
 /// A receipt's commands, built and checked before the first byte is sent.
-struct Prepared {
+pub(crate) struct Prepared {
+    /// 0x17 header lines, right after 0x8D.
+    header: Vec<PrintLine>,
+    /// Each item's 0x17 note lines, right after its commands.
+    notes: Vec<Vec<PrintLine>>,
+    /// 0x17 footer lines, right before FF45.
+    footer: Vec<PrintLine>,
     items: Vec<OperationV2>,
     /// Each item's sum, kopecks, in order.
     sums: Vec<u64>,
@@ -94,7 +109,7 @@ fn not_ready_reason(code: u8) -> Option<NotReadyReason> {
 }
 
 /// After a command that changed the register: anything but success is `Unknown`.
-fn after_commit(command: &'static str, e: RegisterError) -> RegisterError {
+pub(crate) fn after_commit(command: &'static str, e: RegisterError) -> RegisterError {
     match e {
         RegisterError::Unknown(u) => RegisterError::Unknown(u),
         other => RegisterError::Unknown(UnknownOutcome {
@@ -125,7 +140,7 @@ fn cashier_tlvs(cashier: &Cashier) -> Vec<Tlv> {
 }
 
 /// The 0x8D receipt type of a receipt (§8.1).
-fn open_type(receipt: &Receipt) -> ReceiptType {
+pub(crate) fn open_type(receipt: &Receipt) -> ReceiptType {
     match receipt.receipt_type {
         fiscal_model::ReceiptType::Sale => ReceiptType::Sale,
         fiscal_model::ReceiptType::SaleReturn => ReceiptType::SaleReturn,
@@ -137,7 +152,7 @@ fn open_type(receipt: &Receipt) -> ReceiptType {
 impl Register {
     /// Maps a refusal of an operation's first command to `NotReady` where it names a state;
     /// the status tells which (an open cover and missing paper both refuse with 0x6B).
-    async fn first_step(&mut self, e: RegisterError) -> RegisterError {
+    pub(crate) async fn first_step(&mut self, e: RegisterError) -> RegisterError {
         let RegisterError::Refused(d) = &e else {
             return e;
         };
@@ -150,10 +165,11 @@ impl Register {
         }
     }
 
-    /// Makes a receipt (§9.3): 8D, FF46 per item (a marked item's FF61 check and FF69 accept
-    /// before it, its FF67 bind after its FF4D tags: the classic order of the FFD 1.2 addendum
-    /// §4.10 A; a code the check refuses fails the receipt, cancelled, naming the position),
-    /// 0x89 subtotal check, FF0C tags, FF45;
+    /// Makes a receipt (§9.3): 8D, the header's 0x17 lines, FF46 per item (a marked item's
+    /// FF61 check and FF69 accept before it, its FF67 bind after its FF4D tags: the classic
+    /// order of the FFD 1.2 addendum §4.10 A; a code the check refuses fails the receipt,
+    /// cancelled, naming the position) and the item's 0x17 notes after its commands, 0x89
+    /// subtotal check, FF0C tags, the footer's 0x17 lines, FF45;
     /// then reads the shift and receipt numbers (FF40) and the date (FF45 extended answer or
     /// FF0A), and waits for the print. `not_printed` is set when the paper ran out after the
     /// FN closed the document.
@@ -213,7 +229,8 @@ impl Register {
             false
         } else {
             // FF0C: the tags may or may not be there, and a second set cannot be told apart
-            // (§10.2): the receipt is cancelled and made again.
+            // (§10.2): the receipt is cancelled and made again. So too after a lost 0x17 text
+            // line: its place among the items is not in the register's counters.
             return Ok(None);
         };
         let Ok(prepared) = self.prepare(receipt, taxes, cashier) else {
@@ -223,6 +240,13 @@ impl Register {
         // count does not tell whether the last landed item still lacks them (a second copy
         // of a tag is refused, a missing one is a wrong document): cancelled and made again.
         if lost.starts_with("FF46") && prepared.item_tags.iter().any(|t| !t.is_empty()) {
+            return Ok(None);
+        }
+        // The same for an item's notes, and the header printed after 0x8D: whether they are
+        // still due cannot be told, so the receipt is cancelled and made again.
+        if lost.starts_with("FF46")
+            && (!prepared.header.is_empty() || prepared.notes.iter().any(|n| !n.is_empty()))
+        {
             return Ok(None);
         }
         let status = self.wait_printed().await?;
@@ -259,7 +283,7 @@ impl Register {
 
     /// Everything a receipt sends, checked before the first byte: a rate without a tax group
     /// or a value the register cannot hold is refused here, with nothing sent.
-    fn prepare(
+    pub(crate) fn prepare(
         &self,
         receipt: &Receipt,
         taxes: &TaxGroupMap,
@@ -271,6 +295,7 @@ impl Register {
         let mut sums = Vec::with_capacity(receipt.items.len());
         let mut item_tags = Vec::with_capacity(receipt.items.len());
         let mut marks = Vec::with_capacity(receipt.items.len());
+        let mut notes = Vec::with_capacity(receipt.items.len());
         let returned = receipt.receipt_type == fiscal_model::ReceiptType::SaleReturn;
         for (index, item) in receipt.items.iter().enumerate() {
             // The row by rate from the register's own table 6, the byte its code (§2 of the
@@ -287,6 +312,8 @@ impl Register {
                     message: "Сумма позиции слишком велика.".into(),
                 })
             })?;
+            // A seller's line sum (tag 1043) is `item.sum()`; the model keeps it within the
+            // register's one kopeck of price × quantity (§7.6.2).
             let op = OperationV2 {
                 password,
                 kind,
@@ -312,6 +339,7 @@ impl Register {
             );
             items.push(op);
             sums.push(sum.0);
+            notes.push(self.text_lines(&item.notes));
             item_tags.push(
                 attributes::frames(attributes::item_tlvs(item))
                     .into_iter()
@@ -362,6 +390,9 @@ impl Register {
         };
         close.check().map_err(out_of_range)?;
         Ok(Prepared {
+            header: self.text_lines(&receipt.text.header),
+            notes,
+            footer: self.text_lines(&receipt.text.footer),
             items,
             sums,
             item_tags,
@@ -370,6 +401,22 @@ impl Register {
             close,
             total: receipt.total.0,
         })
+    }
+
+    /// The 0x17 commands of a receipt's text lines (see [`RECEIPT_TEXT_FLAGS`], [`BLANK_LINE`]).
+    fn text_lines(&self, lines: &[String]) -> Vec<PrintLine> {
+        lines
+            .iter()
+            .map(|line| PrintLine {
+                password: self.operator(),
+                flags: RECEIPT_TEXT_FLAGS,
+                text: if line.is_empty() {
+                    BLANK_LINE.to_owned()
+                } else {
+                    line.clone()
+                },
+            })
+            .collect()
     }
 
     /// FF61 and FF67 of a marked item: planned status (tag 2003) from the receipt type and
@@ -452,20 +499,28 @@ impl Register {
         }
     }
 
-    /// From an open receipt holding the first `from` items: the rest, the subtotal check, the
-    /// tags (if `with_tags`), the close, and the result read back.
-    async fn finish_receipt(
+    /// From an open receipt holding the first `from` items: the header lines (when `from` is
+    /// 0), the rest of the items each followed by its notes, the subtotal check, the tags and
+    /// the footer lines (if `with_tags`: they are sent together, after the items), the close,
+    /// and the result read back.
+    pub(crate) async fn finish_receipt(
         &mut self,
         prepared: &Prepared,
         from: usize,
         with_tags: bool,
     ) -> Result<FiscalResult, RegisterError> {
         let password = self.operator();
+        if from == 0 {
+            for line in &prepared.header {
+                self.receipt_line(line).await?;
+            }
+        }
         let items = prepared
             .items
             .iter()
             .zip(&prepared.item_tags)
-            .zip(&prepared.marks);
+            .zip(&prepared.marks)
+            .zip(&prepared.notes);
         // Classic order (addendum §4.8, §4.10 A): FF61, FF69, FF46, FF4D, FF67; the cash core
         // takes the item's tags and code first: FF61, FF69, FF4D, FF67, FF46.
         let tags_first = tags_first(self.tax_table.model);
@@ -475,7 +530,7 @@ impl Register {
         if prepared.marks.iter().any(Option::is_some) {
             marking_checks = vec![None; prepared.items.len()];
         }
-        for (index, ((item, tags), mark)) in items.enumerate().skip(from) {
+        for (index, (((item, tags), mark), notes)) in items.enumerate().skip(from) {
             if let Some(mark) = mark {
                 let result = self.check_mark(mark).await?;
                 if let Some(slot) = marking_checks.get_mut(index) {
@@ -493,6 +548,9 @@ impl Register {
             }
             if tags_first {
                 self.receipt_step(item).await?;
+            }
+            for line in notes {
+                self.receipt_line(line).await?;
             }
         }
         // The standard layer's LRC misses two equal bit flips in one frame (§2.2): before
@@ -515,6 +573,9 @@ impl Register {
         if with_tags {
             for t in &prepared.tags {
                 self.receipt_step(t).await?;
+            }
+            for line in &prepared.footer {
+                self.receipt_line(line).await?;
             }
         }
         let close = &prepared.close;
@@ -552,12 +613,38 @@ impl Register {
 
     /// A command inside an open receipt: on a refusal or a proven non-execution the receipt
     /// is cancelled (best effort) so the register is ready again and no FD was made.
-    async fn receipt_step<C: Command>(&mut self, cmd: &C) -> Result<C::Answer, RegisterError> {
+    pub(crate) async fn receipt_step<C: Command>(
+        &mut self,
+        cmd: &C,
+    ) -> Result<C::Answer, RegisterError> {
         match self.run(cmd).await {
             Ok(answer) => Ok(answer),
             Err(e @ (RegisterError::Refused(_) | RegisterError::Link(_))) => {
                 if let Err(cancel) = self.cancel_receipt().await {
                     tracing::warn!(%cancel, "could not cancel the receipt after {} failed", cmd.name());
+                }
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A text line inside the open receipt (0x17, §7.4). It is not fiscal: a refusal (a bad
+    /// parameter, a line the register will not print) leaves the receipt as it was, so the
+    /// receipt goes on without the line, logged. A link failure (proven not executed) cancels
+    /// the receipt as [`Register::receipt_step`] does. A lost answer is `Unknown` like any
+    /// command in a receipt: it is not resent here; reconciliation cancels the receipt (the
+    /// line's place among the items cannot be proven) and the receipt is made again.
+    async fn receipt_line(&mut self, line: &PrintLine) -> Result<(), RegisterError> {
+        match self.run(line).await {
+            Ok(_) => Ok(()),
+            Err(RegisterError::Refused(refusal)) => {
+                tracing::warn!(%refusal, text = %line.text, "receipt text line refused; the receipt goes on without it");
+                Ok(())
+            }
+            Err(e @ RegisterError::Link(_)) => {
+                if let Err(cancel) = self.cancel_receipt().await {
+                    tracing::warn!(%cancel, "could not cancel the receipt after a text line failed");
                 }
                 Err(e)
             }
@@ -678,9 +765,9 @@ impl Register {
         Ok(())
     }
 
-    /// Prints plain text on the receipt tape (0x17 per line) and cuts (0x25): a non-fiscal
-    /// page, no FD. A line whose answer was lost is not printed again.
-    pub async fn print_text(&mut self, lines: &[&str]) -> Result<(), RegisterError> {
+    /// Prints plain text on the receipt tape (0x17 per line) and, when `cut`, cuts (0x25): a
+    /// non-fiscal page, no FD. A line whose answer was lost is not printed again.
+    pub async fn print_text(&mut self, lines: &[&str], cut: bool) -> Result<(), RegisterError> {
         let password = self.operator();
         for (i, line) in lines.iter().enumerate() {
             let cmd = PrintLine {
@@ -691,6 +778,12 @@ impl Register {
             if let Err(e) = self.run(&cmd).await {
                 return Err(if i == 0 { self.first_step(e).await } else { e });
             }
+        }
+        if !cut {
+            self.wait_printed()
+                .await
+                .map_err(|e| after_commit(PrintLine::NAME, e))?;
+            return Ok(());
         }
         let cut = Cut {
             password,
@@ -715,6 +808,7 @@ impl Register {
             shift_number,
             fd_number: doc.fd_number,
             fiscal_sign: doc.fiscal_sign,
+            date_time: doc.date_time,
         })
     }
 }

@@ -1,7 +1,8 @@
 //! The async Shtrih-M driver: opens the byte stream to a register (serial port, TCP, or any
 //! stream), runs the sans-IO link layer of `shtrih-proto` over it in a pump task, and offers
-//! [`Register`], the API the rest of the product uses: status, shift, receipts, cash, and
-//! [`Register::reconcile`], which settles an operation whose outcome was lost (§10).
+//! [`Register`], the API the rest of the product uses: status, shift, receipts, FFD 1.2
+//! correction receipts, cash, reading documents back from the FN and printing their copies,
+//! and [`Register::reconcile`], which settles an operation whose outcome was lost (§10).
 //!
 //! Outcomes are typed ([`RegisterError`]): refused by the register, not executed (the link
 //! proved it), or unknown. A command that makes an FN document or moves money (FF45, 0x50,
@@ -21,9 +22,12 @@
 //! these futures and the root worker does not.
 
 mod attributes;
+mod copy;
+mod correction;
 mod documents;
 mod electronic;
 mod error;
+mod fn_document;
 mod options;
 mod pump;
 mod queries;
@@ -35,10 +39,13 @@ mod transport;
 
 pub mod bench;
 
+pub use copy::{render as render_copy, COPY_SEARCH, DEFAULT_PRINT_WIDTH};
+pub use documents::RECEIPT_TEXT_FLAGS;
 pub use error::{DeviceError, LinkError, NotReadyReason, RegisterError, Rejection, UnknownOutcome};
+pub use fn_document::{DocumentItem, DocumentTag, FnDocument};
 pub use options::{MarkingPolicy, RegisterOptions};
 pub use pump::WireStats;
-pub use queries::{FnPhase, FnState, OfdBacklog};
+pub use queries::{ArchiveDocument, DayFacts, FnPhase, FnState, OfdBacklog};
 pub use readiness::{readiness, Readiness, RegisterStatus};
 pub use reconcile::{Intent, Snapshot, Verdict};
 pub use register::{Cashier, Identity, Register, ShiftReport};

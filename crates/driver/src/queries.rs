@@ -25,6 +25,8 @@ pub(crate) const REG_CASH_OUT_COUNT: u8 = 154;
 pub(crate) const REG_CASH_IN_TOTAL: u8 = 242;
 /// Money register 243: cash-out total in the shift (§7.9).
 pub(crate) const REG_CASH_OUT_TOTAL: u8 = 243;
+/// Money register 241: cash in the drawer.
+pub(crate) const REG_CASH_IN_DRAWER: u8 = 241;
 
 /// The FN's own state (FF01, §7.8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,21 +102,39 @@ pub struct OfdBacklog {
     pub oldest: Option<NaiveDateTime>,
 }
 
-/// FFD form code of a shift opening report (§8.2).
-pub(crate) const DOC_OPEN_SHIFT: u8 = 2;
-
-/// One document of the FN archive (FF0A, §7.8).
+/// One document of the FN archive as FF0A describes it (§7.8): enough to verify a document,
+/// not to print it (for that, [`Register::read_document`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ArchiveDocument {
-    /// FFD form code (§8.2): 2 open shift, 3 receipt, 5 close shift …
+pub struct ArchiveDocument {
+    /// FFD form code (§8.2): 1 registration, 2 open shift, 3 receipt, 5 close shift, 31
+    /// correction receipt …
     pub doc_type: u8,
+    /// Date and time of the document (the FN keeps minutes).
     pub date_time: NaiveDateTime,
+    /// FD number (tag 1040).
     pub fd_number: u32,
+    /// Fiscal sign (tag 1077), printed in decimal.
     pub fiscal_sign: u32,
-    /// Receipts: operation type (tag 1054 numbering) and total.
+    /// Receipts and correction receipts: operation type (tag 1054: 1 sale, 2 sale return,
+    /// 3 purchase, 4 purchase return) and total in kopecks.
     pub receipt: Option<(u8, u64)>,
     /// Shift reports: the shift number.
     pub shift_number: Option<u32>,
+}
+
+/// The register's facts of the day ([`Register::day_facts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayFacts {
+    /// The FN has a shift open.
+    pub shift_open: bool,
+    /// The open shift's number, or the last closed one's.
+    pub shift_number: u32,
+    /// Receipts made in the open shift (0 with the shift closed).
+    pub receipts_in_shift: u32,
+    /// Cash in the drawer, kopecks (money register 241).
+    pub cash_in_drawer: u64,
+    /// The FN's last FD.
+    pub last_fd: u32,
 }
 
 /// What 0x11 says about time and documents.
@@ -235,7 +255,9 @@ impl Register {
         let mut fd = fn_status.last_fd;
         while fd > stop {
             match self.find_document(fd).await {
-                Ok(doc) if doc.doc_type == DOC_OPEN_SHIFT => return Ok(Some(doc.date_time)),
+                Ok(doc) if doc.doc_type == fiscal_model::form::OPEN_SHIFT => {
+                    return Ok(Some(doc.date_time))
+                }
                 Ok(_) | Err(RegisterError::Refused(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -267,6 +289,13 @@ impl Register {
         Ok(self.clock().await?.now)
     }
 
+    /// FF0A: the FN archive's document `fd` (type, time, FD, fiscal sign, and the operation
+    /// and total of a receipt or the number of a shift report). A number the FN does not hold
+    /// is refused with FN error 0x08.
+    pub async fn archived(&mut self, fd: u32) -> Result<ArchiveDocument, RegisterError> {
+        self.find_document(fd).await
+    }
+
     /// FF0A: the FN archive's document `fd`.
     pub(crate) async fn find_document(
         &mut self,
@@ -295,6 +324,25 @@ impl Register {
             fiscal_sign: found.fiscal_sign,
             receipt,
             shift_number,
+        })
+    }
+
+    /// The register's facts beyond its identity that change during the day: the shift (FF01,
+    /// FF40) and the cash in the drawer (money register 241).
+    pub async fn day_facts(&mut self) -> Result<DayFacts, RegisterError> {
+        let fn_state = self.fn_status().await?;
+        let (shift_number, receipt_number) = self.shift_numbers().await?;
+        let cash_in_drawer = self.money_register(REG_CASH_IN_DRAWER).await?;
+        Ok(DayFacts {
+            shift_open: fn_state.shift_open,
+            shift_number,
+            receipts_in_shift: if fn_state.shift_open {
+                receipt_number
+            } else {
+                0
+            },
+            cash_in_drawer,
+            last_fd: fn_state.last_fd,
         })
     }
 

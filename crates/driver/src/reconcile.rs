@@ -1,4 +1,5 @@
-//! Settling an operation whose outcome was lost (§10.2, §10.3). Before the first
+//! Settling an operation whose outcome was lost (§10.2, §10.3): receipts, correction receipts
+//! (form 31), cash movements and shift reports. Before the first
 //! non-idempotent command the caller records a [`Snapshot`] of the counters that move when a
 //! document is made; afterwards [`Register::reconcile`] compares the register with it and
 //! says [`Verdict::Done`] (with the document's data read back from the FN archive),
@@ -9,20 +10,19 @@
 //! printing.
 
 use fiscal_model::{
-    CashMovement, CashMovementKind, CashResult, Completion, FiscalResult, Kopecks, ReceiptType,
+    form, CashMovement, CashMovementKind, CashResult, Completion, FiscalResult, Kopecks,
+    ReceiptType,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::RegisterError;
 use crate::queries::{
-    DOC_OPEN_SHIFT, REG_CASH_IN_COUNT, REG_CASH_IN_TOTAL, REG_CASH_OUT_COUNT, REG_CASH_OUT_TOTAL,
+    REG_CASH_IN_COUNT, REG_CASH_IN_TOTAL, REG_CASH_OUT_COUNT, REG_CASH_OUT_TOTAL,
     REG_THROUGH_NUMBER,
 };
 use crate::register::{Register, ShiftReport};
 
-/// FFD form codes of the FN archive (§8.2).
-const DOC_RECEIPT: u8 = 3;
-const DOC_CLOSE_SHIFT: u8 = 5;
+/// FFD form code of a close-shift report (§8.2).
 /// FF01 "document open in the FN" codes of the shift reports (§7.8).
 const FN_OPEN_SHIFT_BEGUN: u8 = 0x02;
 const FN_CLOSE_SHIFT_BEGUN: u8 = 0x08;
@@ -67,6 +67,13 @@ pub enum Intent {
     /// A receipt of this type and total.
     Receipt {
         /// Receipt type (tag 1054).
+        receipt_type: ReceiptType,
+        /// Its total.
+        total: Kopecks,
+    },
+    /// A correction receipt (FFD 1.2, form 31) of this type and total.
+    Correction {
+        /// The corrected settlement's type (tag 1054).
         receipt_type: ReceiptType,
         /// Its total.
         total: Kopecks,
@@ -148,13 +155,21 @@ impl Register {
             Intent::Receipt {
                 receipt_type,
                 total,
+            }
+            | Intent::Correction {
+                receipt_type,
+                total,
             } => {
+                let (form, what) = match intent {
+                    Intent::Correction { .. } => (form::CORRECTION, "чеком коррекции"),
+                    _ => (form::RECEIPT, "чеком"),
+                };
                 if fd == before.fn_last_fd.wrapping_add(1) {
                     let doc = self.find_document(fd).await?;
                     let expected = Some((receipt_type.tag_1054(), total.0));
-                    if doc.doc_type != DOC_RECEIPT || doc.receipt != expected {
+                    if doc.doc_type != form || doc.receipt != expected {
                         return Ok(Verdict::NeedsOperator(format!(
-                            "В ФН после снимка появился документ ФД {fd} (тип {}), не совпадающий с чеком.",
+                            "В ФН после снимка появился документ ФД {fd} (тип {}), не совпадающий с {what}.",
                             doc.doc_type
                         )));
                     }
@@ -185,8 +200,8 @@ impl Register {
                 // FF01 codes of the report FF41/FF42 began (§7.8): ours if the final command
                 // never ran.
                 let (want_open, want_type, begun) = match intent {
-                    Intent::OpenShift => (true, DOC_OPEN_SHIFT, FN_OPEN_SHIFT_BEGUN),
-                    _ => (false, DOC_CLOSE_SHIFT, FN_CLOSE_SHIFT_BEGUN),
+                    Intent::OpenShift => (true, form::OPEN_SHIFT, FN_OPEN_SHIFT_BEGUN),
+                    _ => (false, form::CLOSE_SHIFT, FN_CLOSE_SHIFT_BEGUN),
                 };
                 if fd == before.fn_last_fd.wrapping_add(1) {
                     let doc = self.find_document(fd).await?;
@@ -199,6 +214,7 @@ impl Register {
                             shift_number,
                             fd_number: doc.fd_number,
                             fiscal_sign: doc.fiscal_sign,
+                            date_time: doc.date_time,
                         }));
                     }
                     return Ok(Verdict::NeedsOperator(format!(

@@ -60,6 +60,8 @@ pub struct ShiftReport {
     pub fd_number: u32,
     /// Fiscal sign of the report.
     pub fiscal_sign: u32,
+    /// Register local time of the report.
+    pub date_time: NaiveDateTime,
 }
 
 /// Whether a command may change the register (§10.1); decides what a lost answer means.
@@ -253,7 +255,11 @@ impl Register {
         let msg = cmd.try_encode().map_err(crate::documents::out_of_range)?;
         // Only reads and idempotent writes may be resent on the link layer's guess (§2.7 row 3).
         let resend = shtrih_proto::link::Resend::for_class(cmd.class());
+        // FF3B moves the FN's reading position: a second try after a lost answer would skip
+        // a block unseen, so it is tried once and its caller starts over from FF3A.
+        const SEQUENTIAL_READS: [&[u8]; 1] = [&[0xFF, 0x3B]];
         let attempts = match effect {
+            Effect::Read if SEQUENTIAL_READS.contains(&C::CODE) => 1,
             Effect::Read => READ_ATTEMPTS,
             Effect::Write | Effect::Commit => 1,
         };

@@ -39,6 +39,8 @@ fn plain(name: &str, quantity: u64, price: u64, vat: VatRate) -> Item {
         price: Kopecks(price),
         vat,
         attributes: ItemAttributes::default(),
+        line_sum: None,
+        notes: Vec::new(),
     }
 }
 

@@ -36,6 +36,8 @@ fn marked(name: &str, quantity: u64, price: u64, code: &[u8], measure: u8) -> It
             marking_code: Some(MarkingCode::new(code.to_vec(), "c").unwrap()),
             ..ItemAttributes::default()
         },
+        line_sum: None,
+        notes: Vec::new(),
     }
 }
 
@@ -46,6 +48,8 @@ fn plain(name: &str, price: u64) -> Item {
         price: Kopecks(price),
         vat: VatRate::Vat22,
         attributes: ItemAttributes::default(),
+        line_sum: None,
+        notes: Vec::new(),
     }
 }
 

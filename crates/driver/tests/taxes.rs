@@ -52,6 +52,8 @@ fn sale(rates: &[VatRate], print: bool) -> Receipt {
             price: Kopecks(100 * n),
             vat: *vat,
             attributes: Default::default(),
+            line_sum: None,
+            notes: Vec::new(),
         })
         .collect();
     let total = items.iter().map(|i| i.price.0).sum();

@@ -13,6 +13,7 @@
 //! drop-next-ack CODE                   (the next CODE command executes but its ACK is lost;
 //!                                       on protocol 2.0 its answer packet is lost)
 //! power off|on                         keyboard z-report   (a Z report made at the register)
+//! keyboard cancel-receipt              (the open receipt cancelled at the register)
 //! archive   → one JSON document per line        status → one JSON object
 //! marking CODE valid|invalid|no-answer|timeout (the marking server's answer for CODE: text with `<GS>`
 //!                                       for the group separator, or `hex:` and its bytes)
@@ -63,6 +64,8 @@ pub enum ControlCommand {
     Power(bool),
     /// A Z report made at the register's own keyboard.
     KeyboardZReport,
+    /// The open receipt cancelled at the register's own keyboard.
+    KeyboardCancelReceipt,
     /// The FN archive as JSON lines.
     Archive,
     /// A JSON status report.
@@ -190,7 +193,8 @@ impl FromStr for ControlCommand {
             ("power", Some("on")) => ControlCommand::Power(true),
             ("power", _) => return Err(ControlError::Usage("power off|on")),
             ("keyboard", Some("z-report")) => ControlCommand::KeyboardZReport,
-            ("keyboard", _) => return Err(ControlError::Usage("keyboard z-report")),
+            ("keyboard", Some("cancel-receipt")) => ControlCommand::KeyboardCancelReceipt,
+            ("keyboard", _) => return Err(ControlError::Usage("keyboard z-report|cancel-receipt")),
             ("archive", _) => ControlCommand::Archive,
             ("status", _) => ControlCommand::Status,
             ("marking", Some(code)) if third.is_none() => {
@@ -309,6 +313,11 @@ impl Emulator {
             ControlCommand::KeyboardZReport => {
                 if let Err(code) = self.keyboard_z_report() {
                     return format!("error: the register refused the Z report (code {code:#04x})");
+                }
+            }
+            ControlCommand::KeyboardCancelReceipt => {
+                if let Err(code) = self.keyboard_cancel_receipt() {
+                    return format!("error: the register refused to cancel (code {code:#04x})");
                 }
             }
             ControlCommand::Archive => {

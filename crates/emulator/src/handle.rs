@@ -258,6 +258,15 @@ impl Emulator {
         self.station.lock().device.keyboard_z_report(wall_clock())
     }
 
+    /// The open receipt cancelled at the register itself; `Err(code)` when the device refuses
+    /// (e.g. no receipt open).
+    pub fn keyboard_cancel_receipt(&self) -> Result<(), u8> {
+        self.station
+            .lock()
+            .device
+            .keyboard_cancel_receipt(wall_clock())
+    }
+
     /// Counts since start.
     pub fn counters(&self) -> Counters {
         let s = self.station.lock();

@@ -183,3 +183,88 @@ fn unregistered_tax_system_and_unknown_item_codes_are_refused() {
     ok(&mut d, &close(100, 0), now);
     assert_eq!(d.archive().last().unwrap().tax_system, 1);
 }
+
+/// FF46 of one sale line with an explicit sum (offset 18, §7.6.2).
+fn item_with_sum(quantity: u64, price: u64, sum: u64, name: &str) -> Vec<u8> {
+    let mut m = item(1, quantity, price, 1, name);
+    m[18..23].copy_from_slice(&le(sum, 5));
+    m
+}
+
+/// 0x17 with `flags` (§7.4).
+fn print_line(flags: u8, text: &str) -> Vec<u8> {
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    let mut rest = vec![flags];
+    rest.extend_from_slice(&bytes);
+    cmd(&[0x17], CASHIER, &rest)
+}
+
+#[test]
+fn an_operation_sum_is_taken_within_one_kopeck_of_price_times_quantity() {
+    let mut d = device();
+    let now = t0();
+    ok(&mut d, &open_shift(), now);
+    ok(&mut d, &open_receipt(0), now);
+    // 3 × 33.33 = 99.99.
+    assert_eq!(
+        error(&mut d, &item_with_sum(3_000_000, 3333, 10_001, "Сок"), now),
+        0x33
+    );
+    assert_eq!(
+        error(&mut d, &item_with_sum(3_000_000, 3333, 9_997, "Сок"), now),
+        0x33
+    );
+    ok(&mut d, &item_with_sum(3_000_000, 3333, 10_000, "Сок"), now);
+    ok(&mut d, &item_with_sum(3_000_000, 3333, 9_998, "Сок"), now);
+    ok(&mut d, &close(20_000, 0), now);
+    let doc = d.archive().last().unwrap();
+    let sums: Vec<u64> = doc.items.iter().map(|i| i.sum).collect();
+    assert_eq!(sums, vec![10_000, 9_998]);
+    assert_eq!(doc.total, 19_998);
+}
+
+#[test]
+fn text_lines_in_an_open_receipt_print_where_they_were_sent() {
+    let mut d = device();
+    let now = t0();
+    ok(&mut d, &open_shift(), now);
+    ok(&mut d, &open_receipt(0), now);
+    // The vendor's driver sends 0x02 (the receipt tape); bit 7 (deferred) lands in the same place.
+    ok(&mut d, &print_line(0x02, "Магазин Ромашка"), now);
+    // Not printed inside an open receipt (§7.4).
+    ok(&mut d, &print_line(0x02, ""), now);
+    ok(
+        &mut d,
+        &item_with_sum(1_000_000, 10_000, 10_000, "Молоко"),
+        now,
+    );
+    ok(&mut d, &print_line(0x02, "Скидка 50.00"), now);
+    ok(&mut d, &item_with_sum(1_000_000, 5_000, 5_000, "Хлеб"), now);
+    ok(&mut d, &print_line(0x82, "Спасибо за покупку"), now);
+    ok(&mut d, &close(15_000, 0), now);
+
+    let tape = d.tape();
+    let at = |text: &str| tape.find(text).unwrap_or_else(|| panic!("{text}: {tape}"));
+    let order = [
+        at("КАССОВЫЙ ЧЕК"),
+        at("Магазин Ромашка"),
+        at("Молоко"),
+        at("1 × 100.00 = 100.00"),
+        at("Скидка 50.00"),
+        at("Хлеб"),
+        at("Спасибо за покупку"),
+        at("ИТОГ"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{tape}");
+    // The note is the line right under its item.
+    let lines: Vec<&str> = tape.lines().collect();
+    let note = lines.iter().position(|l| *l == "Скидка 50.00").unwrap();
+    assert!(lines[note - 1].ends_with("= 100.00"), "{tape}");
+    assert!(
+        !lines[note - 2..note + 4].iter().any(|l| l.is_empty()),
+        "{tape}"
+    );
+    // Outside a receipt a line prints at once as before.
+    ok(&mut d, &print_line(0x02, "После чека"), now);
+    assert!(d.tape().trim_end().ends_with("После чека"));
+}

@@ -57,6 +57,18 @@ impl ReceiptType {
         0x08 | (self.open_receipt_code() << 4)
     }
 
+    /// From tag 1054's code.
+    pub fn from_tag_1054(code: u8) -> Option<ReceiptType> {
+        [
+            ReceiptType::Sale,
+            ReceiptType::SaleReturn,
+            ReceiptType::Purchase,
+            ReceiptType::PurchaseReturn,
+        ]
+        .into_iter()
+        .find(|t| t.tag_1054() == code)
+    }
+
     /// Russian name as printed on a receipt.
     pub fn russian(self) -> &'static str {
         match self {
@@ -64,6 +76,16 @@ impl ReceiptType {
             ReceiptType::SaleReturn => "ВОЗВРАТ ПРИХОДА",
             ReceiptType::Purchase => "РАСХОД",
             ReceiptType::PurchaseReturn => "ВОЗВРАТ РАСХОДА",
+        }
+    }
+
+    /// Russian name of a correction of this type, as printed on a correction receipt.
+    pub fn russian_correction(self) -> &'static str {
+        match self {
+            ReceiptType::Sale => "КОРРЕКЦИЯ ПРИХОДА",
+            ReceiptType::SaleReturn => "КОРРЕКЦИЯ ВОЗВРАТА ПРИХОДА",
+            ReceiptType::Purchase => "КОРРЕКЦИЯ РАСХОДА",
+            ReceiptType::PurchaseReturn => "КОРРЕКЦИЯ ВОЗВРАТА РАСХОДА",
         }
     }
 }
@@ -111,6 +133,30 @@ impl TaxationSystem {
             TaxationSystem::SimplifiedIncomeMinusExpense => 3,
             TaxationSystem::Agricultural => 5,
             TaxationSystem::Patent => 6,
+        }
+    }
+
+    /// From the one-bit mask of FF45 offset 117 (and tag 1055).
+    pub fn from_shtrih_bit(bit: u8) -> Option<TaxationSystem> {
+        [
+            TaxationSystem::General,
+            TaxationSystem::SimplifiedIncome,
+            TaxationSystem::SimplifiedIncomeMinusExpense,
+            TaxationSystem::Agricultural,
+            TaxationSystem::Patent,
+        ]
+        .into_iter()
+        .find(|t| t.shtrih_bit() == bit)
+    }
+
+    /// Short Russian name as printed on a receipt.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            TaxationSystem::General => "ОСН",
+            TaxationSystem::SimplifiedIncome => "УСН ДОХОД",
+            TaxationSystem::SimplifiedIncomeMinusExpense => "УСН ДОХОД-РАСХОД",
+            TaxationSystem::Agricultural => "ЕСХН",
+            TaxationSystem::Patent => "ПСН",
         }
     }
 
@@ -217,6 +263,11 @@ impl VatRate {
         }
     }
 
+    /// From tag 1199's code.
+    pub fn from_tag_1199(code: u8) -> Option<VatRate> {
+        VatRate::ALL.into_iter().find(|r| r.tag_1199() == code)
+    }
+
     /// FFD tag 1199 code.
     pub fn tag_1199(self) -> u8 {
         match self {
@@ -320,6 +371,50 @@ fn dict(field: &str, reason: String) -> ModelError {
     }
 }
 
+/// FFD document forms: the document type the FN archive keeps (FF0A, FF3A).
+pub mod form {
+    /// Registration report.
+    pub const REGISTRATION: u8 = 1;
+    /// Shift opening report.
+    pub const OPEN_SHIFT: u8 = 2;
+    /// Receipt.
+    pub const RECEIPT: u8 = 3;
+    /// Strict reporting form (БСО).
+    pub const BSO: u8 = 4;
+    /// Shift closing (Z) report.
+    pub const CLOSE_SHIFT: u8 = 5;
+    /// FN closing report.
+    pub const CLOSE_FN: u8 = 6;
+    /// Operator's confirmation.
+    pub const OPERATOR_CONFIRMATION: u8 = 7;
+    /// Re-registration report.
+    pub const REREGISTRATION: u8 = 11;
+    /// Report on the state of settlements.
+    pub const SETTLEMENTS_REPORT: u8 = 21;
+    /// Correction receipt.
+    pub const CORRECTION: u8 = 31;
+    /// Correction БСО.
+    pub const BSO_CORRECTION: u8 = 41;
+
+    /// The form's Russian name, `None` for a code FFD does not define.
+    pub fn name(code: u8) -> Option<&'static str> {
+        Some(match code {
+            REGISTRATION => "Отчёт о регистрации",
+            REREGISTRATION => "Отчёт об изменении параметров регистрации",
+            OPEN_SHIFT => "Отчёт об открытии смены",
+            SETTLEMENTS_REPORT => "Отчёт о текущем состоянии расчётов",
+            RECEIPT => "Кассовый чек",
+            CORRECTION => "Кассовый чек коррекции",
+            BSO => "Бланк строгой отчётности",
+            BSO_CORRECTION => "Бланк строгой отчётности коррекции",
+            CLOSE_SHIFT => "Отчёт о закрытии смены",
+            CLOSE_FN => "Отчёт о закрытии фискального накопителя",
+            OPERATOR_CONFIRMATION => "Подтверждение оператора",
+            _ => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -364,5 +459,25 @@ mod tests {
         for r in VatRate::ALL {
             assert_eq!(VatRate::from_api_code(i64::from(r.api_code()), "t"), Ok(r));
         }
+    }
+
+    #[test]
+    fn codes_read_back_to_the_values_they_came_from() {
+        for rate in VatRate::ALL {
+            assert_eq!(VatRate::from_tag_1199(rate.tag_1199()), Some(rate));
+        }
+        assert_eq!(VatRate::from_tag_1199(13), None);
+        assert_eq!(
+            ReceiptType::from_tag_1054(4),
+            Some(ReceiptType::PurchaseReturn)
+        );
+        assert_eq!(ReceiptType::from_tag_1054(0), None);
+        assert_eq!(
+            TaxationSystem::from_shtrih_bit(0x02),
+            Some(TaxationSystem::SimplifiedIncome)
+        );
+        assert_eq!(TaxationSystem::from_shtrih_bit(0x08), None, "ЕНВД is gone");
+        assert_eq!(form::name(form::CORRECTION), Some("Кассовый чек коррекции"));
+        assert_eq!(form::name(99), None);
     }
 }

@@ -6,6 +6,7 @@
 //! fractional, a [`Quantity`] never zero, a [`Receipt`] always balances.
 
 pub mod attributes;
+mod correction;
 mod dictionaries;
 mod guid;
 mod money;
@@ -18,15 +19,16 @@ pub use attributes::{
     Agent, BuyerDetails, FractionalQuantity, ItemAttributes, MarkingCode, MeasurementUnit,
     PaymentMethod, PaymentObject, ReceiptCashier, Supplier,
 };
-pub use dictionaries::{ReceiptType, TaxGroup, TaxGroupMap, TaxationSystem, VatRate};
+pub use correction::{Correction, CorrectionKind, CorrectionReceipt, MAX_BASE_NUMBER_CHARS};
+pub use dictionaries::{form, ReceiptType, TaxGroup, TaxGroupMap, TaxationSystem, VatRate};
 pub use guid::Guid;
 pub use money::{Kopecks, Quantity};
 pub use receipt::{
     BuyerContact, CashMovement, CashMovementKind, Item, Payments, Receipt, ReceiptParts,
-    MAX_ITEM_NAME_CHARS, MAX_POSITIONS,
+    ReceiptText, MAX_ITEM_NAME_CHARS, MAX_POSITIONS, MAX_TEXT_LINES,
 };
-pub use request::{OperationBody, OperationRequest, Routing};
-pub use result::{CashResult, Completion, FiscalResult};
+pub use request::{CopyRequest, OperationBody, OperationRequest, Routing, ShiftRequest, TextSlip};
+pub use result::{CashResult, Completion, CopiedDocument, FiscalResult, PrintResult, ShiftResult};
 
 /// Why a value could not become a domain type. `field` names what was wrong for the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -15,6 +15,11 @@ pub const MAX_ITEM_NAME_CHARS: usize = 128;
 /// keep the stored operation far inside the store's record bound.
 pub const MAX_POSITIONS: usize = 100;
 
+/// Most non-fiscal lines in a receipt's header, in its footer, or under one position: what a
+/// shop prints there (name, desk, a discount, a greeting) with room to spare, while keeping
+/// a receipt's print far from the register's buffer and the cashier's patience.
+pub const MAX_TEXT_LINES: usize = 20;
+
 /// One position of a receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
@@ -30,12 +35,41 @@ pub struct Item {
     /// of the stored form when all are the defaults.
     #[serde(default, skip_serializing_if = "ItemAttributes::is_default")]
     pub attributes: ItemAttributes,
+    /// What the buyer pays for this line (tag 1043) when the seller fixes it, e.g. after a discount;
+    /// within ±1 kopeck of price × quantity (the register's tolerance). None: the register computes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_sum: Option<Kopecks>,
+    /// Non-fiscal lines printed right under the position (a discount, a comment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Item {
-    /// price × quantity, rounded to the kopeck as the register computes it.
+    /// What the buyer pays for the line: `line_sum` when the seller fixed it, else price ×
+    /// quantity rounded to the kopeck as the register computes it.
     pub fn sum(&self) -> Option<Kopecks> {
+        self.line_sum.or_else(|| self.computed_sum())
+    }
+
+    /// price × quantity, rounded to the kopeck as the register computes it.
+    pub fn computed_sum(&self) -> Option<Kopecks> {
         self.quantity.times(self.price)
+    }
+}
+
+/// Non-fiscal lines printed on a receipt.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptText {
+    /// Printed after the receipt opens, before the first position (shop name, cash desk).
+    pub header: Vec<String>,
+    /// Printed after the positions, before the totals.
+    pub footer: Vec<String>,
+}
+
+impl ReceiptText {
+    /// No line at all.
+    pub fn is_empty(&self) -> bool {
+        self.header.is_empty() && self.footer.is_empty()
     }
 }
 
@@ -97,6 +131,9 @@ pub struct Receipt {
     /// The buyer's name and INN (tags 1227/1228).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buyer_details: Option<BuyerDetails>,
+    /// Non-fiscal header and footer lines.
+    #[serde(default, skip_serializing_if = "ReceiptText::is_empty")]
+    pub text: ReceiptText,
 }
 
 fn is_zero(k: &Kopecks) -> bool {
@@ -159,6 +196,7 @@ impl ReceiptParts {
             counter_provision: payments.counter_provision,
             cashier: None,
             buyer_details: None,
+            text: ReceiptText::default(),
         })
     }
 
@@ -199,7 +237,7 @@ impl ReceiptParts {
                     ),
                 ));
             }
-            let line = item.sum().ok_or_else(|| {
+            let computed = item.computed_sum().ok_or_else(|| {
                 err(
                     &format!("positions[{i}]"),
                     format!(
@@ -208,6 +246,20 @@ impl ReceiptParts {
                     ),
                 )
             })?;
+            let line = item.line_sum.unwrap_or(computed);
+            if let Some(given) = item.line_sum {
+                // The register takes an FF46 sum within one kopeck of its own product (§7.6.2).
+                if given == Kopecks(0) || given.0.abs_diff(computed.0) > 1 {
+                    return Err(err(
+                        &format!("positions[{i}].lineSum"),
+                        format!(
+                            "is {given} but price × quantity ({} × {}) is {computed}; a register takes a line sum of at least 0.01 within 0.01 of it",
+                            item.price, item.quantity
+                        ),
+                    ));
+                }
+            }
+            check_lines(&item.notes, &format!("positions[{i}].notes"))?;
             if line == Kopecks(0) {
                 return Err(err(
                     &format!("positions[{i}]"),
@@ -298,11 +350,47 @@ impl Receipt {
         self
     }
 
+    /// The receipt's header and footer lines, refused when a list holds more than
+    /// [`MAX_TEXT_LINES`] or a line has a character a register cannot print (CP1251). The
+    /// width is the caller's to check: it depends on the register.
+    pub fn with_text(mut self, text: ReceiptText) -> Result<Receipt, ModelError> {
+        check_lines(&text.header, "text.header")?;
+        check_lines(&text.footer, "text.footer")?;
+        self.text = text;
+        Ok(self)
+    }
+
     /// Keeps `contact` as given beside `buyer` but not sent (see [`Receipt::unsent_contact`]).
     pub fn with_unsent_contact(mut self, contact: Option<BuyerContact>) -> Receipt {
         self.unsent_contact = contact;
         self
     }
+}
+
+/// Non-fiscal lines (a header, a footer, a position's notes) under `field`: at most
+/// [`MAX_TEXT_LINES`], each printable in CP1251 (`field[k]` names the line refused).
+fn check_lines(lines: &[String], field: &str) -> Result<(), ModelError> {
+    if lines.len() > MAX_TEXT_LINES {
+        return Err(ModelError::Receipt {
+            field: field.to_string(),
+            reason: format!(
+                "has {} lines; at most {MAX_TEXT_LINES} allowed",
+                lines.len()
+            ),
+        });
+    }
+    for (k, line) in lines.iter().enumerate() {
+        if let Some(c) = crate::text::unprintable(line) {
+            return Err(ModelError::Receipt {
+                field: format!("{field}[{k}]"),
+                reason: format!(
+                    "contains {}, which a register cannot print (not in its code page CP1251)",
+                    crate::text::describe(c)
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What one position's attributes require of each other (addendum §3, §4.7): agent and
@@ -376,6 +464,8 @@ mod tests {
             price: Kopecks(price),
             vat: VatRate::Vat22,
             attributes: ItemAttributes::default(),
+            line_sum: None,
+            notes: Vec::new(),
         }
     }
 
@@ -455,6 +545,8 @@ mod tests {
             price: Kopecks(1),
             vat: VatRate::Vat22,
             attributes: ItemAttributes::default(),
+            line_sum: None,
+            notes: Vec::new(),
         };
         let e = one(tiny, Kopecks(0)).unwrap_err();
         assert_eq!(e.field(), "positions[0]");
@@ -469,6 +561,8 @@ mod tests {
             price: Kopecks::MAX,
             vat: VatRate::Vat22,
             attributes: ItemAttributes::default(),
+            line_sum: None,
+            notes: Vec::new(),
         };
         let e = one(huge, Kopecks::MAX).unwrap_err();
         assert_eq!(e.field(), "positions[0]");
@@ -478,6 +572,8 @@ mod tests {
             price: Kopecks(Kopecks::MAX.0 / 2 + 1),
             vat: VatRate::Vat22,
             attributes: ItemAttributes::default(),
+            line_sum: None,
+            notes: Vec::new(),
         };
         let max = Kopecks::MAX.0;
         let r = sale(vec![half.clone(), half], max, 0, max).build();
@@ -588,6 +684,84 @@ mod tests {
         assert_eq!(
             one(part, Kopecks(50)).unwrap_err().field(),
             "positions[0].quantity"
+        );
+    }
+
+    #[test]
+    fn a_line_sum_is_the_position_sum_within_one_kopeck() {
+        // 3 × 33.33 = 99.99; the seller charges 100.00 (one kopeck off, the register's tolerance).
+        let mut fixed = item(3, 3333);
+        fixed.line_sum = Some(Kopecks(10000));
+        assert_eq!(fixed.sum(), Some(Kopecks(10000)));
+        assert!(one(fixed.clone(), Kopecks(10000)).is_ok());
+        assert_eq!(
+            one(fixed.clone(), Kopecks(9999)).unwrap_err().field(),
+            "totalSum"
+        );
+        fixed.line_sum = Some(Kopecks(10001));
+        let e = one(fixed.clone(), Kopecks(10001)).unwrap_err();
+        assert_eq!(e.field(), "positions[0].lineSum");
+        assert!(e.to_string().contains("100.01"), "{e}");
+        assert!(e.to_string().contains("99.99"), "{e}");
+        let mut cheap = item(1, 1);
+        cheap.line_sum = Some(Kopecks(0));
+        assert_eq!(
+            one(cheap, Kopecks(0)).unwrap_err().field(),
+            "positions[0].lineSum"
+        );
+    }
+
+    #[test]
+    fn text_lines_a_register_cannot_print_are_refused_naming_the_line() {
+        let mut noted = item(1, 100);
+        noted.notes = vec!["Скидка 50.00".into(), "Акция 🎁".into()];
+        let e = one(noted, Kopecks(100)).unwrap_err();
+        assert_eq!(e.field(), "positions[0].notes[1]");
+        assert!(e.to_string().contains("U+1F381"), "{e}");
+        let mut many = item(1, 100);
+        many.notes = vec!["-".into(); MAX_TEXT_LINES + 1];
+        assert_eq!(
+            one(many, Kopecks(100)).unwrap_err().field(),
+            "positions[0].notes"
+        );
+
+        let receipt = one(item(1, 100), Kopecks(100)).unwrap();
+        let text = |header: &[&str], footer: &[&str]| ReceiptText {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            footer: footer.iter().map(|s| s.to_string()).collect(),
+        };
+        let e = receipt
+            .clone()
+            .with_text(text(&["Магазин «Ромашка»", "Касса\u{200B} 2"], &[]))
+            .unwrap_err();
+        assert_eq!(e.field(), "text.header[1]");
+        let e = receipt
+            .clone()
+            .with_text(text(&[], &["Спасибо ☺"]))
+            .unwrap_err();
+        assert_eq!(e.field(), "text.footer[0]");
+        let long = vec!["-"; MAX_TEXT_LINES + 1];
+        let e = receipt.clone().with_text(text(&long, &[])).unwrap_err();
+        assert_eq!(e.field(), "text.header");
+        let ok = receipt
+            .with_text(text(&["Магазин «Ромашка»", ""], &["Спасибо!"]))
+            .unwrap();
+        assert_eq!(ok.text.footer, vec!["Спасибо!".to_string()]);
+    }
+
+    #[test]
+    fn receipts_stored_before_line_sums_and_text_still_decode() {
+        let stored = r#"{"receipt_type":"Sale","taxation":"General","items":[{"name":"Молоко","quantity":1000000,"price":100,"vat":"Vat22"}],"cash":100,"cashless":0,"total":100,"buyer":null,"print":true}"#;
+        let r: Receipt = serde_json::from_str(stored).unwrap();
+        assert_eq!(r.items[0].line_sum, None);
+        assert!(r.items[0].notes.is_empty());
+        assert!(r.text.is_empty());
+        assert_eq!(r.items[0].sum(), Some(Kopecks(100)));
+        // And the new fields stay out of a plain receipt's stored form.
+        let again = serde_json::to_string(&r).unwrap();
+        assert!(
+            !again.contains("line_sum") && !again.contains("text"),
+            "{again}"
         );
     }
 }

@@ -6,6 +6,10 @@
 
 use encoding_rs::{IBM866, WINDOWS_1251};
 
+/// Characters per line assumed when a register has not reported its width: the narrowest tape
+/// of the Shtrih-M models (57 mm, font 1), so a line that fits it prints on one line on any.
+pub const DEFAULT_PRINT_WIDTH: u16 = 32;
+
 /// The first character of `text` a register cannot print faithfully, if any: a control
 /// character, an invisible formatting character (zero-width space and joiners, bidi controls,
 /// word joiner, byte-order mark, soft hyphen) or anything CP1251 has no byte for (emoji, CJK,

@@ -27,6 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             juridical_person_id: None,
             utc_offset: chrono::FixedOffset::east_opt(3 * 3600).ok_or("offset")?,
             taxes: fiscal_model::TaxGroupMap::default(),
+            seller: gateway_http::Seller::default(),
         }],
         default_register: Some(CASHBOX.into()),
         auth: AuthConfig::dev(SECRET),
@@ -34,6 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_wait: Duration::from_secs(5),
         readiness: None,
         allowed_hosts: gateway_http::AllowedHosts::default(),
+        desk: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("listening on http://{}", listener.local_addr()?);

@@ -12,7 +12,13 @@
 //! registers of the juridical persons listed in `juridicalPersons` (each claim grants; neither
 //! is needed). A restriction claim that is present but not a list of strings (`null`, a
 //! string, a number) makes the token invalid (401): a malformed restriction never widens into
-//! "every register". This module does not know routes or operations.
+//! "every register".
+//!
+//! Administration: a token whose `scope` claim is the string `admin`, a space-separated list
+//! containing it (OAuth 2.0's spelling, RFC 8693 §4.2), or a list of strings containing it, may
+//! use the `/v1.0/admin/*` routes; its `sub` names the person in their log lines and
+//! settlements. A `scope` of another JSON type makes the token invalid (401), like a malformed
+//! restriction. This module does not know routes or operations.
 
 use jsonwebtoken::{
     decode, decode_header, Algorithm, DecodingKey, EncodingKey, Header, Validation,
@@ -23,6 +29,8 @@ use crate::{ApiError, RegisterRoute};
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECONDS: u64 = 60;
+/// The scope that opens the `/v1.0/admin/*` routes.
+pub const ADMIN_SCOPE: &str = "admin";
 /// Lifetime of [`dev_token`]: ten years, because `serve --emulator` is for a desk, not a shop.
 const DEV_TOKEN_SECONDS: i64 = 10 * 365 * 86_400;
 
@@ -202,6 +210,41 @@ struct Claims {
         skip_serializing_if = "Option::is_none"
     )]
     juridical_persons: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "scope_claim",
+        skip_serializing_if = "Option::is_none"
+    )]
+    scope: Option<Scope>,
+}
+
+/// The `scope` claim: one space-separated string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Scope {
+    /// `"admin"`, `"read admin"`.
+    Text(String),
+    /// `["admin"]`.
+    List(Vec<String>),
+}
+
+impl Scope {
+    fn contains(&self, wanted: &str) -> bool {
+        match self {
+            Scope::Text(text) => text.split_ascii_whitespace().any(|s| s == wanted),
+            Scope::List(items) => items.iter().any(|s| s == wanted),
+        }
+    }
+}
+
+/// `scope`: null is absent (it grants nothing either way); anything but a string or a list of
+/// strings is refused.
+fn scope_claim<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Scope>, D::Error> {
+    Option::<Scope>::deserialize(d).map_err(|_| {
+        serde::de::Error::custom(
+            "the scope claim must be a space-separated string or a list of strings",
+        )
+    })
 }
 
 /// A restriction claim that is present: only a list of strings will do. `null` is refused
@@ -229,22 +272,39 @@ fn juridical_persons_claim<'de, D: serde::Deserializer<'de>>(
     restriction(d, "juridicalPersons")
 }
 
-/// What a verified token may use.
+/// What a verified token may use, and who it says it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {
     /// `None`: every register. Otherwise lower-cased cashbox and juridical-person ids granted.
     grants: Option<(Vec<String>, Vec<String>)>,
+    /// The `scope` claim holds [`ADMIN_SCOPE`].
+    admin: bool,
+    /// The `sub` claim.
+    sub: Option<String>,
 }
 
 impl Access {
-    /// A token without restricting claims.
+    /// A token without restricting claims (not an administrator, no subject).
     pub fn everything() -> Access {
-        Access { grants: None }
+        Access {
+            grants: None,
+            admin: false,
+            sub: None,
+        }
     }
 
     fn from_claims(claims: Claims) -> Access {
+        let admin = claims
+            .scope
+            .as_ref()
+            .is_some_and(|s| s.contains(ADMIN_SCOPE));
+        let sub = claims.sub;
         if claims.cashboxes.is_none() && claims.juridical_persons.is_none() {
-            return Access::everything();
+            return Access {
+                grants: None,
+                admin,
+                sub,
+            };
         }
         let lower = |v: Option<Vec<String>>| {
             v.unwrap_or_default()
@@ -254,7 +314,25 @@ impl Access {
         };
         Access {
             grants: Some((lower(claims.cashboxes), lower(claims.juridical_persons))),
+            admin,
+            sub,
         }
+    }
+
+    /// The token has no `cashboxes` / `juridicalPersons` claim: every register, configured or
+    /// not.
+    pub fn is_unrestricted(&self) -> bool {
+        self.grants.is_none()
+    }
+
+    /// The token's `scope` holds `admin`: it may use the `/v1.0/admin/*` routes.
+    pub fn is_admin(&self) -> bool {
+        self.admin
+    }
+
+    /// The token's `sub` claim, when it has one.
+    pub fn sub(&self) -> Option<&str> {
+        self.sub.as_deref()
     }
 
     /// Whether the token may use `register`.
@@ -271,11 +349,13 @@ impl Access {
     }
 }
 
-/// A long-lived HS256 token for `serve --emulator`, without restricting claims.
+/// A long-lived HS256 token for `serve --emulator`, without restricting claims, with scope
+/// `admin` (the person at the desk is its administrator).
 pub fn dev_token(secret: &[u8]) -> String {
     let claims = Claims {
         sub: Some("dev".into()),
         exp: Some(chrono::Utc::now().timestamp() + DEV_TOKEN_SECONDS),
+        scope: Some(Scope::Text(ADMIN_SCOPE.into())),
         ..Claims::default()
     };
     // HS256 signing of a small claims struct cannot fail (no key parsing, no I/O).

@@ -2,7 +2,8 @@
 //!
 //! Every error the gateway answers — validation, malformed JSON, wrong content type, too large
 //! a body, unknown route, wrong method, authentication, idempotency conflicts, store failures —
-//! has the same body: `{"errorCode", "errorMessage", "field"}`. Nothing else in the crate
+//! — and those of the registers' routes (unknown cashbox or document, no desk, a refused
+//! settlement, a receipt not rendered) has the same body: `{"errorCode", "errorMessage", "field"}`. Nothing else in the crate
 //! chooses a status code for an error.
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -76,6 +77,35 @@ pub enum ApiError {
     /// operationId (a replay answers from the store), never with a new one.
     #[error("the operation store is unavailable; the operation may have been stored: retry with the same operationId, never a new one ({0})")]
     StoreUnavailable(String),
+    /// No register with this id, or none this token may see (404).
+    #[error("cashboxId: cashbox {0:?} not found")]
+    CashboxNotFound(String),
+    /// The FN archive holds no such document (404); the register's words.
+    #[error("fiscalDocumentNumber: {0}")]
+    DocumentNotFound(String),
+    /// The gateway runs without registers' facts (the API alone): the route cannot answer
+    /// (503).
+    #[error("the registers' facts are not available in this gateway (no register workers run)")]
+    DeskMissing,
+    /// The register did not take the request in time (503): busy with an operation, no link;
+    /// retry.
+    #[error("{0}")]
+    RegisterUnavailable(String),
+    /// The register's FN contradicts the settlement, or the operation waits for none (409);
+    /// the reason, in Russian.
+    #[error("{0}")]
+    SettleRefused(String),
+    /// The operation exists but is not a fiscalized receipt (yet): queued, failed, or not a
+    /// receipt at all (409).
+    #[error("operationId: {0}")]
+    ReceiptNotFiscalized(String),
+    /// The `Accept` header names no format the route renders (406).
+    #[error("Accept: {0}")]
+    NotAcceptable(String),
+    /// The receipt could not be rendered in the format asked for (500): the PDF's font is not
+    /// installed, say; the message names what is missing.
+    #[error("{0}")]
+    RenderFailed(String),
 }
 
 fn join_field(field: Option<&str>, message: &str) -> String {
@@ -86,6 +116,11 @@ fn join_field(field: Option<&str>, message: &str) -> String {
 }
 
 impl ApiError {
+    /// A 400 about a path segment (`field`) that does not decode (bad percent-encoding).
+    pub(crate) fn path(field: &str, e: axum::extract::rejection::PathRejection) -> ApiError {
+        ApiError::invalid(field, format!("path: {e}"))
+    }
+
     /// A 400 about `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
         ApiError::Validation {
@@ -109,9 +144,14 @@ impl ApiError {
             ApiError::IdempotencyConflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            ApiError::StoreUnavailable(_) | ApiError::TooManyConnections { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::CashboxNotFound(_) | ApiError::DocumentNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::SettleRefused(_) | ApiError::ReceiptNotFiscalized(_) => StatusCode::CONFLICT,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::RenderFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::StoreUnavailable(_)
+            | ApiError::TooManyConnections { .. }
+            | ApiError::DeskMissing
+            | ApiError::RegisterUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -134,6 +174,14 @@ impl ApiError {
             ApiError::MisdirectedRequest(_) => ErrorCode::MisdirectedRequest,
             ApiError::BodyTimeout { .. } => ErrorCode::RequestTimeout,
             ApiError::TooManyConnections { .. } => ErrorCode::TooManyConnections,
+            ApiError::CashboxNotFound(_) => ErrorCode::CashboxNotFound,
+            ApiError::DocumentNotFound(_) => ErrorCode::DocumentNotFound,
+            ApiError::DeskMissing => ErrorCode::RegistersNotAvailable,
+            ApiError::RegisterUnavailable(_) => ErrorCode::RegisterUnavailable,
+            ApiError::SettleRefused(_) => ErrorCode::SettleRefused,
+            ApiError::ReceiptNotFiscalized(_) => ErrorCode::ReceiptNotFiscalized,
+            ApiError::NotAcceptable(_) => ErrorCode::NotAcceptable,
+            ApiError::RenderFailed(_) => ErrorCode::RenderFailed,
         }
     }
 
@@ -145,9 +193,12 @@ impl ApiError {
             ApiError::OperationTooLarge(_) => Some("positions"),
             ApiError::MisdirectedRequest(_) => Some("Host"),
             ApiError::BodyTimeout { .. } => Some("body"),
-            ApiError::OperationNotFound(_) | ApiError::IdempotencyConflict(_) => {
-                Some("operationId")
-            }
+            ApiError::OperationNotFound(_)
+            | ApiError::IdempotencyConflict(_)
+            | ApiError::ReceiptNotFiscalized(_) => Some("operationId"),
+            ApiError::NotAcceptable(_) => Some("Accept"),
+            ApiError::CashboxNotFound(_) => Some("cashboxId"),
+            ApiError::DocumentNotFound(_) => Some("fiscalDocumentNumber"),
             _ => None,
         }
     }
@@ -185,6 +236,22 @@ pub enum ErrorCode {
     MisdirectedRequest,
     /// Every connection has a request in flight.
     TooManyConnections,
+    /// No such register, or none this token may see.
+    CashboxNotFound,
+    /// No such document in the register's FN archive.
+    DocumentNotFound,
+    /// This gateway runs without register workers: no facts, archives or settlements.
+    RegistersNotAvailable,
+    /// The register did not answer in time (busy, no link); retry.
+    RegisterUnavailable,
+    /// The register's FN contradicts the settlement, or the operation waits for none.
+    SettleRefused,
+    /// The operation is not a fiscalized receipt (yet).
+    ReceiptNotFiscalized,
+    /// No format the route renders is acceptable to the client.
+    NotAcceptable,
+    /// The receipt could not be rendered in the format asked for.
+    RenderFailed,
 }
 
 /// The body of every non-200 answer (also read back by the service's own tools).
@@ -233,7 +300,9 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::StoreUnavailable(_) | ApiError::TooManyConnections { .. } => {
+            ApiError::StoreUnavailable(_)
+            | ApiError::TooManyConnections { .. }
+            | ApiError::RegisterUnavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}

@@ -102,6 +102,18 @@ pub fn boolean(m: &Map<String, Value>, prefix: &str, name: &str) -> Result<bool,
     }
 }
 
+/// An optional boolean: absent and null mean `None`.
+pub fn optional_boolean(
+    m: &Map<String, Value>,
+    prefix: &str,
+    name: &str,
+) -> Result<Option<bool>, ApiError> {
+    match present(m, name) {
+        Some(_) => boolean(m, prefix, name).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// A required array.
 pub fn array<'a>(
     m: &'a Map<String, Value>,
@@ -206,6 +218,20 @@ pub fn decimal_from_text(text: &str, path: &str) -> Result<Decimal, ApiError> {
         ));
     }
     Decimal::from_str(text).map_err(|_| ApiError::invalid(path, format!("{text} is not a number")))
+}
+
+/// A value a client may send as a number or as a string of digits, as its text (trimmed);
+/// absent, null and "" are `None`; `Err(())` for any other type (the caller names the field
+/// in its own dialect's words).
+#[allow(clippy::result_unit_err)]
+pub fn numeric_text(m: &Map<String, Value>, name: &str) -> Result<Option<String>, ()> {
+    match m.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(()),
+    }
 }
 
 #[cfg(test)]

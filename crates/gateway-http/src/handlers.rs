@@ -1,7 +1,10 @@
-//! The route handlers: authenticate, read and validate the body, route, store, answer.
+//! The operation route handlers (`formReceipt`, cash, the shop day's operations,
+//! `checkStatus`) and `/health`: authenticate, read and validate the body, route, store, answer.
 //!
 //! Order of checks on a POST: token (401), content type (415), body size (413), JSON (400),
-//! fields (400), register (400 unknown / 403 not allowed), tax groups (400), then the store:
+//! fields (400), register (400 unknown / 403 not allowed), what the register decides (tax
+//! groups, a correction's date on its clock, a text line against its tape width: 400), then
+//! the store:
 //! created or replayed → 200 with the status body, changed payload → 422, store failure → 503
 //! (nothing acknowledged, but the operation may have been stored: retry with the same
 //! operationId). Nothing is queued unless every check passed.
@@ -25,7 +28,11 @@ use crate::auth::Access;
 use crate::error::ErrorBody;
 use crate::openapi::{self, PostAnswers};
 use crate::request::{self, ParsedRequest};
-use crate::schema::{CashRequest, CheckStatusQuery, FormReceiptRequest};
+use crate::request_day;
+use crate::schema::{
+    CashRequest, CheckStatusQuery, CorrectionReceiptRequest, FormReceiptRequest, PrintCopyRequest,
+    PrintTextRequest, ShiftOperationRequest, XReportRequest,
+};
 use crate::status::{self, StatusBody, STATUS_QUEUED};
 use crate::{routing, ApiError, AppState, RegisterReadiness, RegisterRoute};
 
@@ -94,7 +101,115 @@ pub async fn withdraw_cash(
     .await
 }
 
-fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Access, ApiError> {
+/// `POST /v1.0/operations/openShift`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/openShift",
+    operation_id = "openShift",
+    summary = "openShift — open the shift",
+    description = "Queues a shift opening (the shift-opening report, an FD) on the register. A shift already open is not opened again: status 2 with `shiftParams.made` false and that shift's number. Queued behind the register's earlier operations.",
+    request_body(content = ShiftOperationRequest, example = json!(openapi::shift_example("12858F"))),
+    responses(PostAnswers)
+)]
+pub async fn open_shift(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, |v| request_day::shift(v, true)).await
+}
+
+/// `POST /v1.0/operations/closeShift`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/closeShift",
+    operation_id = "closeShift",
+    summary = "closeShift — close the shift (Z report)",
+    description = "Queues the Z report (an FD) on the register, after everything queued before it. A shift already closed is not closed again: status 2 with `shiftParams.made` false.",
+    request_body(content = ShiftOperationRequest, example = json!(openapi::shift_example("12859F"))),
+    responses(PostAnswers)
+)]
+pub async fn close_shift(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, |v| request_day::shift(v, false)).await
+}
+
+/// `POST /v1.0/operations/xReport`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/xReport",
+    operation_id = "xReport",
+    summary = "xReport — print the shift's totals",
+    description = "Queues an X report: the open shift's totals, printed; no FD. The result is reported in `printParams`.",
+    request_body(content = XReportRequest, example = json!({"operationId": "12860F", "cashboxId": "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"})),
+    responses(PostAnswers)
+)]
+pub async fn x_report(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, request_day::x_report).await
+}
+
+/// `POST /v1.0/operations/formCorrectionReceipt`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/formCorrectionReceipt",
+    operation_id = "formCorrectionReceipt",
+    summary = "formCorrectionReceipt — form a correction receipt",
+    description = "Queues an FFD 1.2 correction receipt: a formReceipt body (checked as formReceipt checks it, routed as formReceipt is) plus `correctionType`, `correctionBaseDate` and, by order, `correctionBaseNumber`. Its status renders exactly as a receipt's.",
+    request_body(content = CorrectionReceiptRequest, example = json!(openapi::correction_example())),
+    responses(PostAnswers)
+)]
+pub async fn form_correction_receipt(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, request_day::correction_receipt).await
+}
+
+/// `POST /v1.0/operations/printCopy`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/printCopy",
+    operation_id = "printCopy",
+    summary = "printCopy — print a copy of a document",
+    description = "Queues a non-fiscal copy (marked «КОПИЯ») of a document of the register's FN archive, the last receipt when `fiscalDocumentNumber` is absent. `printParams` names the document copied.",
+    request_body(content = PrintCopyRequest, example = json!({"operationId": "12861F", "cashboxId": "da2bb850-63ef-47e4-8b45-7b5b841eaa9b", "fiscalDocumentNumber": 24})),
+    responses(PostAnswers)
+)]
+pub async fn print_copy(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, request_day::print_copy).await
+}
+
+/// `POST /v1.0/operations/printText`.
+#[utoipa::path(
+    post,
+    path = "/v1.0/operations/printText",
+    operation_id = "printText",
+    summary = "printText — print non-fiscal text",
+    description = "Queues a non-fiscal slip. A line too wide for the register's tape or with a character outside CP1251 is a 400 naming it (`lines[3]`).",
+    request_body(content = PrintTextRequest, example = json!({"operationId": "12862F", "lines": ["Заказ № 15", "", "Спасибо!"], "cut": true})),
+    responses(PostAnswers)
+)]
+pub async fn print_text(
+    State(app): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<StatusBody>, ApiError> {
+    submit(&app, &headers, body, request_day::print_text).await
+}
+
+pub(crate) fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Access, ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .map(|v| {
@@ -105,7 +220,7 @@ fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Access, ApiError>
     app.auth.verify(value)
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Err(ApiError::UnsupportedMediaType);
     };
@@ -126,7 +241,11 @@ fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn read_json(app: &AppState, headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+pub(crate) async fn read_json(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Value, ApiError> {
     let limit = app.body_limit;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -187,6 +306,13 @@ async fn submit(
     if let Some(error) = missing_tax_group(&request.body, register) {
         return Err(error);
     }
+    if let Some(error) = request_day::fits_register(
+        &request.body,
+        register,
+        print_width(app, &request.body, register),
+    ) {
+        return Err(error);
+    }
     let new = NewOperation {
         id,
         register: RegisterId::new(register.id.clone()),
@@ -206,10 +332,27 @@ async fn submit(
     }
 }
 
-/// The 400 for the first position whose VAT rate has no tax group on `register`.
-fn missing_tax_group(body: &OperationBody, register: &RegisterRoute) -> Option<ApiError> {
-    let OperationBody::Receipt(receipt) = body else {
+/// The register's characters per line as its worker last saw them, asked of the desk only
+/// for a text slip.
+fn print_width(app: &AppState, body: &OperationBody, register: &RegisterRoute) -> Option<u16> {
+    if !matches!(body, OperationBody::PrintText(_)) {
         return None;
+    }
+    let desk = app.desk.as_ref()?;
+    desk.0
+        .cashboxes()
+        .into_iter()
+        .find(|facts| facts.cashbox_id.eq_ignore_ascii_case(&register.id))
+        .and_then(|facts| facts.print_width)
+}
+
+/// The 400 for the first position (of a receipt or a correction receipt) whose VAT rate has
+/// no tax group on `register`.
+fn missing_tax_group(body: &OperationBody, register: &RegisterRoute) -> Option<ApiError> {
+    let receipt = match body {
+        OperationBody::Receipt(receipt) => receipt,
+        OperationBody::Correction(correction) => &correction.receipt,
+        _ => return None,
     };
     let (i, item) = receipt
         .items
@@ -226,21 +369,21 @@ fn missing_tax_group(body: &OperationBody, register: &RegisterRoute) -> Option<A
     ))
 }
 
-fn offset_of(app: &AppState, register: &RegisterId) -> FixedOffset {
+pub(crate) fn offset_of(app: &AppState, register: &RegisterId) -> FixedOffset {
     routing::find(&app.registers, register.as_str())
         .map(|r| r.utc_offset)
         .unwrap_or_else(|| chrono::Utc.fix())
 }
 
-fn render(app: &AppState, op: &Operation) -> StatusBody {
+pub(crate) fn render(app: &AppState, op: &Operation) -> StatusBody {
     status::render(op, offset_of(app, &op.register))
 }
 
 /// Whether the token may see `op` (an unconfigured register is visible only to unrestricted tokens).
-fn visible(app: &AppState, access: &Access, op: &Operation) -> bool {
+pub(crate) fn visible(app: &AppState, access: &Access, op: &Operation) -> bool {
     match routing::find(&app.registers, op.register.as_str()) {
         Some(register) => access.allows(register),
-        None => *access == Access::everything(),
+        None => access.is_unrestricted(),
     }
 }
 

@@ -1,5 +1,9 @@
 //! The Smart Cashier API v1.0 over HTTP (axum): `formReceipt`, `depositCash`, `withdrawCash`,
-//! `checkStatus`, plus `/health` and `/openapi.json`.
+//! `checkStatus`; the shop day's operations (`openShift`, `closeShift`, `xReport`,
+//! `formCorrectionReceipt`, `printCopy`, `printText`); the registers' facts and FN documents
+//! (`/v1.0/cashboxes`), a fiscalized receipt as a person reads it (`/v1.0/receipts`: text,
+//! HTML, PDF, the QR code) and the administrator's routes (`/v1.0/admin/operations`) through the
+//! [`Desk`] the binary provides; plus `/health` and `/openapi.json`.
 //!
 //! It authenticates bearer JWTs, parses bodies exactly (no float ever holds money), validates
 //! every field with a 400 that names it, routes each operation to a register, stores it in the
@@ -11,17 +15,26 @@
 //! workers or own the store's lifecycle: the root binary does, and merges its own routes in
 //! with [`app_with`].
 
+mod admin;
 mod auth;
+mod cashboxes;
+pub mod cashdesk;
+mod desk;
 mod error;
 mod fields;
 mod handlers;
 mod host;
 mod openapi;
+mod receipts;
 mod request;
+mod request_day;
 mod routing;
 mod schema;
 mod server;
+pub mod smartone;
 mod status;
+mod synchronous;
+mod tape;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,11 +44,19 @@ use axum::Router;
 use chrono::FixedOffset;
 use fiscal_model::TaxGroupMap;
 
-pub use auth::{dev_token, Access, AuthConfig, KeyError};
+pub use auth::{dev_token, Access, AuthConfig, KeyError, ADMIN_SCOPE};
+pub use cashboxes::document_type_name;
+pub use desk::{
+    ArchivedDocument, CashboxFacts, ClaimedOutcome, Desk, DeskError, DeskFuture, HaltFacts,
+    SettleClaim, ShiftFacts,
+};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use handlers::{method_not_allowed, public_message, Alive, HealthBody, PRIVATE_DETAILS};
 pub use host::AllowedHosts;
 pub use openapi::openapi_json;
+pub use receipt_view::{ReceiptView, RegisterFacts, Seller};
+pub use receipts::receipt_view;
+pub use request_day::{DEFAULT_PRINT_WIDTH, MAX_TEXT_LINES};
 pub use server::{serve, ServeLimits};
 pub use status::{StatusBody, FNS_URL};
 
@@ -52,6 +73,8 @@ pub struct RegisterRoute {
     pub utc_offset: FixedOffset,
     /// Which VAT rates it can fiscalize (a rate without a group is a 400).
     pub taxes: TaxGroupMap,
+    /// The seller its rendered receipts name (`GET /v1.0/receipts/{operationId}`).
+    pub seller: Seller,
 }
 
 /// Everything the handlers need.
@@ -73,6 +96,18 @@ pub struct AppState {
     pub readiness: Option<ReadinessSource>,
     /// Hosts the `Host` header may name (421 otherwise).
     pub allowed_hosts: AllowedHosts,
+    /// The registers' facts, archives and settlements (none: those routes answer 503).
+    pub desk: Option<DeskHandle>,
+}
+
+/// A shared [`Desk`].
+#[derive(Clone)]
+pub struct DeskHandle(pub Arc<dyn Desk>);
+
+impl std::fmt::Debug for DeskHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeskHandle")
+    }
 }
 
 /// Reads the registers' readiness when `/health` is asked.
@@ -122,7 +157,29 @@ pub fn app_with(state: AppState, extra: Router) -> Router {
             "/v1.0/operations/withdrawCash",
             post(handlers::withdraw_cash),
         )
+        .route("/v1.0/operations/openShift", post(handlers::open_shift))
+        .route("/v1.0/operations/closeShift", post(handlers::close_shift))
+        .route("/v1.0/operations/xReport", post(handlers::x_report))
+        .route(
+            "/v1.0/operations/formCorrectionReceipt",
+            post(handlers::form_correction_receipt),
+        )
+        .route("/v1.0/operations/printCopy", post(handlers::print_copy))
+        .route("/v1.0/operations/printText", post(handlers::print_text))
         .route("/v1.0/operations/checkStatus", get(handlers::check_status))
+        .route("/v1.0/receipts/{operationId}", get(receipts::receipt))
+        .route("/v1.0/cashboxes", get(cashboxes::list))
+        .route("/v1.0/cashboxes/{id}", get(cashboxes::one))
+        .route(
+            "/v1.0/cashboxes/{id}/documents/{fd}",
+            get(cashboxes::document),
+        )
+        .route("/v1.0/admin/operations", get(admin::list))
+        .route("/v1.0/admin/operations/{operationId}", get(admin::one))
+        .route(
+            "/v1.0/admin/operations/{operationId}/settle",
+            post(admin::settle),
+        )
         .route("/health", get(handlers::health))
         .route("/openapi.json", get(handlers::openapi))
         .with_state(Arc::new(state))

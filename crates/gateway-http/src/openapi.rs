@@ -21,10 +21,18 @@ use utoipa::{IntoResponses, Modify, OpenApi};
 
 use crate::error::ErrorBody;
 // The operations by their bare names: a path with a module would tag each operation with it.
-use crate::handlers::{
-    __path_check_status, __path_deposit_cash, __path_form_receipt, __path_health, __path_openapi,
-    __path_withdraw_cash,
+use crate::admin::{
+    __path_list as __path_admin_list, __path_one as __path_admin_one, __path_settle,
 };
+use crate::cashboxes::{
+    __path_document, __path_list as __path_list_cashboxes, __path_one as __path_get_cashbox,
+};
+use crate::handlers::{
+    __path_check_status, __path_close_shift, __path_deposit_cash, __path_form_correction_receipt,
+    __path_form_receipt, __path_health, __path_open_shift, __path_openapi, __path_print_copy,
+    __path_print_text, __path_withdraw_cash, __path_x_report,
+};
+use crate::receipts::__path_receipt;
 use crate::status::{StatusBody, STATUS_DONE, STATUS_FAILED, STATUS_QUEUED};
 
 /// The API description's example of a formReceipt body, byte for byte.
@@ -38,9 +46,9 @@ pub fn openapi_json() -> &'static str {
     &DOCUMENT
 }
 
-const DESCRIPTION: &str = "The Smart Cashier API v1.0.1 served on the shop PC by fiscal-gateway in front of a Shtrih-M fiscal register. Operations are stored durably before the 200 and processed once per operationId.\n\nExtensions to the API description: `errorCode` beside `errorMessage` in the status; `cashParams` in the status of cash operations; the `wait` long-poll parameter of checkStatus; VAT `taxType` codes 7..14; one error body for every non-200 answer; `/health` and `/openapi.json`.\n\nStatus: 1 = queued (also while the register cannot work: `errorMessage` / `errorCode` then say why), 2 = processed, 3 = not processed (never fiscalized; re-posting the same request queues it again).\n\nRouting: `cashboxId` → that register; else `cashboxGroupId` → the least busy register of the group; else `juridicalPersonId` → the least busy register of that juridical person; else the default register. Empty strings mean absent.";
+const DESCRIPTION: &str = "The Smart Cashier API v1.0.1 served on the shop PC by fiscal-gateway in front of a Shtrih-M fiscal register. Operations are stored durably before the 200 and processed once per operationId.\n\nExtensions to the API description: `errorCode` beside `errorMessage` in the status; `cashParams` in the status of cash operations; the `wait` long-poll parameter of checkStatus; VAT `taxType` codes 7..14; one error body for every non-200 answer; `/health` and `/openapi.json`.\n\nStatus: 1 = queued (also while the register cannot work: `errorMessage` / `errorCode` then say why), 2 = processed, 3 = not processed (never fiscalized; re-posting the same request queues it again).\n\nRouting: `cashboxId` → that register; else `cashboxGroupId` → the least busy register of the group; else `juridicalPersonId` → the least busy register of that juridical person; else the default register. Empty strings mean absent.\n\nThe shop day (extensions): `openShift`, `closeShift`, `xReport`, `formCorrectionReceipt`, `printCopy`, `printText` are operations like formReceipt: stored before the 200, idempotent by operationId, polled with checkStatus. Each goes to `cashboxId`, else the default register (a correction receipt routes as formReceipt). Their status adds `shiftParams` (shift reports) or `printParams` (prints). `GET /v1.0/cashboxes` shows the registers' facts, `GET /v1.0/cashboxes/{id}/documents/{fd}` a document of an FN archive. `/v1.0/admin/*` needs a token with scope `admin`.";
 
-const BEARER_DESCRIPTION: &str = "HS256 (shared secret) or RS*/PS*/ES256/ES384/EdDSA (configured public keys). `exp` is required, `nbf` honoured. Optional claims `cashboxes` (register ids) and `juridicalPersons` (juridical person ids) restrict the registers the token may use; without them every register is allowed.";
+const BEARER_DESCRIPTION: &str = "HS256 (shared secret) or RS*/PS*/ES256/ES384/EdDSA (configured public keys). `exp` is required, `nbf` honoured. Optional claims `cashboxes` (register ids) and `juridicalPersons` (juridical person ids) restrict the registers the token may use; without them every register is allowed. A `scope` claim holding `admin` (a space-separated string or a list of strings) opens `/v1.0/admin/*`; `sub` names the person in the log.";
 
 const OK_POST: &str = "The operation's current status (the same body as checkStatus). A replay of a known operationId with the same payload answers the stored status without processing it again; a failed (status 3) operation re-posted unchanged is queued again.";
 const BAD_BODY: &str = "Validation error: the field is named in `field` and `errorMessage`; also malformed JSON (`MALFORMED_JSON`). Nothing was stored.";
@@ -52,6 +60,9 @@ const NOT_JSON: &str = "The body is not sent as `application/json`.";
 pub(crate) const MISDIRECTED: &str = "The `Host` header (or an absolute request target) names a host the gateway does not answer for (`MISDIRECTED_REQUEST`, `field` = `Host`). Allowed: localhost, 127.0.0.1, [::1] and the listen address with any port, plus `server.allowed_hosts`. Every endpoint checks it; it keeps web pages that rebind their own DNS name to 127.0.0.1 out. Nothing was stored.";
 const CONFLICT: &str = "The operationId is already stored with a different payload (`IDEMPOTENCY_CONFLICT`). Use a new operationId for a new operation.";
 pub(crate) const TOO_MANY_CONNECTIONS: &str = "`TOO_MANY_CONNECTIONS` (any endpoint, `Retry-After: 1`): every connection the gateway keeps open (`server.max_connections`) has a request in flight; the connection is closed and nothing was read.";
+pub(crate) const NO_DESK: &str = "The gateway runs without register workers (`REGISTERS_NOT_AVAILABLE`): it has no registers' facts.";
+pub(crate) const REGISTER_BUSY: &str = "The register did not take the request in time: busy with an operation or no link (`REGISTER_UNAVAILABLE`, `Retry-After: 1`); or the gateway runs without register workers (`REGISTERS_NOT_AVAILABLE`).";
+pub(crate) const NOT_ADMIN: &str = "The token's `scope` does not hold `admin` (`FORBIDDEN`).";
 const STORE_POST: &str = "The operation store is unavailable. The operation may have been stored: retry with the same operationId (a replay answers from the store), never with a new one.";
 
 /// The document as JSON: generated from the types, then the dictionaries' codes filled in.
@@ -125,7 +136,20 @@ fn tidy(value: &mut Value) {
         form_receipt,
         deposit_cash,
         withdraw_cash,
+        open_shift,
+        close_shift,
+        x_report,
+        form_correction_receipt,
+        print_copy,
+        print_text,
         check_status,
+        receipt,
+        list_cashboxes,
+        get_cashbox,
+        document,
+        admin_list,
+        admin_one,
+        settle,
         health,
         openapi
     ),
@@ -152,7 +176,7 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The answers of the three POST operations, which store an operation.
+/// The answers of the POST operations, which store an operation.
 #[derive(IntoResponses)]
 #[allow(dead_code, clippy::large_enum_variant)] // Never built: the document reads its shape.
 pub(crate) enum PostAnswers {
@@ -183,6 +207,23 @@ pub(crate) fn form_receipt_example() -> Value {
     serde_json::from_str(FORM_RECEIPT_EXAMPLE).unwrap_or_default()
 }
 
+/// An openShift or closeShift body.
+pub(crate) fn shift_example(id: &str) -> Value {
+    json!({"operationId": id, "cashboxId": "da2bb850-63ef-47e4-8b45-7b5b841eaa9b", "cashierName": "Иванова А. А.", "cashierInn": "500100732259"})
+}
+
+/// A formCorrectionReceipt body: the API description's receipt, corrected by order.
+pub(crate) fn correction_example() -> Value {
+    let mut body = form_receipt_example();
+    if let Some(m) = body.as_object_mut() {
+        m.insert("operationId".into(), json!("12863F"));
+        m.insert("correctionType".into(), json!("byOrder"));
+        m.insert("correctionBaseDate".into(), json!("2026-11-20"));
+        m.insert("correctionBaseNumber".into(), json!("12-34/567"));
+    }
+    body
+}
+
 /// A depositCash or withdrawCash body.
 pub(crate) fn cash_example(amount: u32, id: &str) -> Value {
     json!({"cashboxId": "da2bb850-63ef-47e4-8b45-7b5b841eaa9b", "amount": amount, "operationId": id})
@@ -208,6 +249,16 @@ fn fill_dictionaries(doc: &mut Value) -> Vec<String> {
         ),
         (
             "FormReceiptRequest",
+            "taxationSystem",
+            codes(TaxationSystem::from_code),
+        ),
+        (
+            "CorrectionReceiptRequest",
+            "receiptType",
+            codes(ReceiptType::from_code),
+        ),
+        (
+            "CorrectionReceiptRequest",
             "taxationSystem",
             codes(TaxationSystem::from_code),
         ),

@@ -1,4 +1,5 @@
-//! The Smart Cashier request bodies (`formReceipt`, `depositCash`, `withdrawCash`) turned into
+//! The Smart Cashier request bodies (`formReceipt`, `depositCash`, `withdrawCash`; the shop
+//! day's operations are in `request_day`, which reuses these readers) turned into
 //! the canonical [`OperationRequest`] the queue stores, or a 400 naming the first bad field.
 //!
 //! Field names, required/optional and dictionaries follow the API description v1.0.1. Money
@@ -11,7 +12,7 @@ use fiscal_model::attributes::{
 use fiscal_model::{
     Agent, BuyerContact, BuyerDetails, CashMovement, CashMovementKind, FractionalQuantity, Guid,
     Item, ItemAttributes, Kopecks, MarkingCode, MeasurementUnit, ModelError, OperationBody,
-    OperationRequest, PaymentMethod, PaymentObject, Payments, Quantity, ReceiptCashier,
+    OperationRequest, PaymentMethod, PaymentObject, Payments, Quantity, Receipt, ReceiptCashier,
     ReceiptParts, ReceiptType, Routing, Supplier, TaxationSystem, VatRate,
 };
 use queue::OperationId;
@@ -103,7 +104,7 @@ fn optional_tag_text(
 
 /// `cashierName` / `cashierInn` (tags 1021/1203): the receipt's cashier, overriding the
 /// register's configured one. An INN alone would pair with the configured name: refused.
-fn receipt_cashier(m: &Map<String, Value>) -> Result<Option<ReceiptCashier>, ApiError> {
+pub(crate) fn receipt_cashier(m: &Map<String, Value>) -> Result<Option<ReceiptCashier>, ApiError> {
     let name = optional_tag_text(m, "", "cashierName", MAX_CASHIER_NAME_CHARS)?;
     let inn = fields::optional_string(m, "", "cashierInn")?
         .map(|v| attributes::inn(v, &[12], "cashierInn"))
@@ -130,6 +131,19 @@ fn buyer_details(m: &Map<String, Value>) -> Result<Option<BuyerDetails>, ApiErro
 /// The `formReceipt` body.
 pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
     let m = fields::object(body, "")?;
+    let (id, receipt, routing) = receipt(m)?;
+    Ok(ParsedRequest {
+        id,
+        request: OperationRequest {
+            body: OperationBody::Receipt(receipt),
+            routing,
+        },
+    })
+}
+
+/// The fields of a `formReceipt` body (also the receipt of `formCorrectionReceipt`): its id,
+/// the receipt and where it goes.
+pub(crate) fn receipt(m: &Map<String, Value>) -> Result<(OperationId, Receipt, Routing), ApiError> {
     let id = operation_id(m)?;
     let receipt_type =
         ReceiptType::from_code(fields::integer(m, "", "receiptType")?, "receiptType")?;
@@ -194,13 +208,7 @@ pub fn form_receipt(body: &Value) -> Result<ParsedRequest, ApiError> {
     .with_unsent_contact(unsent)
     .with_cashier(cashier)
     .with_buyer_details(details);
-    Ok(ParsedRequest {
-        id,
-        request: OperationRequest {
-            body: OperationBody::Receipt(receipt),
-            routing,
-        },
-    })
+    Ok((id, receipt, routing))
 }
 
 fn item(position: &Value, path: &str) -> Result<Item, ApiError> {
@@ -245,6 +253,8 @@ fn item(position: &Value, path: &str) -> Result<Item, ApiError> {
         price,
         vat,
         attributes: item_attributes(m, path)?,
+        line_sum: None,
+        notes: Vec::new(),
     })
 }
 

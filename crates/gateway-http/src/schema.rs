@@ -244,6 +244,19 @@ pub struct CheckStatusQuery {
     wait: Option<u64>,
 }
 
+/// The query of `GET /v1.0/receipts/{operationId}`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceiptQuery {
+    /// Characters a line of `text/plain` (clamped to 24..80). Default: the register's tape
+    /// width, else 32.
+    #[param(minimum = 24, maximum = 80, example = 32)]
+    width: Option<u32>,
+    /// Page width of `application/pdf` in millimetres (clamped to 48..210). Default 80.
+    #[param(minimum = 48, maximum = 210, example = 80)]
+    width_mm: Option<u32>,
+}
+
 /// `operationId` in a body or the query: the bounds `queue::OperationId` checks.
 pub struct OperationIdText;
 
@@ -264,3 +277,191 @@ impl PartialSchema for OperationIdText {
 }
 
 impl ToSchema for OperationIdText {}
+
+/// `POST /v1.0/operations/openShift` and `closeShift`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ShiftOperationRequest {
+    #[schema(inline)]
+    operation_id: OperationIdText,
+    /// The register; absent or "": the default register.
+    #[schema(
+        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        example = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
+    )]
+    cashbox_id: Option<String>,
+    /// The cashier named on the report (tag 1021), instead of the register's configured one;
+    /// "" means absent. Characters must exist in CP866 and CP1251.
+    #[schema(max_length = 64, example = "Иванова А. А.")]
+    cashier_name: Option<String>,
+    /// The cashier's INN (tag 1203), 12 digits with valid check digits; needs `cashierName`.
+    #[schema(pattern = r"^$|^[0-9]{12}$", example = "500100732259")]
+    cashier_inn: Option<String>,
+}
+
+/// `POST /v1.0/operations/xReport`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct XReportRequest {
+    #[schema(inline)]
+    operation_id: OperationIdText,
+    /// The register; absent or "": the default register.
+    #[schema(
+        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        example = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
+    )]
+    cashbox_id: Option<String>,
+}
+
+/// `POST /v1.0/operations/printCopy`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PrintCopyRequest {
+    #[schema(inline)]
+    operation_id: OperationIdText,
+    /// The register; absent or "": the default register.
+    #[schema(
+        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        example = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
+    )]
+    cashbox_id: Option<String>,
+    /// FD number (tag 1040) of the document of the FN archive to copy; absent or null: the
+    /// last receipt.
+    #[schema(minimum = 1, maximum = 4294967295i64, example = 24)]
+    fiscal_document_number: Option<i64>,
+}
+
+/// `POST /v1.0/operations/printText`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PrintTextRequest {
+    #[schema(inline)]
+    operation_id: OperationIdText,
+    /// The register; absent or "": the default register.
+    #[schema(
+        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        example = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
+    )]
+    cashbox_id: Option<String>,
+    /// The lines, 1 to 200. Each fits the register's tape (its reported characters per line,
+    /// `printWidth` of `GET /v1.0/cashboxes/{id}`; 32 while it has not reported one) and
+    /// holds only characters of CP1251 without control characters; "" prints an empty line.
+    #[schema(min_items = 1, max_items = 200, example = json!(["Заказ № 15", "", "Спасибо!"]))]
+    lines: Vec<String>,
+    /// Cut the paper after the last line. Absent or null: false.
+    #[schema(example = true)]
+    cut: Option<bool>,
+}
+
+/// `POST /v1.0/operations/formCorrectionReceipt`: every field of [`FormReceiptRequest`] plus
+/// the correction's basis. Built from that schema so that the two cannot drift apart, as the
+/// parser reads the receipt with `formReceipt`'s own code.
+pub struct CorrectionReceiptRequest;
+
+impl PartialSchema for CorrectionReceiptRequest {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = FormReceiptRequest::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.description = Some(
+                "A formReceipt body plus the correction's basis (FFD 1.2 correction receipt, form 31): `receiptType` is the settlement as it should have been made."
+                    .into(),
+            );
+            let kind = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["self", "byOrder"]))
+                .description(Some(
+                    "Tag 1173: \"self\" on the taxpayer's own initiative (0), \"byOrder\" by order of the tax authority (1).",
+                ))
+                .examples(["byOrder"]);
+            let date = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                    utoipa::openapi::schema::KnownFormat::Date,
+                )))
+                .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+                .description(Some(
+                    "Tag 1178: the date of the settlement corrected, YYYY-MM-DD; not after today on the register's clock.",
+                ))
+                .examples(["2026-11-20"]);
+            let number = ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    Type::String,
+                    Type::Null,
+                ]))
+                .max_length(Some(fiscal_model::MAX_BASE_NUMBER_CHARS))
+                .description(Some(
+                    "Tag 1179: the tax authority's order number; required with `byOrder`, refused with `self`. Characters must exist in CP866 and CP1251.",
+                ))
+                .examples(["12-34/567"]);
+            object
+                .properties
+                .insert("correctionType".into(), kind.into());
+            object
+                .properties
+                .insert("correctionBaseDate".into(), date.into());
+            object
+                .properties
+                .insert("correctionBaseNumber".into(), number.into());
+            object.required.push("correctionType".into());
+            object.required.push("correctionBaseDate".into());
+        }
+        schema
+    }
+}
+
+impl ToSchema for CorrectionReceiptRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CorrectionReceiptRequest".into()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        FormReceiptRequest::schemas(schemas);
+    }
+}
+
+/// `POST /v1.0/admin/operations/{operationId}/settle`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct SettleRequest {
+    /// "done": the register made the operation's document; "notDone": it made nothing and
+    /// the operation is queued again.
+    #[schema(inline)]
+    outcome: SettleOutcome,
+    /// The FD the register made (tag 1040). Required with "done" unless `force` (a cash
+    /// movement has none); refused with "notDone".
+    #[schema(minimum = 1, maximum = 4294967295i64, example = 25)]
+    fiscal_document_number: Option<i64>,
+    /// Accept the claim even where the FN cannot prove it; needs `reason`. Absent or null:
+    /// false.
+    #[schema(example = false)]
+    force: Option<bool>,
+    /// Why (logged and passed to the register's worker); required with `force`.
+    #[schema(max_length = 256, example = "чек найден в архиве ФН вручную")]
+    reason: Option<String>,
+}
+
+/// `outcome` of a settlement.
+#[derive(ToSchema)]
+pub enum SettleOutcome {
+    #[schema(rename = "done")]
+    Done,
+    #[schema(rename = "notDone")]
+    NotDone,
+}
+
+/// `GET /v1.0/admin/operations` query.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminListQuery {
+    /// Which operations: only "unsettled" (Sending / Reconciling: a command may have run and
+    /// its outcome is not proven) is listed. Absent: unsettled.
+    #[param(inline)]
+    state: Option<AdminListState>,
+}
+
+/// The `state` filter of the admin list.
+#[derive(ToSchema)]
+pub enum AdminListState {
+    #[schema(rename = "unsettled")]
+    Unsettled,
+}

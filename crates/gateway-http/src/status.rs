@@ -1,13 +1,20 @@
 //! The `checkStatus` answer (also the answer of the POST routes) rendered from a stored
 //! operation, field for field as in the API description's three examples, plus `errorCode`
-//! beside `errorMessage` and, for cash operations, the extension object `cashParams`.
+//! beside `errorMessage` and, for cash operations, the extension object `cashParams`; for
+//! shift reports `shiftParams`, for prints (X report, copy, text) `printParams`.
+//!
+//! A shift report fills `fiscalParams` like a receipt (its FD, fiscal sign, time, shift, FN,
+//! РНМ), with `fiscalReceiptNumber` 0: a report is no receipt and has no number in the shift.
+//! A shift found already open (or closed) made no document: its `fiscalParams` is filled only
+//! when the register told the FD, sign and time of the report that did, else null. A
+//! correction receipt renders exactly as a receipt.
 //!
 //! Status: Queued / Waiting / Sending / Reconciling → 1 (Waiting shows its reason while still
 //! 1), Done → 2, Failed → 3. Timestamps are RFC 3339 in UTC; the register's own clock times are
 //! converted with its configured UTC offset. This module does not read the store.
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, Utc};
-use fiscal_model::{CashResult, Completion, FiscalResult};
+use fiscal_model::{CashResult, Completion, FiscalResult, PrintResult, ShiftResult};
 use queue::{OpState, Operation, OperationKind};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -38,7 +45,8 @@ pub struct StatusBody {
     /// When the operation was processed (status 2); null otherwise. RFC 3339, UTC.
     #[schema(required = true, format = DateTime)]
     processing_date_time_utc: Option<String>,
-    /// Receipts with status 2; null otherwise.
+    /// Receipts, correction receipts and shift reports with status 2; null otherwise (also
+    /// for a shift found as asked whose report the register did not identify).
     #[schema(required = true)]
     fiscal_params: Option<FiscalParams>,
     /// Why status 3, or why a status-1 operation waits (cover open, no paper …), in Russian
@@ -58,6 +66,39 @@ pub struct StatusBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Vec<PositionStatus>, required = false)]
     positions: Option<Vec<PositionStatus>>,
+    /// Extension, shift openings and closings only: the shift once processed, else null.
+    /// Absent for other operations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ShiftParams>)]
+    shift_params: Option<Option<ShiftParams>>,
+    /// Extension, prints only (X report, copy, text): what was printed once processed, else
+    /// null. Absent for other operations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PrintParams>)]
+    print_params: Option<Option<PrintParams>>,
+}
+
+/// `shiftParams` (extension): the shift a shift operation opened, closed or found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ShiftParams {
+    /// Shift number (tag 1038).
+    shift_number: u32,
+    /// This operation made the report; false: the shift already was open (closed), no new
+    /// document.
+    made: bool,
+}
+
+/// `printParams` (extension): what a print reproduced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct PrintParams {
+    /// A copy: the FD number of the document copied; null for an X report or text.
+    #[schema(required = true)]
+    copied_fiscal_document_number: Option<u32>,
+    /// A copy: its fiscal sign, zero-padded to 10 digits; null for an X report or text.
+    #[schema(required = true, pattern = "^[0-9]{10}$")]
+    copied_fiscal_document_sign: Option<String>,
 }
 
 /// `positions[i]` (extension).
@@ -113,7 +154,7 @@ struct FiscalParams {
     /// Date and time of the document. RFC 3339, UTC.
     #[schema(format = DateTime)]
     fiscal_document_date_time_utc: String,
-    /// Receipt number in the shift (tag 1042).
+    /// Receipt number in the shift (tag 1042); 0 for a shift report, which has none.
     fiscal_receipt_number: u32,
     /// Shift number (tag 1038).
     shift_number: u32,
@@ -145,13 +186,13 @@ struct CashParams {
 }
 
 /// RFC 3339, UTC, `Z`, milliseconds.
-fn utc(t: DateTime<Utc>) -> String {
+pub(crate) fn utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// A register-local time as UTC. An ambiguous or impossible local time cannot occur with a
+/// A register-local time as UTC (also the API's rendering of an archived document's time). An ambiguous or impossible local time cannot occur with a
 /// fixed offset; the fallback treats the time as UTC rather than failing the whole answer.
-fn register_time(local: NaiveDateTime, offset: FixedOffset) -> String {
+pub(crate) fn register_time(local: NaiveDateTime, offset: FixedOffset) -> String {
     match local.and_local_timezone(offset).single() {
         Some(t) => utc(t.with_timezone(&Utc)),
         None => utc(local.and_utc()),
@@ -178,10 +219,20 @@ pub fn render(op: &Operation, offset: FixedOffset) -> StatusBody {
         error_message: None,
         error_code: None,
         cash_params: match op.kind {
-            OperationKind::Receipt => None,
             OperationKind::CashIn | OperationKind::CashOut => Some(None),
+            _ => None,
         },
         positions: None,
+        shift_params: match op.kind {
+            OperationKind::OpenShift | OperationKind::CloseShift => Some(None),
+            _ => None,
+        },
+        print_params: match op.kind {
+            OperationKind::XReport | OperationKind::PrintCopy | OperationKind::PrintText => {
+                Some(None)
+            }
+            _ => None,
+        },
     };
     match &op.state {
         OpState::Waiting { reason, .. } | OpState::Failed { reason } => {
@@ -205,6 +256,14 @@ pub fn render(op: &Operation, offset: FixedOffset) -> StatusBody {
                     }
                 }
                 Completion::Cash(c) => body.cash_params = Some(Some(cash(c, offset))),
+                Completion::Shift(r) => {
+                    body.fiscal_params = shift_fiscal(r, offset);
+                    body.shift_params = Some(Some(ShiftParams {
+                        shift_number: r.shift_number,
+                        made: r.made,
+                    }));
+                }
+                Completion::Printed(p) => body.print_params = Some(Some(print(p))),
             }
         }
         OpState::Queued | OpState::Sending { .. } | OpState::Reconciling { .. } => {}
@@ -224,6 +283,31 @@ fn fiscal(f: &FiscalResult, offset: FixedOffset) -> FiscalParams {
         registration_number: f.rnm.clone(),
         fns_url: FNS_URL,
         not_printed: f.not_printed,
+    }
+}
+
+/// A shift report's fiscal data: its FD, sign and time must all be known (always, when the
+/// operation made it; only when the register told them, for a shift found as asked).
+fn shift_fiscal(r: &ShiftResult, offset: FixedOffset) -> Option<FiscalParams> {
+    let (fd, sign, time) = (r.fd_number?, r.fiscal_sign?, r.date_time?);
+    Some(FiscalParams {
+        fiscal_document_number: fd,
+        fiscal_document_sign: format!("{sign:010}"),
+        fiscal_document_date_time_utc: register_time(time, offset),
+        // A report has no receipt number in the shift.
+        fiscal_receipt_number: 0,
+        shift_number: r.shift_number,
+        fn_number: r.fn_number.clone(),
+        registration_number: r.rnm.clone(),
+        fns_url: FNS_URL,
+        not_printed: false,
+    })
+}
+
+fn print(p: &PrintResult) -> PrintParams {
+    PrintParams {
+        copied_fiscal_document_number: p.copied.map(|c| c.fd_number),
+        copied_fiscal_document_sign: p.copied.map(|c| format!("{:010}", c.fiscal_sign)),
     }
 }
 

@@ -183,6 +183,7 @@ fn keyed_app(auth: AuthConfig) -> (tempfile::TempDir, axum::Router) {
         max_wait: Duration::from_secs(1),
         readiness: None,
         allowed_hosts: gateway_http::AllowedHosts::default(),
+        desk: None,
     };
     (dir, as_local_client(app(state)))
 }

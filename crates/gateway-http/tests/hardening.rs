@@ -386,8 +386,12 @@ async fn with_host(
     send(router, request).await
 }
 
-const ENDPOINTS: [(&str, &str); 8] = [
+const ENDPOINTS: [(&str, &str); 12] = [
     ("POST", "/v1.0/operations/formReceipt"),
+    ("POST", "/v1.0/operations/openShift"),
+    ("POST", "/v1.0/operations/printText"),
+    ("GET", "/v1.0/cashboxes"),
+    ("GET", "/v1.0/admin/operations"),
     ("POST", "/v1.0/operations/depositCash"),
     ("POST", "/v1.0/operations/withdrawCash"),
     ("GET", "/v1.0/operations/checkStatus?operationId=h-1"),
@@ -418,6 +422,7 @@ async fn a_foreign_host_is_421_on_every_endpoint() {
             max_wait: std::time::Duration::from_secs(1),
             readiness: None,
             allowed_hosts: gateway_http::AllowedHosts::default(),
+            desk: None,
         };
         state.allowed_hosts = hosts;
         state

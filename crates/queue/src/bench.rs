@@ -107,6 +107,8 @@ pub fn sample_request(i: u64) -> OperationRequest {
         price: Kopecks(price),
         vat: VatRate::Vat22,
         attributes: Default::default(),
+        line_sum: None,
+        notes: Vec::new(),
     };
     let items = vec![
         item("Молоко 3,2% 1 л", 8_990),
@@ -159,6 +161,8 @@ pub fn sized_request(max_json_bytes: usize, seed: u64) -> OperationRequest {
         price: Kopecks(100 + i as u64),
         vat: VatRate::Vat22,
         attributes: Default::default(),
+        line_sum: None,
+        notes: Vec::new(),
     };
     let request = |items: Vec<Item>| {
         let total = Kopecks(items.iter().map(|i| i.price.0).sum());
@@ -333,6 +337,8 @@ pub async fn populate(dir: &Path, n: u64) -> Result<(), StoreError> {
                 payload_hash: payload_hash(&request)?,
                 request,
                 seq: i,
+                refers_to: None,
+                by_number: false,
                 created_at: now,
                 updated_at: now,
                 processed_at: state.is_finished().then_some(now),

@@ -8,7 +8,19 @@
 //! n <reg len u16 BE> <reg> <seq u64 BE>    -> id     Done with not_printed
 //! c <finished store clock ms u64 BE> <id>  -> ""     Done | Failed, for retention
 //! m clock                                  -> u64 BE the store clock (see `retention`)
+//! s <seq u64 BE>                           -> id     an operation submitted numbered, by its `seq`
+//! d <sign u32 BE> <id>                     -> ""     numbered and Done with a fiscal document's sign
+//! r <target len u16 BE> <target> <seq u64 BE> -> id  submitted referring to operation target
 //! ```
+//!
+//! `s`, `d` and `r` answer the lookups of an API dialect that names documents by number and
+//! by fiscal sign and ties a refund to its sale. Like the others they follow the record: they
+//! are derived from it by [`index_entries`], so every write (submit, re-post, each transition,
+//! whatever path makes an operation Done) and every prune changes them in the record's batch;
+//! a re-post moves `s` and `r` to its new `seq`. Stores written before these key spaces
+//! existed have none for their operations (no migration): such an operation gains its `s` and
+//! `r` entries at its next change and a `d` entry only if it becomes Done after that, so the
+//! lookups do not find what had finished before.
 //!
 //! Stores written before the store clock existed have `f <processed_at ms> <id>` entries
 //! instead of `c`; `Store::open` moves them to `c 0 <id>` (finished at the clock's start).
@@ -16,6 +28,8 @@
 //! Everything lives in one tree so that a record and its index entries change in one atomic
 //! `apply_batch`; the register is length-prefixed so that one register's prefix never matches
 //! another's.
+
+use fiscal_model::Completion;
 
 use crate::{OpState, Operation, OperationId, RegisterId, StoreError};
 
@@ -54,6 +68,12 @@ pub(crate) const NOT_PRINTED: u8 = b'n';
 pub(crate) const FINISHED: u8 = b'c';
 /// The retention index of stores written before the store clock: by wall-clock time.
 pub(crate) const LEGACY_FINISHED: u8 = b'f';
+/// Every operation by its `seq`.
+pub(crate) const BY_SEQ: u8 = b's';
+/// Done operations by the fiscal sign of their document.
+pub(crate) const BY_SIGN: u8 = b'd';
+/// Operations by the operation they refer to.
+pub(crate) const REFERRING: u8 = b'r';
 /// The store clock's key: the milliseconds the store has been open, over its whole life.
 pub(crate) const CLOCK_KEY: &[u8] = b"mclock";
 
@@ -67,15 +87,75 @@ pub(crate) fn record_key(id: &OperationId) -> Vec<u8> {
 
 /// `<space> <reg len> <reg>`: the prefix of one register in a per-register index.
 pub(crate) fn register_prefix(space: u8, register: &RegisterId) -> Vec<u8> {
-    let reg = register.as_str().as_bytes();
     // Register ids come from configuration and are short; a longer one is cut so the
     // length prefix stays honest (two such ids would share an index, never crash).
-    let reg = &reg[..reg.len().min(u16::MAX as usize)];
-    let mut k = Vec::with_capacity(1 + 2 + reg.len() + 8);
+    length_prefixed(space, register.as_str().as_bytes())
+}
+
+/// `<space> <len u16 BE> <bytes>` with room for a `seq` after it; `bytes` is cut at
+/// `u16::MAX`.
+fn length_prefixed(space: u8, bytes: &[u8]) -> Vec<u8> {
+    let bytes = &bytes[..bytes.len().min(u16::MAX as usize)];
+    let mut k = Vec::with_capacity(1 + 2 + bytes.len() + 8);
     k.push(space);
-    k.extend_from_slice(&(reg.len() as u16).to_be_bytes());
-    k.extend_from_slice(reg);
+    k.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+    k.extend_from_slice(bytes);
     k
+}
+
+/// `s <seq>`.
+pub(crate) fn seq_key(seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(BY_SEQ);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// `d <sign>`: the prefix of the operations whose document carries fiscal sign `sign`.
+pub(crate) fn sign_prefix(sign: u32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(5 + 16);
+    k.push(BY_SIGN);
+    k.extend_from_slice(&sign.to_be_bytes());
+    k
+}
+
+/// `d <sign> <id>`.
+pub(crate) fn sign_key(sign: u32, id: &OperationId) -> Vec<u8> {
+    let mut k = sign_prefix(sign);
+    k.extend_from_slice(id.as_str().as_bytes());
+    k
+}
+
+/// The id part of a `d` key.
+pub(crate) fn id_of_sign_key(key: &[u8]) -> Option<&[u8]> {
+    key.get(5..)
+}
+
+/// `r <target len> <target>`: the prefix of the operations referring to `target`. Ids are at
+/// most [`crate::MAX_ID_CHARS`] characters, so the length is never cut.
+pub(crate) fn referring_prefix(target: &OperationId) -> Vec<u8> {
+    length_prefixed(REFERRING, target.as_str().as_bytes())
+}
+
+/// `r <target len> <target> <seq>`.
+pub(crate) fn referring_key(target: &OperationId, seq: u64) -> Vec<u8> {
+    let mut k = referring_prefix(target);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The sign of the fiscal document a Done operation made: a receipt's (corrections complete
+/// as receipts) or a shift report's it made itself. Cash movements make no fiscal document,
+/// and a copy only reprints one that belongs to another operation.
+pub(crate) fn fiscal_sign_of(state: &OpState) -> Option<u32> {
+    match state {
+        OpState::Done { completion } => match completion {
+            Completion::Receipt(r) => Some(r.fiscal_sign),
+            Completion::Shift(s) if s.made => s.fiscal_sign,
+            Completion::Shift(_) | Completion::Cash(_) | Completion::Printed(_) => None,
+        },
+        _ => None,
+    }
 }
 
 /// `<space> <reg len> <reg> <seq>`.
@@ -114,7 +194,17 @@ pub(crate) fn decode_clock(bytes: &[u8]) -> Option<u64> {
 pub(crate) fn index_entries(op: &Operation) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut value = vec![state_tag(&op.state)];
     value.extend_from_slice(op.id.as_str().as_bytes());
-    let mut out = Vec::with_capacity(2);
+    let mut out = Vec::with_capacity(5);
+    let id = op.id.as_str().as_bytes().to_vec();
+    if op.by_number {
+        out.push((seq_key(op.seq), id.clone()));
+        if let Some(sign) = fiscal_sign_of(&op.state) {
+            out.push((sign_key(sign, &op.id), Vec::new()));
+        }
+    }
+    if let Some(target) = &op.refers_to {
+        out.push((referring_key(target, op.seq), id));
+    }
     let space = match &op.state {
         s if s.is_pending() => Some(PENDING),
         s if s.is_unsettled() => Some(UNSETTLED),
@@ -177,13 +267,6 @@ pub(crate) fn state_name_of_tag(tag: u8) -> &'static str {
     }
 }
 
-/// Splits a per-register index value into its state tag and the operation id.
-pub(crate) fn split_index_value(value: &[u8]) -> Option<(u8, OperationId)> {
-    let (&tag, id) = value.split_first()?;
-    let id = std::str::from_utf8(id).ok()?;
-    Some((tag, OperationId::new(id).ok()?))
-}
-
 /// The register part of a per-register index key.
 pub(crate) fn register_of_key(key: &[u8]) -> Option<RegisterId> {
     let len = u16::from_be_bytes([*key.get(1)?, *key.get(2)?]) as usize;
@@ -211,6 +294,47 @@ mod tests {
         let id = OperationId::new("z").unwrap();
         assert!(finished_key(999, &id) < finished_key(1000, &OperationId::new("a").unwrap()));
         assert_eq!(id_of_finished_key(&finished_key(5, &id)), Some(&b"z"[..]));
+    }
+
+    #[test]
+    fn only_documents_an_operation_made_are_found_by_fiscal_sign() {
+        use fiscal_model::{CopiedDocument, PrintResult, ShiftResult};
+        let shift = |made, fiscal_sign| OpState::Done {
+            completion: Completion::Shift(ShiftResult {
+                shift_number: 1,
+                fd_number: None,
+                fiscal_sign,
+                fn_number: "1".into(),
+                rnm: "1".into(),
+                date_time: None,
+                made,
+            }),
+        };
+        assert_eq!(fiscal_sign_of(&shift(true, Some(9))), Some(9));
+        assert_eq!(fiscal_sign_of(&shift(false, Some(9))), None);
+        assert_eq!(fiscal_sign_of(&shift(true, None)), None);
+        let copy = OpState::Done {
+            completion: Completion::Printed(PrintResult {
+                copied: Some(CopiedDocument {
+                    fd_number: 1,
+                    fiscal_sign: 9,
+                }),
+                date_time: None,
+            }),
+        };
+        assert_eq!(fiscal_sign_of(&copy), None);
+        assert_eq!(fiscal_sign_of(&OpState::Queued), None);
+    }
+
+    #[test]
+    fn a_target_prefix_never_matches_another_target() {
+        let short = referring_prefix(&OperationId::new("sale").unwrap());
+        let long = referring_key(&OperationId::new("sale-2").unwrap(), 1);
+        assert!(!long.starts_with(&short));
+        assert!(seq_key(255) < seq_key(256));
+        let id = OperationId::new("x").unwrap();
+        assert_eq!(id_of_sign_key(&sign_key(7, &id)), Some(&b"x"[..]));
+        assert!(sign_key(7, &id).starts_with(&sign_prefix(7)));
     }
 
     #[test]

@@ -93,6 +93,18 @@ pub enum OperationKind {
     CashIn,
     /// Cash out (0x51).
     CashOut,
+    /// A shift opening report.
+    OpenShift,
+    /// A Z report.
+    CloseShift,
+    /// An X report.
+    XReport,
+    /// A correction receipt.
+    Correction,
+    /// A copy of a document.
+    PrintCopy,
+    /// Non-fiscal text.
+    PrintText,
 }
 
 impl OperationKind {
@@ -104,6 +116,12 @@ impl OperationKind {
                 CashMovementKind::In => OperationKind::CashIn,
                 CashMovementKind::Out => OperationKind::CashOut,
             },
+            OperationBody::OpenShift(_) => OperationKind::OpenShift,
+            OperationBody::CloseShift(_) => OperationKind::CloseShift,
+            OperationBody::XReport => OperationKind::XReport,
+            OperationBody::Correction(_) => OperationKind::Correction,
+            OperationBody::PrintCopy(_) => OperationKind::PrintCopy,
+            OperationBody::PrintText(_) => OperationKind::PrintText,
         }
     }
 }
@@ -259,6 +277,17 @@ pub struct Operation {
     pub payload_hash: String,
     /// Global submit order (a re-posted failed operation gets a new one); FIFO per register.
     pub seq: u64,
+    /// The operation this one refers to (a refund to its sale), as given with
+    /// [`crate::Store::submit_referring`] when it was first stored. Absent in records written
+    /// before references existed, and left out of the record when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refers_to: Option<OperationId>,
+    /// Found by its `seq` and, once done, by its fiscal sign ([`crate::Store::by_seq`],
+    /// [`crate::Store::by_fiscal_sign`]): set by [`crate::Store::submit_numbered`], for the
+    /// dialects that name documents by number. Off for the rest, which saves two index keys
+    /// per operation (a million stored operations open in half the time and memory).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_number: bool,
     /// When it was first stored.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -330,7 +359,7 @@ pub fn payload_hash(request: &OperationRequest) -> Result<String, StoreError> {
     Ok(hex)
 }
 
-/// The result of [`crate::Store::submit`].
+/// The result of [`crate::Store::submit`] and [`crate::Store::submit_referring`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submitted {
     /// A new operation was stored.

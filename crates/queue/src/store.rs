@@ -160,6 +160,45 @@ impl Store {
     /// `Conflict`. Returns only after the answer is on stable storage.
     #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
     pub async fn submit(&self, new: NewOperation) -> Result<Submitted, SubmitError> {
+        self.submit_with(new, None, false).await
+    }
+
+    /// Stores `new` as [`Store::submit`] does, remembering that it refers to operation
+    /// `target` (a refund to its sale), so that [`Store::referring_to`] finds it. The answers
+    /// are `submit`'s. The reference is part of the first submit only: a known id keeps the
+    /// one it was stored with (or none), whatever is given again. `target` need not be
+    /// stored (it may have been pruned, or live on another gateway).
+    #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
+    pub async fn submit_referring(
+        &self,
+        new: NewOperation,
+        target: &OperationId,
+    ) -> Result<Submitted, SubmitError> {
+        self.submit_with(new, Some(target), false).await
+    }
+
+    /// Stores `new` as [`Store::submit_referring`] (or [`Store::submit`] without a target)
+    /// does, and makes it findable by its `seq` and, once done, by its fiscal sign
+    /// ([`Store::by_seq`], [`Store::by_fiscal_sign`]). Like the reference, part of the first
+    /// submit only.
+    #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
+    pub async fn submit_numbered(
+        &self,
+        new: NewOperation,
+        target: Option<&OperationId>,
+    ) -> Result<Submitted, SubmitError> {
+        self.submit_with(new, target, true).await
+    }
+
+    /// [`Store::submit`], with the reference a new operation is stored with and whether it is
+    /// found by number.
+    #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
+    async fn submit_with(
+        &self,
+        new: NewOperation,
+        refers_to: Option<&OperationId>,
+        by_number: bool,
+    ) -> Result<Submitted, SubmitError> {
         self.inner.durability.healthy()?;
         let hash = payload_hash(&new.request)?;
         let key = keys::record_key(&new.id);
@@ -198,6 +237,8 @@ impl Store {
                         request: new.request,
                         payload_hash: hash,
                         seq: self.next_seq()?,
+                        refers_to: refers_to.cloned(),
+                        by_number,
                         created_at: now,
                         updated_at: now,
                         processed_at: None,
@@ -275,6 +316,71 @@ impl Store {
         }
         self.notify_watchers(&op.id);
         Ok(op)
+    }
+
+    /// The operation whose `seq` is `seq` (the number a dialect shows as its document id).
+    /// A re-posted operation has a new `seq`; its old one finds nothing.
+    pub fn by_seq(&self, seq: u64) -> Result<Option<Operation>, StoreError> {
+        let key = keys::seq_key(seq);
+        let Some(id) = self
+            .inner
+            .db
+            .get(&key)
+            .map_err(|e| StoreError::from_sled("read an index", e))?
+        else {
+            return Ok(None);
+        };
+        self.indexed_by(&key, &id)
+    }
+
+    /// Done operations whose fiscal document carries fiscal sign `sign`, any register, oldest
+    /// first (by `seq`). Two FNs may produce the same 32-bit sign; the caller tells them apart
+    /// (by `fn_number`). Receipts, corrections and shift reports carry one; cash movements
+    /// and copies do not.
+    pub fn by_fiscal_sign(&self, sign: u32) -> Result<Vec<Operation>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.inner.db.scan_prefix(keys::sign_prefix(sign)) {
+            let (k, _) = entry.map_err(|e| StoreError::from_sled("scan an index", e))?;
+            let Some(id) = keys::id_of_sign_key(&k) else {
+                self.report_corrupt(&k, "undecodable index entry");
+                continue;
+            };
+            out.extend(self.indexed_by(&k, id)?);
+        }
+        out.sort_by_key(|op| op.seq);
+        Ok(out)
+    }
+
+    /// Operations submitted with [`Store::submit_referring`] to `target`, oldest first (by
+    /// `seq`: a re-posted one counts from its re-post), whatever their state.
+    pub fn referring_to(&self, target: &OperationId) -> Result<Vec<Operation>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.inner.db.scan_prefix(keys::referring_prefix(target)) {
+            let (k, id) = entry.map_err(|e| StoreError::from_sled("scan an index", e))?;
+            out.extend(self.indexed_by(&k, &id)?);
+        }
+        Ok(out)
+    }
+
+    /// The operation named `id` by the index entry under `key`, if its record still has that
+    /// entry; a stale or undecodable entry (or record) is reported and skipped.
+    fn indexed_by(&self, key: &[u8], id: &[u8]) -> Result<Option<Operation>, StoreError> {
+        let Some(id) = std::str::from_utf8(id)
+            .ok()
+            .and_then(|s| OperationId::new(s).ok())
+        else {
+            self.report_corrupt(key, "undecodable index entry");
+            return Ok(None);
+        };
+        match self.read(&keys::record_key(&id)) {
+            Ok(Some(op)) if keys::index_entries(&op).iter().any(|(n, _)| n == key) => Ok(Some(op)),
+            Ok(_) => {
+                self.report_corrupt(key, "index entry without a matching record");
+                Ok(None)
+            }
+            Err(StoreError::Corrupt(_)) => Ok(None), // reported by `read`
+            Err(e) => Err(e),
+        }
     }
 
     /// The oldest Queued or Waiting operation of `register` (FIFO by `seq`).
@@ -535,18 +641,12 @@ impl Store {
                 break;
             }
             let (k, v) = entry.map_err(|e| StoreError::from_sled("scan an index", e))?;
-            let Some((_, id)) = keys::split_index_value(&v) else {
+            // The value is the state tag, then the id.
+            let Some((_, id)) = v.split_first() else {
                 self.report_corrupt(&k, "undecodable index entry");
                 continue;
             };
-            match self.read(&keys::record_key(&id)) {
-                Ok(Some(op)) if keys::index_entries(&op).iter().any(|(n, _)| *n == *k) => {
-                    out.push(op)
-                }
-                Ok(_) => self.report_corrupt(&k, "index entry without a matching record"),
-                Err(StoreError::Corrupt(_)) => {} // reported by `read`
-                Err(e) => return Err(e),
-            }
+            out.extend(self.indexed_by(&k, id)?);
         }
         Ok(out)
     }

@@ -5,27 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
-use fiscal_model::{Completion, FiscalResult};
+use fiscal_model::Completion;
 use queue::{OpState, Reason, StoreError, Submitted};
 
 use common::{cash_in, id, new_op, open, receipt, reg};
 
 fn fiscal(not_printed: bool) -> Completion {
-    Completion::Receipt(FiscalResult {
-        fd_number: 17,
-        fiscal_sign: 123_456_789,
-        receipt_number_in_shift: 3,
-        shift_number: 5,
-        fn_number: "9999078900012345".into(),
-        rnm: "0000000001012345".into(),
-        date_time: NaiveDate::from_ymd_opt(2026, 11, 23)
-            .unwrap()
-            .and_hms_opt(9, 0, 0)
-            .unwrap(),
-        not_printed,
-        marking_checks: Vec::new(),
-    })
+    common::fiscal(123_456_789, "9999078900012345", not_printed)
 }
 
 fn sending() -> OpState {

@@ -42,6 +42,16 @@ pub const TAG_NUMERATOR: u16 = 1293;
 pub const TAG_DENOMINATOR: u16 = 1294;
 /// Tag 2108: measure of the quantity (byte).
 pub const TAG_MEASURE: u16 = 2108;
+/// Tag 1173: correction type (byte: 0 own initiative, 1 by the tax authority's order).
+pub const TAG_CORRECTION_KIND: u16 = 1173;
+/// Tag 1174: correction basis (STLV of 1178 and 1179).
+pub const TAG_CORRECTION_BASIS: u16 = 1174;
+/// Tag 1178: date of the corrected settlement (UnixTime).
+pub const TAG_BASIS_DATE: u16 = 1178;
+/// Tag 1179: number of the tax authority's order (string, at most 32 characters).
+pub const TAG_BASIS_NUMBER: u16 = 1179;
+/// Longest value of tag 1179, characters.
+pub const MAX_BASIS_NUMBER: usize = 32;
 /// Width of the fixed-length INN tags (1203, 1226, 1228).
 pub const INN_WIDTH: usize = 12;
 
@@ -135,6 +145,46 @@ impl Tlv {
         }
     }
 
+    /// A UInt32 value, little-endian (addendum §3.6).
+    pub fn u32(tag: u16, value: u32) -> Tlv {
+        Tlv {
+            tag,
+            value: value.to_le_bytes().to_vec(),
+        }
+    }
+
+    /// A UnixTime value: seconds since 1970-01-01 00:00 UTC as UInt32 LE (addendum §3.6;
+    /// the vendor driver gives a date as its 00:00 UTC).
+    pub fn unix_time(tag: u16, seconds: u32) -> Tlv {
+        Tlv::u32(tag, seconds)
+    }
+
+    /// Tag 1173, correction type: 0 own initiative, 1 by order (addendum §5).
+    pub fn correction_kind(kind: u8) -> Tlv {
+        Tlv::byte(TAG_CORRECTION_KIND, kind)
+    }
+
+    /// Tag 1178 alone: the corrected settlement's date (the fallback of addendum §5 when the
+    /// register refuses the composite 1174).
+    pub fn basis_date(seconds: u32) -> Tlv {
+        Tlv::unix_time(TAG_BASIS_DATE, seconds)
+    }
+
+    /// Tag 1179 alone: the order's number, CP866 (at most [`MAX_BASIS_NUMBER`] characters;
+    /// the domain refuses longer ones, nothing is cut here).
+    pub fn basis_number(number: &str) -> Tlv {
+        Tlv::string(TAG_BASIS_NUMBER, number)
+    }
+
+    /// STLV 1174 {1178, 1179}: the correction's basis (addendum §5); 1179 only when given.
+    pub fn correction_basis(date_seconds: u32, number: Option<&str>) -> Tlv {
+        let mut inner = vec![Tlv::basis_date(date_seconds)];
+        if let Some(number) = number {
+            inner.push(Tlv::basis_number(number));
+        }
+        Tlv::structure(TAG_CORRECTION_BASIS, &inner)
+    }
+
     /// Tag 1008, buyer phone or e-mail.
     pub fn buyer_contact(contact: &str) -> Tlv {
         Tlv::string(TAG_BUYER_CONTACT, contact)
@@ -153,6 +203,36 @@ impl Tlv {
     /// The value read as a CP866 string.
     pub fn value_string(&self) -> String {
         text::decode_cp866(&self.value)
+    }
+
+    /// The value read as a little-endian unsigned integer (byte, UInt16, UInt32, VLN);
+    /// `None` when it is empty or longer than 8 bytes.
+    pub fn value_uint(&self) -> Option<u64> {
+        if self.value.is_empty() || self.value.len() > 8 {
+            return None;
+        }
+        Some(
+            self.value
+                .iter()
+                .rev()
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+        )
+    }
+
+    /// The value read as FVLN (addendum §3.6) in millionths: the decimal point position,
+    /// then the scaled integer; `None` when malformed or more than 6 decimals.
+    pub fn value_fvln_millionths(&self) -> Option<u64> {
+        let (&decimals, digits) = self.value.split_first()?;
+        if decimals > 6 {
+            return None;
+        }
+        let scaled = Tlv::new(self.tag, digits.to_vec()).value_uint()?;
+        scaled.checked_mul(10u64.pow(u32::from(6 - decimals)))
+    }
+
+    /// The value read as a TLV list (an STLV's inner tags).
+    pub fn value_list(&self) -> Result<Vec<Tlv>, TlvError> {
+        decode_list(&self.value)
     }
 
     /// Encoded length: 4 header bytes plus the value.

@@ -325,9 +325,17 @@ fn found_document() -> impl Strategy<Value = FoundDocument> {
             )),
         (prop_oneof![Just(2u8), Just(5u8)], any::<u16>())
             .prop_map(|(t, shift_number)| (t, DocumentDetails::Shift { shift_number })),
-        (prop_oneof![Just(3u8), Just(4u8)], any::<u8>(), money())
+        (
+            prop_oneof![Just(3u8), Just(4u8), Just(31u8), Just(41u8)],
+            any::<u8>(),
+            money()
+        )
             .prop_map(|(t, operation, total)| (t, DocumentDetails::Receipt { operation, total })),
-        (6u8..=255, vec(any::<u8>(), 0..20)).prop_map(|(t, raw)| (t, DocumentDetails::Raw(raw))),
+        (
+            (6u8..=255).prop_filter("31 and 41 read as receipts", |t| *t != 31 && *t != 41),
+            vec(any::<u8>(), 0..20)
+        )
+            .prop_map(|(t, raw)| (t, DocumentDetails::Raw(raw))),
     ];
     (
         details,

@@ -15,10 +15,12 @@
 //! * `operation.rs` — processing and settling one operation, and its one `finish`;
 //! * `waiting.rs` — waiting episodes and deadlines;
 //! * `ready.rs` — making the register ready: shift opening, Z, resumed printing;
+//! * `settle.rs` — requests from outside: archive reads and an operator's settlement;
 //! * `watch.rs` — the idle watch.
 
 mod operation;
 mod ready;
+mod settle;
 mod waiting;
 mod watch;
 
@@ -33,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::SharedClock;
 use crate::condition::{Condition, RegisterState};
 use crate::connect::Connector;
+use crate::control::{Request, Requests};
 use crate::decide::{self, Ledger, POLL_FIRST, POLL_MAX};
 use crate::health::Health;
 use crate::settings::{OperationPolicy, RegisterSettings};
@@ -74,6 +77,13 @@ pub struct Worker {
     reconnects: u32,
     /// A Z report the policy asked for was refused (paper, cover …): not again before this.
     z_retry_after: Option<tokio::time::Instant>,
+    /// Requests from outside (archive reads, settlements); none: nobody asks.
+    requests: Option<Requests>,
+    /// The operation this register is halted on, when it is.
+    held: Option<queue::OperationId>,
+    /// An operation finished since the register was last looked at: the day's facts (cash in
+    /// the drawer, receipts in the shift) are read again once the queue is empty.
+    facts_stale: bool,
 }
 
 impl Worker {
@@ -103,7 +113,16 @@ impl Worker {
             ledger: Ledger::new(policy),
             reconnects: 0,
             z_retry_after: None,
+            requests: None,
+            held: None,
+            facts_stale: false,
         }
+    }
+
+    /// The same worker answering `requests` (see [`crate::control`]).
+    pub fn with_requests(mut self, requests: Requests) -> Worker {
+        self.requests = Some(requests);
+        self
     }
 
     /// The same worker reading its wall time from `clock`.
@@ -159,13 +178,9 @@ impl Worker {
                     tracing::error!(register = %self.settings.id, %message, "register needs an operator; its queue is held");
                     self.error(message.clone());
                     // The unsettled operation stays as it is, for a person. What queues behind
-                    // it waits with the reason and fails at its deadline, so the POS learns.
-                    let halted = Condition::halted(message);
-                    while !self.shutdown.is_cancelled() {
-                        self.hold_waiting(halted.clone()).await;
-                        self.set_state(halted.clone());
-                        self.pause(POLL_MAX).await;
-                    }
+                    // it waits with the reason and fails at its deadline, so the POS learns;
+                    // an operator's settlement (checked against the FN) lets it go on.
+                    self.halted(&mut register, message).await;
                 }
             }
         }
@@ -176,6 +191,9 @@ impl Worker {
         self.set_state(Condition::Connecting);
         let mut register = self.connector.connect().await.map_err(|e| e.to_string())?;
         let id = register.identity().await.map_err(|e| e.to_string())?;
+        // The tape's width bounds what a text print may hold; a register that does not say
+        // keeps the default.
+        let width = register.print_width().await.ok();
         tracing::info!(register = %self.settings.id, model = %id.model, fn_number = %id.fn_number, rnm = %id.rnm, "register connected");
         {
             let mut h = self.health.lock();
@@ -184,6 +202,9 @@ impl Worker {
             h.fn_number = Some(id.fn_number.clone());
             h.rnm = Some(id.rnm.clone());
             h.fn_expiry = id.fn_expiry;
+            h.inn = Some(id.inn.clone());
+            h.ffd_version = Some(id.ffd_version.clone());
+            h.print_width = width.and_then(|w| u16::try_from(w).ok());
         }
         self.set_state(RegisterState::Ready);
         Ok(register)
@@ -230,10 +251,20 @@ impl Worker {
             Err(e) => return self.store_trouble(e),
         };
         let Some(op) = op else {
-            tokio::select! {
-                _ = &mut notified => {}
-                _ = tokio::time::sleep(self.settings.watch_interval) => {}
-                _ = self.shutdown.cancelled() => {}
+            if self.facts_stale {
+                self.facts_stale = false;
+                if let Err(step) = self.read_facts(r).await {
+                    return step;
+                }
+            }
+            let request = tokio::select! {
+                _ = &mut notified => None,
+                _ = tokio::time::sleep(self.settings.watch_interval) => None,
+                _ = self.shutdown.cancelled() => None,
+                request = next_request(&mut self.requests) => request,
+            };
+            if let Some(request) = request {
+                return self.answer(Some(r), request).await.unwrap_or(Step::Again);
             }
             return Step::Again;
         };
@@ -294,6 +325,46 @@ impl Worker {
             .naive_local()
     }
 
+    /// Holds the queue for a person until an accepted settlement or shutdown; answers
+    /// requests meanwhile (reconnecting for them when the link was lost).
+    async fn halted(&mut self, register: &mut Option<Register>, message: String) {
+        let halted = Condition::halted(message.clone());
+        let held = self
+            .store
+            .unsettled(&self.register_id)
+            .ok()
+            .and_then(|ops| ops.into_iter().next());
+        self.held = held.as_ref().map(|op| op.id.clone());
+        self.health.lock().halted = held.map(|op| crate::health::Halt {
+            operation_id: op.id.to_string(),
+            reason: message,
+        });
+        while !self.shutdown.is_cancelled() {
+            self.hold_waiting(halted.clone()).await;
+            self.set_state(halted.clone());
+            let request = tokio::select! {
+                _ = tokio::time::sleep(POLL_MAX) => None,
+                _ = self.shutdown.cancelled() => None,
+                request = next_request(&mut self.requests) => request,
+            };
+            let Some(request) = request else { continue };
+            if register.is_none() {
+                *register = self.connect().await.ok();
+                self.set_state(halted.clone());
+            }
+            match self.answer(register.as_mut(), request).await {
+                Some(Step::Again) => break,
+                Some(Step::Reconnect(message)) => {
+                    tracing::warn!(register = %self.settings.id, %message, "link lost while halted");
+                    *register = None;
+                }
+                _ => {}
+            }
+        }
+        self.held = None;
+        self.health.lock().halted = None;
+    }
+
     async fn pause(&self, d: Duration) {
         if d.is_zero() {
             return;
@@ -302,5 +373,17 @@ impl Worker {
             _ = tokio::time::sleep(d) => {}
             _ = self.shutdown.cancelled() => {}
         }
+    }
+}
+
+/// The next request, or never when nobody can ask.
+async fn next_request(requests: &mut Option<Requests>) -> Option<Request> {
+    match requests {
+        Some(r) => match r.rx.recv().await {
+            Some(request) => Some(request),
+            // Every sender is gone: nobody will ask again.
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }

@@ -1,11 +1,17 @@
 //! Processing one operation, settling one whose outcome is unknown, and the one `finish` that
 //! records it done or failed.
 
-use driver::{DeviceError, Intent, Register, RegisterError, Snapshot};
-use fiscal_model::{CashMovementKind, Completion, OperationBody};
+use driver::{
+    Cashier, DeviceError, Intent, NotReadyReason, Register, RegisterError, ShiftReport, Snapshot,
+    Verdict,
+};
+use fiscal_model::{
+    CashMovementKind, Completion, OperationBody, PrintResult, ShiftRequest, ShiftResult,
+};
 use queue::{OpState, Operation, Reason};
 
 use super::{Step, Worker};
+use crate::condition::{print_outcome_unknown, Condition};
 use crate::decide::{after_attempt, after_verdict, Next};
 use crate::health::RecentOperation;
 use crate::metrics::names;
@@ -29,7 +35,7 @@ impl Worker {
         // No deadline check here: a register that is ready now takes the operation, however
         // long it waited. The deadline applies while the register cannot work (`wait_with`).
         // Make the register ready: open a shift on demand, Z when expired, finish printing.
-        match self.make_ready(r).await {
+        match self.make_ready(r, op.request.body.needs_open_shift()).await {
             Ok(None) => {}
             Ok(Some(reason)) => return self.blocked(&op, reason.into()).await,
             Err(e) => return self.driver_trouble(e),
@@ -58,17 +64,31 @@ impl Worker {
             Err(e) => return self.store_trouble(e),
         };
         tracing::info!(operation = %op.id, register = %self.settings.id, "sent to the register");
+        // A shift already as asked makes no document: the answer is that shift's facts (read
+        // after the snapshot is recorded, so that only a finished operation can be done).
+        match self.shift_as_asked(r, &op.request.body).await {
+            Ok(Some(end)) => return self.finish(&op, end, Progress::Made).await,
+            Ok(None) => {}
+            Err(e) => return self.driver_trouble(e),
+        }
+
         let started = tokio::time::Instant::now();
-        let result = match &op.request.body {
-            OperationBody::Receipt(receipt) => r
-                .fiscalize(receipt, &self.settings.taxes, Some(&self.cashier()))
-                .await
-                .map(Completion::Receipt),
-            OperationBody::Cash(movement) => r.cash(*movement).await.map(Completion::Cash),
-        };
+        let result = self.attempt(r, &op.request.body).await;
         metrics::histogram!(names::FISCALIZATION_SECONDS, "register" => self.settings.id.clone())
             .record(started.elapsed().as_secs_f64());
+        let print = is_print(&op.request.body);
         match after_attempt(result) {
+            // A print makes nothing the register can be asked about: it is not printed again
+            // on a guess, and the person who asked for it looks at the tape.
+            Next::Reconcile(unknown) if print => {
+                tracing::warn!(operation = %op.id, register = %self.settings.id, detail = %unknown, "print outcome unknown; not printed again");
+                let reason = print_outcome_unknown(&unknown.to_string());
+                self.finish(&op, End::Failed(reason), Progress::Made).await
+            }
+            Next::SettleRefusal(refusal) if print => {
+                let reason = Condition::Refused { refusal }.reason();
+                self.finish(&op, End::Failed(reason), Progress::Made).await
+            }
             Next::Reconcile(unknown) => {
                 tracing::warn!(operation = %op.id, register = %self.settings.id, detail = %unknown, "outcome unknown; settling from the register's state");
                 let snapshot = match recorded(&snapshot.lost_at(unknown.command)) {
@@ -94,6 +114,124 @@ impl Worker {
                 self.wait_one(&op, reason).await
             }
             next => self.follow(&op, next).await,
+        }
+    }
+
+    /// Does `body` on the register.
+    async fn attempt(
+        &mut self,
+        r: &mut Register,
+        body: &OperationBody,
+    ) -> Result<Completion, RegisterError> {
+        match body {
+            OperationBody::Receipt(receipt) => r
+                .fiscalize(receipt, &self.settings.taxes, Some(&self.cashier()))
+                .await
+                .map(Completion::Receipt),
+            OperationBody::Cash(movement) => r.cash(*movement).await.map(Completion::Cash),
+            OperationBody::OpenShift(request) => {
+                let report = r.open_shift(&self.cashier_of(request)).await?;
+                self.shift_opened(&report);
+                Ok(self.shift_completion(r, report).await)
+            }
+            OperationBody::CloseShift(request) => {
+                let report = r.z_report(&self.cashier_of(request)).await?;
+                self.shift_closed(&report);
+                Ok(self.shift_completion(r, report).await)
+            }
+            OperationBody::XReport => {
+                r.x_report().await?;
+                Ok(self.printed(None))
+            }
+            OperationBody::Correction(correction) => r
+                .fiscalize_correction(correction, &self.settings.taxes, Some(&self.cashier()))
+                .await
+                .map(Completion::Receipt),
+            OperationBody::PrintCopy(copy) => {
+                let copied = r.print_copy(copy.fd_number).await?;
+                Ok(self.printed(Some(copied)))
+            }
+            OperationBody::PrintText(slip) => {
+                let lines: Vec<&str> = slip.lines.iter().map(String::as_str).collect();
+                r.print_text(&lines, slip.cut).await?;
+                Ok(self.printed(None))
+            }
+        }
+    }
+
+    /// A shift opening asked while a shift is open, or a Z report while it is closed: that
+    /// shift's facts, no document. An X report with the shift closed fails with that reason
+    /// (the register prints it only in an open shift, and opening one for it would make a
+    /// fiscal document nobody asked for).
+    async fn shift_as_asked(
+        &mut self,
+        r: &mut Register,
+        body: &OperationBody,
+    ) -> Result<Option<End>, RegisterError> {
+        let want_open = match body {
+            OperationBody::OpenShift(_) => true,
+            OperationBody::CloseShift(_) => false,
+            OperationBody::XReport => {
+                if r.day_facts().await?.shift_open {
+                    return Ok(None);
+                }
+                let mut reason = Condition::from(NotReadyReason::ShiftClosed).reason();
+                reason.message = format!("{} X-отчёт печатается в открытой смене.", reason.message);
+                return Ok(Some(End::Failed(reason)));
+            }
+            _ => return Ok(None),
+        };
+        let day = r.day_facts().await?;
+        if day.shift_open != want_open {
+            return Ok(None);
+        }
+        let identity = r.identity().await?;
+        Ok(Some(End::Done(Completion::Shift(ShiftResult {
+            shift_number: day.shift_number,
+            fd_number: None,
+            fiscal_sign: None,
+            fn_number: identity.fn_number,
+            rnm: identity.rnm,
+            date_time: if want_open {
+                self.shift.opened_at()
+            } else {
+                None
+            },
+            made: false,
+        }))))
+    }
+
+    /// The completion of a shift report this operation made.
+    async fn shift_completion(&mut self, r: &mut Register, report: ShiftReport) -> Completion {
+        let (fn_number, rnm) = match r.identity().await {
+            Ok(id) => (id.fn_number, id.rnm),
+            Err(_) => Default::default(),
+        };
+        Completion::Shift(ShiftResult {
+            shift_number: report.shift_number,
+            fd_number: Some(report.fd_number),
+            fiscal_sign: Some(report.fiscal_sign),
+            fn_number,
+            rnm,
+            date_time: Some(report.date_time),
+            made: true,
+        })
+    }
+
+    fn printed(&self, copied: Option<fiscal_model::CopiedDocument>) -> Completion {
+        Completion::Printed(PrintResult {
+            copied,
+            date_time: Some(self.register_now()),
+        })
+    }
+
+    fn cashier_of(&self, request: &ShiftRequest) -> Cashier {
+        match &request.cashier {
+            Some(c) => Cashier {
+                name: c.name.clone(),
+                inn: c.inn.clone(),
+            },
+            None => self.cashier(),
         }
     }
 
@@ -180,6 +318,10 @@ impl Worker {
             OpState::Sending { snapshot } | OpState::Reconciling { snapshot } => snapshot.clone(),
             _ => return Step::Again,
         };
+        if is_print(&op.request.body) {
+            let reason = print_outcome_unknown("обработка прервалась во время печати");
+            return self.finish(&op, End::Failed(reason), Progress::None).await;
+        }
         let op = if matches!(op.state, OpState::Sending { .. }) {
             match self
                 .reconciling(&op, snapshot_json.clone(), "settling after restart")
@@ -274,11 +416,29 @@ impl Worker {
                 receipt_type: receipt.receipt_type,
                 total: receipt.total,
             },
+            OperationBody::Correction(c) => Intent::Correction {
+                receipt_type: c.receipt.receipt_type,
+                total: c.receipt.total,
+            },
             OperationBody::Cash(movement) => Intent::Cash(*movement),
+            OperationBody::OpenShift(_) => Intent::OpenShift,
+            OperationBody::CloseShift(_) => Intent::CloseShift,
+            OperationBody::XReport | OperationBody::PrintCopy(_) | OperationBody::PrintText(_) => {
+                return Err(Step::Halt(format!(
+                    "operation {}: a print has nothing to settle",
+                    op.id
+                )))
+            }
         };
-        r.reconcile(&snapshot, &intent)
+        let verdict = r
+            .reconcile(&snapshot, &intent)
             .await
-            .map_err(|e| self.driver_trouble(e))
+            .map_err(|e| self.driver_trouble(e))?;
+        Ok(match verdict {
+            // A shift report found in the FN: this operation's document.
+            Verdict::ShiftDone(report) => Verdict::Done(self.shift_completion(r, report).await),
+            other => other,
+        })
     }
 
     /// Fails `op` with `reason` because it waited past its deadline or met the same refusal
@@ -304,6 +464,8 @@ impl Worker {
             return self.store_trouble(e);
         }
         let now = self.clock.now();
+        // Cash in the drawer and the shift's receipts changed: read once the queue is empty.
+        self.facts_stale = true;
         if progress == Progress::Made {
             self.ledger.progressed(&op.id, now);
             self.reconnects = 0;
@@ -342,6 +504,14 @@ fn done_detail(completion: &Completion) -> String {
             }
         ),
         Completion::Cash(c) => format!("документ {}", c.document_number),
+        Completion::Shift(s) => match (s.made, s.fd_number) {
+            (true, Some(fd)) => format!("смена {}, FD {fd}", s.shift_number),
+            _ => format!("смена {} уже была в нужном состоянии", s.shift_number),
+        },
+        Completion::Printed(p) => match p.copied {
+            Some(c) => format!("копия FD {}", c.fd_number),
+            None => "напечатано".into(),
+        },
     }
 }
 
@@ -355,5 +525,19 @@ fn kind_name(body: &OperationBody) -> &'static str {
         OperationBody::Receipt(_) => "receipt",
         OperationBody::Cash(m) if m.kind == CashMovementKind::In => "cash_in",
         OperationBody::Cash(_) => "cash_out",
+        OperationBody::OpenShift(_) => "open_shift",
+        OperationBody::CloseShift(_) => "close_shift",
+        OperationBody::XReport => "x_report",
+        OperationBody::Correction(_) => "correction",
+        OperationBody::PrintCopy(_) => "print_copy",
+        OperationBody::PrintText(_) => "print_text",
     }
+}
+
+/// A non-fiscal print: nothing in the FN tells whether it happened.
+fn is_print(body: &OperationBody) -> bool {
+    matches!(
+        body,
+        OperationBody::XReport | OperationBody::PrintCopy(_) | OperationBody::PrintText(_)
+    )
 }

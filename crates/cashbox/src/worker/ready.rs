@@ -1,7 +1,7 @@
 //! Making the register ready for a document: a shift opened on demand, a Z report before the
 //! FN's 24 hours (or at the daily time), printing resumed after paper was loaded.
 
-use driver::{NotReadyReason, Readiness, Register, RegisterError};
+use driver::{NotReadyReason, Readiness, Register, RegisterError, ShiftReport};
 use fiscal_model::Completion;
 use queue::OpState;
 
@@ -10,9 +10,11 @@ use crate::condition::RegisterState;
 
 impl Worker {
     /// Brings the register to "ready for a document"; `Some(reason)` when it cannot be.
+    /// Without `needs_shift` (a Z or X report, a print) the shift is left as it is.
     pub(super) async fn make_ready(
         &mut self,
         r: &mut Register,
+        needs_shift: bool,
     ) -> Result<Option<NotReadyReason>, RegisterError> {
         for _ in 0..4 {
             let status = r.status().await?;
@@ -24,6 +26,10 @@ impl Worker {
                 Readiness::NotReady(reason) => reason,
             };
             match reason {
+                NotReadyReason::ShiftClosed | NotReadyReason::ShiftExpired if !needs_shift => {
+                    self.set_state(RegisterState::Ready);
+                    return Ok(None);
+                }
                 NotReadyReason::ShiftClosed if self.settings.shift.open_on_demand => {
                     self.open_shift(r).await?
                 }
@@ -48,6 +54,12 @@ impl Worker {
 
     async fn open_shift(&mut self, r: &mut Register) -> Result<(), RegisterError> {
         let report = r.open_shift(&self.cashier()).await?;
+        self.shift_opened(&report);
+        Ok(())
+    }
+
+    /// Records a shift opened by this worker.
+    pub(super) fn shift_opened(&mut self, report: &ShiftReport) {
         tracing::info!(register = %self.settings.id, shift = report.shift_number, fd = report.fd_number, "shift opened");
         let now = self.register_now();
         self.shift.opened(now);
@@ -56,18 +68,25 @@ impl Worker {
         h.shift_opened_at = Some(now);
         h.shift_opened_at_utc = Some(utc);
         h.shift_number = Some(report.shift_number);
-        Ok(())
+        h.shift_open = Some(true);
+        h.shift_receipts = Some(0);
     }
 
     async fn close_shift(&mut self, r: &mut Register) -> Result<(), RegisterError> {
         let report = r.z_report(&self.cashier()).await?;
+        self.shift_closed(&report);
+        Ok(())
+    }
+
+    /// Records a shift closed by this worker.
+    pub(super) fn shift_closed(&mut self, report: &ShiftReport) {
         tracing::info!(register = %self.settings.id, shift = report.shift_number, fd = report.fd_number, "shift closed (Z report)");
         self.shift.closed(self.register_now());
         self.shift_search_failed = false;
         let mut h = self.health.lock();
         h.shift_opened_at = None;
         h.shift_opened_at_utc = None;
-        Ok(())
+        h.shift_open = Some(false);
     }
 
     /// A Z report when the policy says one is due (before 24 hours, or the daily time).

@@ -76,6 +76,7 @@ impl Worker {
             }
             (None, None) => None,
         };
+        self.read_facts(r).await?;
         let backlog = self.unless_refused(r.ofd_backlog().await)?;
         let offset = self.settings.utc_offset;
         let register_now = self.register_now();
@@ -93,6 +94,21 @@ impl Worker {
                     tracing::warn!(register = %self.settings.id, unsent = b.unsent, %oldest, days, "documents not sent to the OFD for days; the FN blocks at 30");
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Reads the day's facts (shift, receipts in it, cash in the drawer) into the shared view.
+    pub(super) async fn read_facts(&mut self, r: &mut Register) -> Result<(), Step> {
+        let facts = self.unless_refused(r.day_facts().await)?;
+        let now = self.clock.now();
+        let mut h = self.health.lock();
+        if let Some(f) = facts {
+            h.shift_open = Some(f.shift_open);
+            h.shift_number = Some(f.shift_number);
+            h.shift_receipts = Some(f.receipts_in_shift);
+            h.cash_in_drawer = Some(f.cash_in_drawer);
+            h.observed_at = Some(now);
         }
         Ok(())
     }

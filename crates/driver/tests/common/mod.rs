@@ -64,6 +64,8 @@ pub fn receipt(extra: u64) -> Receipt {
             price: Kopecks(8_990),
             vat: VatRate::Vat10,
             attributes: Default::default(),
+            line_sum: None,
+            notes: Vec::new(),
         },
         Item {
             name: "Хлеб".into(),
@@ -71,6 +73,8 @@ pub fn receipt(extra: u64) -> Receipt {
             price: Kopecks(4_500 + extra),
             vat: VatRate::Vat22,
             attributes: Default::default(),
+            line_sum: None,
+            notes: Vec::new(),
         },
         Item {
             name: "Сыр".into(),
@@ -78,6 +82,8 @@ pub fn receipt(extra: u64) -> Receipt {
             price: Kopecks(14_940),
             vat: VatRate::Vat22,
             attributes: Default::default(),
+            line_sum: None,
+            notes: Vec::new(),
         },
     ];
     let total: u64 = 2 * 8_990 + 4_500 + extra + 7_470;

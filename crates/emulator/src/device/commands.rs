@@ -8,14 +8,14 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use super::access::{authorize, Role};
 use super::state::registers;
 use super::wire::{err, put_kkt_date, put_kkt_time, put_uint, to_cp1251, Params};
-use super::{fn_archive, legacy, marking, money, receipt, shift, tables, Answer, Device};
+use super::{fn_archive, fn_tlv, legacy, marking, money, receipt, shift, tables, Answer, Device};
 
 /// Commands without side effects (§10.1 "pure reads"): no state save after them.
 pub fn is_read_only(code: &[u8]) -> bool {
     match code {
         [0xFF, sub] => matches!(
             sub,
-            0x01..=0x04 | 0x09 | 0x0A | 0x39 | 0x3F | 0x40 | 0x68 | 0x70
+            0x01..=0x04 | 0x09 | 0x0A | 0x39 | 0x3A | 0x3B | 0x3F | 0x40 | 0x68 | 0x70
         ),
         [c] => matches!(
             c,
@@ -25,6 +25,7 @@ pub fn is_read_only(code: &[u8]) -> bool {
                 | 0x1A
                 | 0x1B
                 | 0x1F
+                | 0x26
                 | 0x2D
                 | 0x2E
                 | 0x6B
@@ -52,13 +53,14 @@ pub fn dispatch(device: &mut Device, code: &[u8], params: &[u8], now: NaiveDateT
         [0x1A] => money_register(device, p),
         [0x1B] => operation_register(device, p),
         [0x1E | 0x1F | 0x2D | 0x2E] => table_command(device, code[0], p),
+        [0x26] => font_metrics(device, p),
         [0x21] => set_time(device, p, now),
         [0x22] => set_date(device, p, now),
         [0x23] => confirm_date(device, p, now),
         [0x6B] => error_text(device, p),
         [0xF7] => extended_query(p),
         [0xFC] => device_type(device),
-        [0x12 | 0x17 | 0x25 | 0x29 | 0xB0] => shift::printing(device, code[0], p, now),
+        [0x12 | 0x17 | 0x25 | 0x29 | 0x2F | 0xB0] => shift::printing(device, code[0], p, now),
         [0x40] => shift::x_report(device, p, now),
         [0x41] => shift::close_shift(device, p, now, false),
         [0xE0] => shift::open_shift(device, p, now, false),
@@ -87,6 +89,7 @@ fn dispatch_fn(device: &mut Device, sub: u8, p: &mut Params<'_>, now: NaiveDateT
             receipt::cancel_open(device, now).map(|_| Vec::new())
         }
         0x4D => receipt::attach_tlv(device, p, true),
+        0x35 | 0x4A => receipt::old_correction(device),
         0x61 => marking::check(device, p),
         0x67 => marking::bind(device, p, now),
         0x68 => marking::exchange_status(device, p, now),
@@ -104,6 +107,8 @@ fn dispatch_fn(device: &mut Device, sub: u8, p: &mut Params<'_>, now: NaiveDateT
                 0x04 => fn_archive::fn_version(),
                 0x09 => fn_archive::last_registration(device),
                 0x0A => fn_archive::find_document(device, p),
+                0x3A => fn_tlv::begin(device, p),
+                0x3B => fn_tlv::next_block(device),
                 0x39 => fn_archive::ofd_status(device),
                 0x3F => fn_archive::unsent_count(device),
                 0x40 => fn_archive::shift_parameters(device),
@@ -186,6 +191,24 @@ fn full_status(device: &Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answe
 
 fn beep(device: &Device, p: &mut Params<'_>) -> Answer {
     Ok(vec![authorize(device, p, Role::Operator)?])
+}
+
+/// 0x26 — font parameters (§6.6: any mode, system administrator): print width in dots (2),
+/// character width and height in dots (1 each), number of fonts (1). Two fonts, 48 and 24
+/// characters a line, as F7 reports them; another font number is refused with 0x33. The
+/// vendor's JavaPOS service reads them when it is enabled and cannot start without them.
+fn font_metrics(device: &Device, p: &mut Params<'_>) -> Answer {
+    authorize(device, p, Role::SysAdmin)?;
+    const PRINT_WIDTH: u64 = 576;
+    let (width, height) = match p.u8()? {
+        1 => (12, 24),
+        2 => (24, 45),
+        _ => return Err(err::BAD_PARAMS),
+    };
+    let mut out = Vec::new();
+    put_uint(&mut out, PRINT_WIDTH, 2);
+    out.extend_from_slice(&[width, height, 2]);
+    Ok(out)
 }
 
 /// 0x28 — open the cash drawer (there is none to open; the answer is what matters).
@@ -324,6 +347,7 @@ pub fn error_description(code: u8) -> &'static str {
         0x50 => "Идет печать результатов выполнения предыдущей команды",
         0x55 => "Чек закрыт - операция невозможна",
         0x56 => "Нет документа для повтора",
+        0xA4 => "ФН: Отсутствуют обязательные реквизиты",
         0x58 => "Ожидание команды продолжения печати",
         0x5D => "Таблица не определена",
         0x6B => "Нет чековой ленты",

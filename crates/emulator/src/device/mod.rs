@@ -24,6 +24,7 @@
 mod access;
 mod commands;
 mod fn_archive;
+mod fn_tlv;
 mod legacy;
 mod marking;
 mod money;
@@ -165,6 +166,11 @@ pub struct DeviceFaults {
     pub ofd_unsent_since: Option<NaiveDateTime>,
     /// The marking server's answer per code (FF61, FF67); a code not listed is valid.
     pub marking_answers: BTreeMap<Vec<u8>, MarkingAnswer>,
+    /// Firmware that refuses the composite tag 1174 in a correction receipt with 0x33 (as
+    /// reported for some builds, addendum §5), so the host must send 1178 and 1179 apart.
+    pub refuse_composite_1174: bool,
+    /// Firmware without FF3A/FF3B (both answer 0x37): a copy must come from 0x8C.
+    pub document_read_unsupported: bool,
 }
 
 /// Errors of opening or persisting a device.
@@ -198,6 +204,8 @@ pub struct Device {
     /// Error byte of the last command other than 0x6B (0 = success): what 0x6B without a
     /// parameter describes.
     last_error: u8,
+    /// The document FF3A began reading and FF3B hands out (volatile, like the FN's session).
+    document_read: Option<fn_tlv::DocumentRead>,
 }
 
 /// Result of a command handler: answer data after the error byte, or an error byte.
@@ -212,6 +220,7 @@ impl Device {
             tape: tape::Tape::default(),
             log: None,
             last_error: 0,
+            document_read: None,
         };
         fn_archive::register(&mut device);
         device
@@ -226,6 +235,7 @@ impl Device {
                 tape: tape::Tape::default(),
                 log: None,
                 last_error: 0,
+                document_read: None,
             },
             None => Device::new(config),
         };
@@ -242,8 +252,18 @@ impl Device {
     /// through the host link: the shift closes and its counters start again. `Err(code)` is
     /// the device's refusal.
     pub fn keyboard_z_report(&mut self, now: NaiveDateTime) -> Result<(), u8> {
+        self.keyboard(0x41, now)
+    }
+
+    /// The open receipt cancelled at the register itself (0x88 with the system
+    /// administrator's password, not through the host link).
+    pub fn keyboard_cancel_receipt(&mut self, now: NaiveDateTime) -> Result<(), u8> {
+        self.keyboard(0x88, now)
+    }
+
+    fn keyboard(&mut self, command: u8, now: NaiveDateTime) -> Result<(), u8> {
         let password = tables::operator_password(self, access::SYSADMIN);
-        let mut msg = vec![0x41];
+        let mut msg = vec![command];
         msg.extend_from_slice(&password.to_le_bytes()[..4]);
         match self.execute(&msg, now).get(1) {
             Some(0) => Ok(()),
@@ -296,6 +316,7 @@ impl Device {
         if self.state.printer.busy_until.take().is_some() {
             self.state.printer.current_job.clear();
         }
+        self.document_read = None;
         self.settle_printer(now);
         self.persist();
     }

@@ -15,7 +15,19 @@ use super::wire::{cp1251_text, err, parse_tlvs, put_fn_date_time, put_uint, Para
 use super::{Answer, Device};
 
 /// FN: "wrong FN state for this command" (§5), for FF0C with no document being formed.
-const FN_WRONG_STATE: u8 = 0x02;
+const FN_WRONG_STATE: u8 = err::FN_WRONG_STATE;
+/// 0x8D type bit of an FFD 1.2 correction receipt (addendum §5: `0x80 + t`).
+const CORRECTION_BIT: u8 = 0x80;
+/// FFD version code of FFD 1.2 (table 17.17, §8.7).
+const FFD_1_2: u8 = 4;
+/// FFD form codes of the archive (§8.2).
+const FORM_RECEIPT: u8 = 3;
+const FORM_CORRECTION: u8 = 31;
+/// Correction tags (addendum §5): type, basis (STLV), basis date, order number.
+const TAG_1173: u16 = 1173;
+const TAG_1174: u16 = 1174;
+const TAG_1178: u16 = 1178;
+const TAG_1179: u16 = 1179;
 /// Five bytes of 0xFF: "let the KKT compute" (§7.6.2).
 const COMPUTE: u64 = 0xFF_FFFF_FFFF;
 
@@ -35,25 +47,49 @@ pub fn check_can_open(device: &Device, now: NaiveDateTime) -> Result<(), u8> {
 
 /// Starts an empty receipt of 0x8D type `receipt_type`.
 pub fn start(device: &mut Device, receipt_type: u8, operator: u8) {
+    start_document(device, receipt_type, operator, false);
+}
+
+fn start_document(device: &mut Device, receipt_type: u8, operator: u8, correction: bool) {
     device.state.receipt = Some(OpenReceipt {
         receipt_type,
         operator,
         items: Vec::new(),
         tlvs: Vec::new(),
         adjustment: 0,
+        correction,
+        text: Vec::new(),
     });
 }
 
-/// 0x8D — open receipt.
+/// 0x8D — open receipt; type `0x80 + t` opens an FFD 1.2 correction receipt of type `t`
+/// (addendum §5), refused with 0x33 under an older FFD. The mode it shows is the receipt's of
+/// type `t` (the addendum leaves it UNCONFIRMED).
 pub fn open(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
     let operator = authorize(device, p, Role::Operator)?;
-    let receipt_type = p.u8()?;
-    if receipt_type > 3 {
+    let byte = p.u8()?;
+    let correction = byte & CORRECTION_BIT != 0;
+    let receipt_type = byte & !CORRECTION_BIT;
+    if receipt_type > 3 || (correction && device.state.config.ffd_version != FFD_1_2) {
         return Err(err::BAD_PARAMS);
     }
     check_can_open(device, now)?;
-    start(device, receipt_type, operator);
+    start_document(device, receipt_type, operator, correction);
     Ok(vec![operator])
+}
+
+/// FF35 / FF4A — the FFD 1.05 correction receipt: refused with 0x37 under FFD 1.2 (addendum
+/// §5: an FFD 1.2 correction carries items, FF4A only totals), and not modelled under older
+/// FFD versions either.
+pub fn old_correction(_device: &Device) -> Answer {
+    Err(err::UNKNOWN_COMMAND)
+}
+
+/// Whether the correction receipt has its mandatory tags (addendum §5): 1173, and 1174 sent
+/// whole or built by the KKT from a separate 1178 (the fallback of the vendor's FFD 1.05 path).
+fn correction_tags_present(receipt: &OpenReceipt) -> bool {
+    let has = |tag| receipt.tlvs.iter().any(|t| t.tag == tag);
+    has(TAG_1173) && (has(TAG_1174) || has(TAG_1178))
 }
 
 /// FF46 — operation v2 (§7.6.2).
@@ -123,6 +159,7 @@ pub fn attach_tlv(device: &mut Device, p: &mut Params<'_>, to_item: bool) -> Ans
         device.state.marking.next_item_tlvs.extend(tlvs);
         return Ok(Vec::new());
     }
+    let refuse_1174 = device.faults.refuse_composite_1174;
     let state = &mut device.state;
     match (&mut state.receipt, to_item) {
         (Some(receipt), true) => receipt
@@ -131,7 +168,23 @@ pub fn attach_tlv(device: &mut Device, p: &mut Params<'_>, to_item: bool) -> Ans
             .ok_or(FN_WRONG_STATE)?
             .tlvs
             .extend(tlvs),
-        (Some(receipt), false) => receipt.tlvs.extend(tlvs),
+        (Some(receipt), false) => {
+            // A tag repeated in one document is refused ("повтор тега", addendum §3.6); the
+            // correction's tags are checked so, the others are kept as sent.
+            let correction_tags = [TAG_1173, TAG_1174, TAG_1178, TAG_1179];
+            let repeated = tlvs.iter().enumerate().any(|(i, t)| {
+                correction_tags.contains(&t.tag)
+                    && (receipt.tlvs.iter().any(|old| old.tag == t.tag)
+                        || tlvs[..i].iter().any(|earlier| earlier.tag == t.tag))
+            });
+            if repeated {
+                return Err(err::BAD_PARAMS);
+            }
+            if receipt.correction && refuse_1174 && tlvs.iter().any(|t| t.tag == TAG_1174) {
+                return Err(err::BAD_PARAMS);
+            }
+            receipt.tlvs.extend(tlvs)
+        }
         (None, false) if state.fiscal_storage.pending_report.is_some() => {
             state.fiscal_storage.pending_tlvs.extend(tlvs);
         }
@@ -159,6 +212,11 @@ pub struct Closing {
 pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Result<FnDocument, u8> {
     let mut receipt = device.open_receipt_mut(now)?.clone();
     receipt.adjustment += closing.discount;
+    // A real FN refuses an FFD 1.2 correction lacking its mandatory tags (FN 0xA4, "required
+    // TLV tags missing", §5): checked before the printer, like the FN's own checks.
+    if receipt.correction && !correction_tags_present(&receipt) {
+        return Err(err::FN_TAGS_MISSING);
+    }
     device.check_printer(now)?;
     fn_archive::check_ofd_wait(device, now)?;
     let total = receipt.total().saturating_sub(closing.rounding);
@@ -182,7 +240,12 @@ pub fn finish(device: &mut Device, closing: Closing, now: NaiveDateTime) -> Resu
         _ => drawer.checked_sub(net_cash).ok_or(err::NOT_ENOUGH_CASH)?,
     };
 
-    let mut doc = fn_archive::blank(3, device.clock(now));
+    let form = if receipt.correction {
+        FORM_CORRECTION
+    } else {
+        FORM_RECEIPT
+    };
+    let mut doc = fn_archive::blank(form, device.clock(now));
     let state = &device.state;
     doc.operation = operation;
     doc.total = total;

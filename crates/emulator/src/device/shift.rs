@@ -1,17 +1,20 @@
 //! Shift and non-receipt documents: open shift (0xE0, FF41, FF0B), close shift (0x41, FF42,
 //! FF43), X report (0x40), cash in/out (0x50/0x51, §7.7), and the plain printing commands
-//! (0x12, 0x17 lines, 0x25 cut, 0x29 feed, 0xB0 continue printing, §7.4).
+//! (0x12, 0x17, 0x2F lines, 0x25 cut, 0x29 feed, 0xB0 continue printing, §7.4).
 
 use chrono::NaiveDateTime;
 
 use super::access::{authorize, Role};
 use super::fn_archive;
 use super::money::{self, bump, cash_in_drawer, set_money};
-use super::state::{registers, PendingReport};
+use super::state::{registers, PendingReport, ReceiptLine};
 use super::tables;
 use super::tape;
 use super::wire::{cp1251_text, err, put_fn_date_time, put_uint, Params};
 use super::{Answer, Device};
+
+/// 0x17 flag bit 1: the receipt tape (§7.4).
+const PRINT_ON_RECEIPT: u8 = 0x02;
 
 /// "No document to repeat" (§5).
 const NO_DOCUMENT_TO_REPEAT: u8 = 0x56;
@@ -224,7 +227,7 @@ pub fn repeat_document(device: &mut Device, p: &mut Params<'_>, now: NaiveDateTi
     Ok(vec![operator])
 }
 
-/// 0x12 / 0x17 print line, 0x25 cut, 0x29 feed, 0xB0 continue printing.
+/// 0x12 / 0x17 / 0x2F (with a font) print line, 0x25 cut, 0x29 feed, 0xB0 continue printing.
 pub fn printing(device: &mut Device, code: u8, p: &mut Params<'_>, now: NaiveDateTime) -> Answer {
     let operator = authorize(device, p, Role::Operator)?;
     if code == 0xB0 {
@@ -250,9 +253,33 @@ pub fn printing(device: &mut Device, code: u8, p: &mut Params<'_>, now: NaiveDat
             let _flags = p.u8()?;
             vec![String::new(); usize::from(p.u8()?)]
         }
-        _ => {
+        0x2F => {
+            // §7.4: flags, font, text. The fonts are those 0x26 reports (1 and 2).
             let _flags = p.u8()?;
+            if !matches!(p.u8()?, 1 | 2) {
+                return Err(err::BAD_PARAMS);
+            }
             vec![cp1251_text(p.rest())]
+        }
+        _ => {
+            let flags = p.u8()?;
+            let text = cp1251_text(p.rest());
+            // §7.4: in an open receipt a receipt-tape line is printed where it was sent —
+            // a register printing as it goes prints it between the item lines at once, one
+            // printing on close (bit 7, deferred) buffers it there. This model renders the
+            // receipt on close, so it keeps the line at its place either way. An empty line is
+            // not printed inside an open receipt.
+            if let Some(receipt) = device.state.receipt.as_mut() {
+                if text.is_empty() {
+                    return Ok(vec![operator]);
+                }
+                if code == 0x17 && flags & PRINT_ON_RECEIPT != 0 {
+                    let after_items = receipt.items.len();
+                    receipt.text.push(ReceiptLine { after_items, text });
+                    return Ok(vec![operator]);
+                }
+            }
+            vec![text]
         }
     };
     device.print(lines, now);

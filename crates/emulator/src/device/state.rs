@@ -59,6 +59,22 @@ pub struct OpenReceipt {
     pub tlvs: Vec<Tlv>,
     /// Receipt-level discount (positive) or surcharge (negative) in kopecks (0x86/0x87).
     pub adjustment: i64,
+    /// An FFD 1.2 correction receipt (0x8D type `0x80 + receipt_type`, addendum §5): archived
+    /// as form 31 and closed only with tags 1173 and 1174.
+    #[serde(default)]
+    pub correction: bool,
+    /// Text lines sent with 0x17 while the receipt is open (§7.4), printed with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text: Vec<ReceiptLine>,
+}
+
+/// A 0x17 line inside an open receipt: printed where it was sent among the items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptLine {
+    /// How many items the receipt held when the line came: it prints after them.
+    pub after_items: usize,
+    /// The line.
+    pub text: String,
 }
 
 impl OpenReceipt {
@@ -91,7 +107,8 @@ pub fn operation_of_receipt_type(receipt_type: u8) -> u8 {
 pub struct FnDocument {
     /// FD number (tag 1040).
     pub fd: u32,
-    /// FFD form code: 1 registration, 2 open shift, 3 receipt, 5 close shift.
+    /// FFD form code: 1 registration, 2 open shift, 3 receipt, 5 close shift, 31 correction
+    /// receipt.
     pub doc_type: u8,
     /// Device clock when the FN committed it.
     pub date_time: NaiveDateTime,

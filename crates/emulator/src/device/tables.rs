@@ -1,7 +1,9 @@
 //! Settings tables (§7.3) the host actually reads or writes: 1 (modes), 2 (operators and
-//! passwords, §4), 6 (tax rates), 17 (regional settings: FFD version, extended answers, "don't
-//! print"), 18 (fiscal identity, read-only). Other tables answer 0x5D. Values are stored only
-//! when written; everything else reads its default. The table commands are the system
+//! passwords, §4), 4 (advertising and header lines), 5 (payment type names), 6 (tax rates), 7
+//! (department names), 17 (regional settings: FFD version, extended answers, "don't print"),
+//! 18 (fiscal identity, read-only). Other tables answer 0x5D. The vendor's JavaPOS service
+//! reads the structure of table 4 when it is enabled and cannot start without it. Values are
+//! stored only when written; everything else reads its default. The table commands are the system
 //! administrator's: the dispatcher checks the password before they read their parameters.
 
 use super::state::FieldValue;
@@ -50,7 +52,10 @@ fn table_shape(device: &Device, table: u8) -> Option<(&'static str, u16, u8)> {
     match table {
         1 => Some(("Тип и режим кассы", 1, 23)),
         2 => Some(("Пароли кассиров и администраторов", 30, 2)),
+        4 => Some(("Текст в чеке", 14, 1)),
+        5 => Some(("Наименование типов оплаты", 16, 1)),
         6 => Some(("Налоговые ставки", tax_rows, 2)),
+        7 => Some(("Наименование отделов", 16, 1)),
         17 => Some(("Региональные настройки", 1, 36)),
         18 => Some(("Fiscal storage", 1, 23)),
         19 => Some(("Параметры сервера км", 1, 11)),
@@ -70,8 +75,11 @@ fn field_def(device: &Device, table: u8, field: u8) -> Option<FieldDef> {
         (1, _) => bin("Параметр", 1, 255),
         (2, 1) => bin("Пароль", 4, 99_999_999),
         (2, _) => text("Имя оператора", 64, true),
+        (4, _) => text("Строка", 64, true),
+        (5, _) => text("Наименование типа оплаты", 64, true),
         (6, 1) => bin("Величина налога", 2, 9999),
         (6, _) => text("Название налога", 64, true),
+        (7, _) => text("Наименование отдела", 64, true),
         (17, 7) => bin("Не печатать документ", 1, 3),
         (17, 8) => bin("Минут до окончания смены", 1, 60),
         (17, 17) => bin("Формат фискальных документов", 1, 4),
@@ -104,6 +112,8 @@ fn default_value(device: &Device, table: u8, row: u16, field: u8) -> FieldValue 
             30 => "СИСТ. АДМИНИСТРАТОР".to_owned(),
             n => format!("КАССИР {n}"),
         }),
+        (4 | 7, _) => FieldValue::Char(String::new()),
+        (5, _) => FieldValue::Char(payment_name(row)),
         (6, 1) => FieldValue::Bin(tax.map_or(0, |t| u64::from(t.0))),
         (6, _) => FieldValue::Char(tax.map_or_else(String::new, |t| t.1.clone())),
         (17, 8) => FieldValue::Bin(1),
@@ -121,6 +131,20 @@ fn default_value(device: &Device, table: u8, row: u16, field: u8) -> FieldValue 
         (19, 7) => FieldValue::Bin(33),
         (19, 8) => FieldValue::Bin(5),
         _ => FieldValue::Bin(0),
+    }
+}
+
+/// Default name of payment type `row` (table 5), as a 2026 register ships them (addendum §3.5).
+fn payment_name(row: u16) -> String {
+    match row {
+        1 => "НАЛИЧНЫМИ".to_owned(),
+        2 => "CREDIT".to_owned(),
+        3 => "КАРТА".to_owned(),
+        4 => "СКИДКА".to_owned(),
+        5..=13 => format!("РАСШИРЕННАЯ ОПЛАТА {}", row - 4),
+        14 => "ПРЕДВАРИТЕЛЬНАЯ ОПЛАТА (АВАНС)".to_owned(),
+        15 => "ПОСЛЕДУЮЩАЯ ОПЛАТА (КРЕДИТ)".to_owned(),
+        _ => "ИНАЯ ФОРМА ОПЛАТЫ".to_owned(),
     }
 }
 
@@ -224,6 +248,10 @@ pub fn write_field(device: &mut Device, p: &mut Params<'_>) -> Answer {
     }
     if table == 6 && device.state.shift.open {
         return Err(SHIFT_OPEN);
+    }
+    // §7.3: payment type 1 is "НАЛИЧНЫМИ" for good.
+    if table == 5 && row == 1 {
+        return Err(NOT_EDITABLE);
     }
     let raw = p.rest();
     let new = if def.bin {

@@ -3,8 +3,8 @@
 
 use chrono::NaiveDateTime;
 
-use super::state::{FnDocument, OpenReceipt};
-use super::wire::{money, quantity};
+use super::state::{FnDocument, OpenReceipt, Tlv};
+use super::wire::{cp866_text, le_uint, money, parse_tlvs, quantity};
 
 /// Keep at most this many bytes of tape in memory.
 const TAPE_CAP: usize = 1 << 20;
@@ -87,6 +87,51 @@ pub fn operation_name(operation: u8) -> &'static str {
     }
 }
 
+/// The same names in the genitive, after «КОРРЕКЦИЯ» («КОРРЕКЦИЯ ВОЗВРАТА ПРИХОДА»).
+fn operation_name_genitive(operation: u8) -> &'static str {
+    match operation {
+        1 => "ПРИХОДА",
+        2 => "ВОЗВРАТА ПРИХОДА",
+        3 => "РАСХОДА",
+        _ => "ВОЗВРАТА РАСХОДА",
+    }
+}
+
+/// Tags 1173 and 1174 (or the separate 1178, 1179 it was built from) as printed.
+fn correction_lines(tlvs: &[Tlv]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut basis: Vec<Tlv> = Vec::new();
+    for tlv in tlvs {
+        match tlv.tag {
+            1173 => lines.push(pair(
+                "ТИП КОРРЕКЦИИ",
+                if tlv.value.first() == Some(&1) {
+                    "ПО ПРЕДПИСАНИЮ"
+                } else {
+                    "САМОСТОЯТЕЛЬНО"
+                },
+            )),
+            1174 => basis.extend(parse_tlvs(&tlv.value).unwrap_or_default()),
+            1178 | 1179 => basis.push(tlv.clone()),
+            _ => {}
+        }
+    }
+    for tlv in basis {
+        match tlv.tag {
+            1178 => {
+                let seconds = i64::try_from(le_uint(&tlv.value)).unwrap_or(0);
+                let date = chrono::DateTime::from_timestamp(seconds, 0)
+                    .map(|d| d.format("%d.%m.%Y").to_string())
+                    .unwrap_or_default();
+                lines.push(pair("ДАТА ДОК. ОСН.", &date));
+            }
+            1179 => lines.push(pair("НОМЕР ДОК. ОСН.", &cp866_text(&tlv.value))),
+            _ => {}
+        }
+    }
+    lines
+}
+
 /// Who and what prints: the header above and the identification block under fiscal documents.
 pub struct Letterhead {
     /// Organisation name (table 18.7).
@@ -132,24 +177,45 @@ pub fn receipt(
     footer: &Letterhead,
 ) -> Vec<String> {
     let mut lines = header(footer);
-    lines.extend([
-        centre("КАССОВЫЙ ЧЕК"),
-        centre(operation_name(doc.operation)),
-    ]);
-    for item in &receipt.items {
-        if item.name.starts_with("//") {
-            continue;
+    if receipt.correction {
+        lines.extend([
+            centre("КАССОВЫЙ ЧЕК КОРРЕКЦИИ"),
+            centre(&format!(
+                "КОРРЕКЦИЯ {}",
+                operation_name_genitive(doc.operation)
+            )),
+        ]);
+        lines.extend(correction_lines(&receipt.tlvs));
+    } else {
+        lines.extend([
+            centre("КАССОВЫЙ ЧЕК"),
+            centre(operation_name(doc.operation)),
+        ]);
+    }
+    // 0x17 lines sent in the receipt print where they came: before the first item (a
+    // header), after an item (its notes), after the last (a footer, above the totals).
+    let text_after = |count: usize| {
+        receipt
+            .text
+            .iter()
+            .filter(move |l| l.after_items == count)
+            .map(|l| l.text.clone())
+    };
+    lines.extend(text_after(0));
+    for (index, item) in receipt.items.iter().enumerate() {
+        if !item.name.starts_with("//") {
+            lines.push(item.name.clone());
+            lines.push(pair(
+                "",
+                &format!(
+                    "{} × {} = {}",
+                    quantity(item.quantity),
+                    money(item.price),
+                    money(item.sum)
+                ),
+            ));
         }
-        lines.push(item.name.clone());
-        lines.push(pair(
-            "",
-            &format!(
-                "{} × {} = {}",
-                quantity(item.quantity),
-                money(item.price),
-                money(item.sum)
-            ),
-        ));
+        lines.extend(text_after(index + 1));
     }
     if receipt.adjustment > 0 {
         lines.push(pair("СКИДКА", &money(receipt.adjustment.unsigned_abs())));

@@ -7,6 +7,8 @@ use encoding_rs::WINDOWS_1251;
 
 /// Error byte values the device model produces (§5).
 pub mod err {
+    /// FN: wrong FN state for this command.
+    pub const FN_WRONG_STATE: u8 = 0x02;
     /// FN: requested data not in the archive.
     pub const FN_NO_DATA: u8 = 0x08;
     /// FN: the oldest document unsent to the OFD is older than 30 days.
@@ -51,6 +53,8 @@ pub mod err {
     pub const DATE_MISMATCH: u8 = 0x7C;
     /// Zero receipt total.
     pub const ZERO_TOTAL: u8 = 0x8E;
+    /// FN: required TLV tags missing (§5, [DOC]).
+    pub const FN_TAGS_MISSING: u8 = 0xA4;
 }
 
 /// Reads parameters of a request message, failing with 0x33 when it is too short.
@@ -129,6 +133,18 @@ pub fn put_fn_date_time(out: &mut Vec<u8>, t: NaiveDateTime) {
 
 fn year2(t: NaiveDateTime) -> u8 {
     u8::try_from(t.year().rem_euclid(100)).unwrap_or(0)
+}
+
+/// Encodes text as CP866, the FN's code page for TLV strings (addendum §3.6).
+pub fn to_cp866(text: &str) -> Vec<u8> {
+    let (bytes, _, _) = encoding_rs::IBM866.encode(text);
+    bytes.into_owned()
+}
+
+/// Decodes a CP866 TLV string.
+pub fn cp866_text(bytes: &[u8]) -> String {
+    let (text, _) = encoding_rs::IBM866.decode_without_bom_handling(bytes);
+    text.into_owned()
 }
 
 /// Decodes CP1251 text up to the first NUL, dropping control codes 1..31 (§3).

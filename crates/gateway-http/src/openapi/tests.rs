@@ -136,7 +136,15 @@ fn withdraw(body: &Value) -> Result<ParsedRequest, ApiError> {
     request::cash(body, CashMovementKind::Out)
 }
 
-const ROUTES: [Route; 3] = [
+fn open_shift(body: &Value) -> Result<ParsedRequest, ApiError> {
+    crate::request_day::shift(body, true)
+}
+
+fn close_shift(body: &Value) -> Result<ParsedRequest, ApiError> {
+    crate::request_day::shift(body, false)
+}
+
+const ROUTES: [Route; 9] = [
     Route {
         path: "/v1.0/operations/formReceipt",
         parse: form_receipt,
@@ -150,6 +158,36 @@ const ROUTES: [Route; 3] = [
     Route {
         path: "/v1.0/operations/withdrawCash",
         parse: withdraw,
+        exclusive: &[],
+    },
+    Route {
+        path: "/v1.0/operations/openShift",
+        parse: open_shift,
+        exclusive: &[],
+    },
+    Route {
+        path: "/v1.0/operations/closeShift",
+        parse: close_shift,
+        exclusive: &[],
+    },
+    Route {
+        path: "/v1.0/operations/xReport",
+        parse: crate::request_day::x_report,
+        exclusive: &[],
+    },
+    Route {
+        path: "/v1.0/operations/formCorrectionReceipt",
+        parse: crate::request_day::correction_receipt,
+        exclusive: &[("/positions/0/markingCode", "/positions/0/markingCodeBase64")],
+    },
+    Route {
+        path: "/v1.0/operations/printCopy",
+        parse: crate::request_day::print_copy,
+        exclusive: &[],
+    },
+    Route {
+        path: "/v1.0/operations/printText",
+        parse: crate::request_day::print_text,
         exclusive: &[],
     },
 ];
@@ -338,6 +376,14 @@ fn every_error_code_is_documented() {
         ApiError::BodyTimeout { seconds: 1 },
         ApiError::MisdirectedRequest(String::new()),
         ApiError::TooManyConnections { limit: 1 },
+        ApiError::CashboxNotFound(String::new()),
+        ApiError::DocumentNotFound(String::new()),
+        ApiError::DeskMissing,
+        ApiError::RegisterUnavailable(String::new()),
+        ApiError::SettleRefused(String::new()),
+        ApiError::ReceiptNotFiscalized(String::new()),
+        ApiError::NotAcceptable(String::new()),
+        ApiError::RenderFailed(String::new()),
     ];
     let answered: Vec<Value> = sample
         .iter()

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod conform;
+pub mod desk;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +85,12 @@ pub fn registers() -> Vec<RegisterRoute> {
             juridical_person_id: Some(J1.into()),
             utc_offset: FixedOffset::east_opt(3 * 3600).unwrap(),
             taxes: every_rate(),
+            seller: gateway_http::Seller {
+                name: Some("ООО «Ромашка»".into()),
+                inn: Some("7700000000".into()),
+                address: Some("г. Москва, ул. Примерная, д. 1".into()),
+                place: None,
+            },
         },
         RegisterRoute {
             id: B.into(),
@@ -91,6 +98,7 @@ pub fn registers() -> Vec<RegisterRoute> {
             juridical_person_id: Some(J2.into()),
             utc_offset: FixedOffset::east_opt(0).unwrap(),
             taxes: every_rate(),
+            seller: gateway_http::Seller::default(),
         },
         RegisterRoute {
             id: C.into(),
@@ -98,6 +106,7 @@ pub fn registers() -> Vec<RegisterRoute> {
             juridical_person_id: Some(J2.into()),
             utc_offset: FixedOffset::east_opt(0).unwrap(),
             taxes: only_22,
+            seller: gateway_http::Seller::default(),
         },
     ]
 }
@@ -119,6 +128,7 @@ pub fn rig_with(configure: impl FnOnce(&mut AppState)) -> Rig {
         max_wait: Duration::from_secs(60),
         readiness: None,
         allowed_hosts: gateway_http::AllowedHosts::default(),
+        desk: None,
     };
     configure(&mut state);
     Rig {
@@ -204,6 +214,25 @@ impl Rig {
         let req = Request::get(format!("/v1.0/operations/checkStatus?{query}"))
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
+            .unwrap();
+        send(&self.app, req).await
+    }
+
+    /// GETs `path` with `token`.
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+        let req = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        send(&self.app, req).await
+    }
+
+    /// POSTs `body` as JSON to `path` with `token`.
+    pub async fn post_path_as(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let req = Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
             .unwrap();
         send(&self.app, req).await
     }

@@ -21,6 +21,8 @@ pub fn receipt(total: u64) -> OperationRequest {
             price: Kopecks(total),
             vat: VatRate::Vat22,
             attributes: Default::default(),
+            line_sum: None,
+            notes: Vec::new(),
         }],
         payments: Payments {
             cash: Kopecks(total),
@@ -62,4 +64,22 @@ pub fn new_op(op_id: &str, register: &str, request: OperationRequest) -> NewOper
         register: reg(register),
         request,
     }
+}
+
+/// A receipt's fiscal result with fiscal sign `sign` from FN `fn_number`.
+pub fn fiscal(sign: u32, fn_number: &str, not_printed: bool) -> fiscal_model::Completion {
+    fiscal_model::Completion::Receipt(fiscal_model::FiscalResult {
+        fd_number: 17,
+        fiscal_sign: sign,
+        receipt_number_in_shift: 3,
+        shift_number: 5,
+        fn_number: fn_number.into(),
+        rnm: "0000000001012345".into(),
+        date_time: chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap(),
+        not_printed,
+        marking_checks: Vec::new(),
+    })
 }

@@ -318,7 +318,8 @@ pub enum DocumentDetails {
         /// Shift number.
         shift_number: u16,
     },
-    /// Type 3 (receipt) or 4 (BSO).
+    /// Type 3 (receipt), 4 (BSO), 31 (correction receipt) or 41 (correction BSO): the
+    /// correction layout is UNCONFIRMED (§7.8 "probably as 3"), read as the receipt's.
     Receipt {
         /// Operation type byte (tag 1054; see `OperationKind::from_byte`).
         operation: u8,
@@ -357,6 +358,10 @@ impl FoundDocument {
     pub const BSO: u8 = 4;
     /// Archive type of a close-shift report.
     pub const CLOSE_SHIFT: u8 = 5;
+    /// Archive type of a correction receipt (§8.2).
+    pub const CORRECTION: u8 = 31;
+    /// Archive type of a correction BSO (§8.2).
+    pub const CORRECTION_BSO: u8 = 41;
 }
 
 impl AnswerData for FoundDocument {
@@ -377,10 +382,12 @@ impl AnswerData for FoundDocument {
             Self::OPEN_SHIFT | Self::CLOSE_SHIFT => DocumentDetails::Shift {
                 shift_number: r.u16()?,
             },
-            Self::RECEIPT | Self::BSO => DocumentDetails::Receipt {
-                operation: r.u8()?,
-                total: r.uint(5)?,
-            },
+            Self::RECEIPT | Self::BSO | Self::CORRECTION | Self::CORRECTION_BSO => {
+                DocumentDetails::Receipt {
+                    operation: r.u8()?,
+                    total: r.uint(5)?,
+                }
+            }
             _ => DocumentDetails::Raw(r.rest().to_vec()),
         };
         Ok(FoundDocument {
@@ -424,6 +431,16 @@ impl AnswerData for FoundDocument {
     }
 }
 
+/// `password(4) | FD number(4)`: what FF0A and FF3A both send.
+fn put_fd_params(out: &mut Vec<u8>, password: Password, fd_number: u32) {
+    put_password(out, password);
+    out.extend_from_slice(&fd_number.to_le_bytes());
+}
+
+fn read_fd_params(r: &mut Reader<'_>) -> Result<(Password, u32), AnswerError> {
+    Ok((Password(r.u32()?), r.u32()?))
+}
+
 impl Command for FindDocument {
     type Answer = FoundDocument;
     const CODE: &'static [u8] = &[0xFF, 0x0A];
@@ -432,13 +449,13 @@ impl Command for FindDocument {
     const TIMEOUT: Duration = TIMEOUT_STATUS;
 
     fn put_params(&self, out: &mut Vec<u8>) {
-        put_password(out, self.password);
-        out.extend_from_slice(&self.fd_number.to_le_bytes());
+        put_fd_params(out, self.password, self.fd_number);
     }
     fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
+        let (password, fd_number) = read_fd_params(r)?;
         Ok(FindDocument {
-            password: Password(r.u32()?),
-            fd_number: r.u32()?,
+            password,
+            fd_number,
         })
     }
     fn read_answer(r: &mut Reader<'_>) -> Result<FoundDocument, AnswerError> {
@@ -447,4 +464,87 @@ impl Command for FindDocument {
     fn put_answer(answer: &FoundDocument, out: &mut Vec<u8>) {
         answer.put(out);
     }
+}
+
+/// 0xFF3A: begin reading a fiscal document of the FN archive as TLV (§7.8; addendum §6). The
+/// FN then hands the document out block by block with [`ReadDocumentBlock`]; asking again
+/// starts the reading over, so the pair is a read that may be repeated from FF3A.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BeginReadDocument {
+    /// Password (system administrator, as the vendor driver sends).
+    pub password: Password,
+    /// FD number of the document.
+    pub fd_number: u32,
+}
+
+/// Answer data of FF3A (§7.8, LEN 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DocumentHeader {
+    /// Document type: its FFD form code (3 receipt, 31 correction receipt …; §8.2).
+    pub doc_type: u16,
+    /// Length of the document's TLV data in bytes, handed out by FF3B.
+    pub length: u16,
+}
+
+impl AnswerData for DocumentHeader {
+    fn read(r: &mut Reader<'_>) -> Result<DocumentHeader, AnswerError> {
+        Ok(DocumentHeader {
+            doc_type: r.u16()?,
+            length: r.u16()?,
+        })
+    }
+    fn put(&self, d: &mut Vec<u8>) {
+        d.extend_from_slice(&self.doc_type.to_le_bytes());
+        d.extend_from_slice(&self.length.to_le_bytes());
+    }
+}
+
+impl Command for BeginReadDocument {
+    type Answer = DocumentHeader;
+    const CODE: &'static [u8] = &[0xFF, 0x3A];
+    const NAME: &'static str = "FF3A read document";
+    const CLASS: CommandClass = CommandClass::Read;
+    const TIMEOUT: Duration = TIMEOUT_STATUS;
+
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_fd_params(out, self.password, self.fd_number);
+    }
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
+        let (password, fd_number) = read_fd_params(r)?;
+        Ok(BeginReadDocument {
+            password,
+            fd_number,
+        })
+    }
+    fn read_answer(r: &mut Reader<'_>) -> Result<DocumentHeader, AnswerError> {
+        DocumentHeader::read(r)
+    }
+    fn put_answer(answer: &DocumentHeader, out: &mut Vec<u8>) {
+        answer.put(out);
+    }
+}
+
+/// Answer data of FF3B: the next bytes of the document's TLV data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DocumentBlock {
+    /// The block; the vendor driver stops at an empty one or at FN error 0x08 (addendum §6).
+    pub data: Vec<u8>,
+}
+
+impl AnswerData for DocumentBlock {
+    fn read(r: &mut Reader<'_>) -> Result<DocumentBlock, AnswerError> {
+        Ok(DocumentBlock {
+            data: r.rest().to_vec(),
+        })
+    }
+    fn put(&self, d: &mut Vec<u8>) {
+        d.extend_from_slice(&self.data);
+    }
+}
+
+commands! {
+    password;
+    /// 0xFF3B: the next block of the document FF3A began (§7.8). A pure read of the FN's
+    /// state, but it moves the reading on: after a lost answer, start again from FF3A.
+    ReadDocumentBlock = &[0xFF, 0x3B], "FF3B read document block", Read, TIMEOUT_STATUS, DocumentBlock;
 }

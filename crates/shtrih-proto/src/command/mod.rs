@@ -28,18 +28,20 @@ use crate::error::ErrorCode;
 pub use cash::{CashIn, CashMovementAnswer, CashOut};
 pub use clock::{ConfirmDate, SetDate, SetTime};
 pub use fn_query::{
-    DocumentDetails, FindDocument, FiscalizationAnswer, FiscalizationExtension, FnExpiry,
-    FnExpiryAnswer, FnSerial, FnSerialAnswer, FnStatus, FnStatusAnswer, FnVersion, FnVersionAnswer,
-    FoundDocument, LastFiscalization, OfdExchangeStatus, OfdExchangeStatusAnswer,
+    BeginReadDocument, DocumentBlock, DocumentDetails, DocumentHeader, FindDocument,
+    FiscalizationAnswer, FiscalizationExtension, FnExpiry, FnExpiryAnswer, FnSerial,
+    FnSerialAnswer, FnStatus, FnStatusAnswer, FnVersion, FnVersionAnswer, FoundDocument,
+    LastFiscalization, OfdExchangeStatus, OfdExchangeStatusAnswer, ReadDocumentBlock,
 };
 pub use marking::{
     BindAnswer, BindMarkingCode, CheckMarkingCode, CheckResult, DecideMarkingCode,
     MarkingCheckAnswer, MarkingDecision, OnlineCheck, PlannedStatus,
 };
-pub use print::{Cut, CutKind, PrintLine};
+pub use print::{Cut, CutKind, PrintLine, RepeatDocument};
 pub use receipt::{
     AttachItemTlv, AttachTlv, CancelReceipt, CheckType, CloseReceiptAnswer, CloseReceiptV2,
-    ContinuePrinting, OpenReceipt, OperationKind, OperationV2, Subtotal, SubtotalAnswer,
+    ContinuePrinting, OpenCorrectionReceipt, OpenReceipt, OperationKind, OperationV2, Subtotal,
+    SubtotalAnswer,
 };
 pub use register::{MoneyRegister, OperationRegister, RegisterAnswer};
 pub use shift::{

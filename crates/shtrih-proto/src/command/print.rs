@@ -1,9 +1,9 @@
-//! Printing commands (§7.4): 0x17 print a line in font 1 and 0x25 cut. Both are dangerous to
-//! repeat (a second line, an extra cut; §10.1).
+//! Printing commands (§7.4): 0x17 print a line in font 1, 0x25 cut and 0x8C repeat the last
+//! document. All are dangerous to repeat (a second line, an extra cut, a second copy; §10.1).
 
 use std::time::Duration;
 
-use super::wire::{put_password, AnswerData, OperatorAnswer, Reader};
+use super::wire::{commands, put_password, AnswerData, OperatorAnswer, Reader};
 use super::{AnswerError, Command, CommandClass, Password, TIMEOUT_FISCAL};
 use crate::text;
 
@@ -105,4 +105,11 @@ impl Command for Cut {
     fn put_answer(answer: &OperatorAnswer, out: &mut Vec<u8>) {
         answer.put(out);
     }
+}
+
+commands! {
+    password;
+    /// 0x8C: print a non-fiscal copy («ПОВТОР ДОКУМЕНТА») of the last document the register
+    /// printed (§7.4; addendum §6); 0x56 when there is none. Makes no FD.
+    RepeatDocument = &[0x8C], "8C repeat document", Dangerous, TIMEOUT_FISCAL, OperatorAnswer;
 }

@@ -1,4 +1,5 @@
-//! Receipt commands (§7.6): 0x8D open, 0xFF46 operation v2, 0xFF0C / 0xFF4D TLV data, 0xFF45
+//! Receipt commands (§7.6): 0x8D open (a receipt, or an FFD 1.2 correction receipt with type
+//! `0x80 + t`, addendum §5), 0xFF46 operation v2, 0xFF0C / 0xFF4D TLV data, 0xFF45
 //! close v2, 0x88 cancel, 0x89 subtotal, and 0xB0 continue printing (§7.4), which finishes a
 //! receipt interrupted by paper-out.
 //!
@@ -127,6 +128,55 @@ impl Command for OpenReceipt {
             AnswerError::Malformed(format!("{}: receipt type {byte}", Self::NAME))
         })?;
         Ok(OpenReceipt {
+            password,
+            receipt_type,
+        })
+    }
+    fn read_answer(r: &mut Reader<'_>) -> Result<OperatorAnswer, AnswerError> {
+        OperatorAnswer::read(r)
+    }
+    fn put_answer(answer: &OperatorAnswer, out: &mut Vec<u8>) {
+        answer.put(out);
+    }
+}
+
+/// 0x8D type bit of a correction receipt: `0x80 + t` opens an FFD 1.2 correction receipt
+/// of type `t` (addendum §5).
+pub const CORRECTION_TYPE_BIT: u8 = 0x80;
+
+/// 0x8D with type `0x80 + t`: open an FFD 1.2 correction receipt (addendum §5). Its items,
+/// tags and close are those of a receipt; tags 1173 and 1174 (see
+/// [`Tlv::correction_kind`], [`Tlv::correction_basis`]) go with FF0C. The mode it leaves the
+/// register in is UNCONFIRMED (addendum §9 item 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OpenCorrectionReceipt {
+    /// Operator password.
+    pub password: Password,
+    /// The corrected settlement's type, `t` of `0x80 + t`.
+    pub receipt_type: CheckType,
+}
+
+impl Command for OpenCorrectionReceipt {
+    type Answer = OperatorAnswer;
+    const CODE: &'static [u8] = &[0x8D];
+    const NAME: &'static str = "8D open correction receipt";
+    const CLASS: CommandClass = CommandClass::SelfGuarding;
+    const TIMEOUT: Duration = TIMEOUT_FISCAL;
+
+    fn put_params(&self, out: &mut Vec<u8>) {
+        put_password(out, self.password);
+        out.push(CORRECTION_TYPE_BIT | self.receipt_type.to_byte());
+    }
+    fn read_params(r: &mut Reader<'_>) -> Result<Self, AnswerError> {
+        let password = Password(r.u32()?);
+        let byte = r.u8()?;
+        let receipt_type = byte
+            .checked_sub(CORRECTION_TYPE_BIT)
+            .and_then(CheckType::from_byte)
+            .ok_or_else(|| {
+                AnswerError::Malformed(format!("{}: receipt type {byte:#04x}", Self::NAME))
+            })?;
+        Ok(OpenCorrectionReceipt {
             password,
             receipt_type,
         })

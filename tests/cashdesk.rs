@@ -1,0 +1,632 @@
+//! The CashDesk v2 dialect end to end: the real gateway process with the dialect on its API
+//! listener under `/api/v2`, the virtual register on a pty. The seed's example request is
+//! sent verbatim (only its `api_token` replaced).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use support::browser::Browser;
+use support::{until, DevGateway, GatewayOptions, Rig};
+
+const NUM_FISCAL: u64 = 4000022469;
+const TOKEN: &str = "42b5eaccba739f08aa11e7fe157eba8bf";
+const RECEIPT: u64 = 3;
+const SHIFT_OPENING: u64 = 2;
+const Z_REPORT: u64 = 5;
+
+struct Desk {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// An answer: status, `Shift-state` header, body.
+struct Reply {
+    status: u16,
+    shift: Option<String>,
+    body: Value,
+}
+
+impl Desk {
+    fn of(base: &str) -> Desk {
+        Desk {
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .unwrap(),
+            base: format!("http://{base}/api/v2"),
+        }
+    }
+
+    async fn reply(r: reqwest::RequestBuilder) -> Reply {
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let shift = r
+            .headers()
+            .get("Shift-state")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = r.json().await.unwrap();
+        Reply {
+            status,
+            shift,
+            body,
+        }
+    }
+
+    /// POST `body` to `path` with `?api_token=` (as the seed's URI).
+    async fn post(&self, path: &str, body: &Value) -> Reply {
+        Self::reply(
+            self.http
+                .post(format!("{}{path}?api_token={TOKEN}", self.base))
+                .header("Accept", "application/json")
+                .header("developer-id", "tests")
+                .json(body),
+        )
+        .await
+    }
+
+    async fn tax_object(&self, auth: &str) -> Reply {
+        Self::reply(
+            self.http
+                .get(format!("{}/tax_objects/{NUM_FISCAL}", self.base))
+                .header("Authorization", auth),
+        )
+        .await
+    }
+
+    /// Waits until the worker has looked at the register (its shift is known).
+    async fn known(&self) -> Value {
+        until("the register's shift known", || async {
+            let r = self.tax_object(&format!("Bearer {TOKEN}")).await;
+            (!r.body["data"]["shift"].is_null()).then_some(r.body)
+        })
+        .await
+    }
+}
+
+fn digest(token: &str) -> String {
+    hex::encode(gateway_http::cashdesk::token_digest(token))
+}
+
+fn rig() -> Rig {
+    Rig::start(GatewayOptions {
+        register_toml: format!(
+            "cashdesk_num_fiscal = {NUM_FISCAL}\ncashdesk_api_tokens = [\"{}\"]\n",
+            digest(TOKEN)
+        ),
+        extra_toml: "\n[cashdesk]\nrounding = \"10\"\nanswer_within_seconds = 60\n".into(),
+        ..GatewayOptions::default()
+    })
+}
+
+/// The seed's example request, verbatim but for the token.
+fn seed() -> Value {
+    let text = r#"{
+"api_token": "42b5eaccba739f08aa11e7fe157eba8bf",
+"num_fiscal": 4000022469,
+"action_type": "Z_SALE",
+"local_number": 12,
+"total_sum": 50.1,
+"round_sum": 0.04,
+"products": [
+{
+"letters": "А",
+"tax_prc": "20",
+"excise_prc": "5",
+"code": "821",
+"unit_code": "2009",
+"unit_name": "штука",
+"name": "Вода питна",
+"uktzed": 4823004003572,
+"amount": "1",
+"price": "50.06",
+"cost": "50.06",
+"sum_discount": "0"
+}
+],
+"payments": [
+{
+"code": 0,
+"name": "ГОТIВКА",
+"sum": 25.1,
+"sum_provided": 100
+},
+{
+"code": 1,
+"name": "KARTKA",
+"sum": 25,
+"sum_provided": 25,
+"pay_terminal": {
+"name": "493084867",
+"terminal_id": "40904582",
+"epz": "4149XXXXXXXX5807",
+"card_type": "VISA GOLD",
+"auth_code": "538296",
+"rrn": "000018706638",
+"additional_text": "Тримач ЕПЗ - підпис",
+"payment_system": "Test pay system"
+}
+}
+],
+"footer": "This is my\n custom footer! Welcome to CashDesk! \n Test \n Next line text!",
+"open_shift": true,
+"print_width": 32,
+"pdf_width": 48
+}"#;
+    serde_json::from_str(text).unwrap()
+}
+
+/// A cash sale of `price` (already a multiple of 10 kopecks).
+fn small_sale(local_number: u64, price: &str, open_shift: Option<bool>) -> Value {
+    let mut b = json!({
+        "num_fiscal": NUM_FISCAL, "action_type": "Z_SALE", "local_number": local_number,
+        "total_sum": price,
+        "products": [{"name": "Хліб", "amount": 1, "price": price, "cost": price, "letters": "Б", "tax_prc": 0}],
+        "payments": [{"code": 0, "name": "ГОТІВКА", "sum": price, "sum_provided": price}]
+    });
+    if let Some(open) = open_shift {
+        b["open_shift"] = json!(open);
+    }
+    b
+}
+
+fn docs(rig: &Rig, doc_type: u64) -> Vec<Value> {
+    rig.register
+        .archive()
+        .into_iter()
+        .filter(|d| d["doc_type"] == doc_type)
+        .collect()
+}
+
+fn tape(rig: &Rig) -> String {
+    std::fs::read_to_string(format!("{}.tape.txt", rig.register.state.display()))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_seeds_request_makes_one_rounded_receipt_and_a_replay_makes_none() {
+    let rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    assert_eq!(desk.known().await["data"]["shift"]["state"], "CLOSED");
+
+    let sale = desk.post("/check/sale", &seed()).await;
+    assert_eq!(sale.status, 200, "{}", sale.body);
+    assert_eq!(sale.shift.as_deref(), Some("true"));
+    let receipts = docs(&rig, RECEIPT);
+    assert_eq!(receipts.len(), 1);
+    let doc = &receipts[0];
+    assert_eq!(doc["total"], 5010, "the rounded total");
+    assert_eq!(
+        docs(&rig, SHIFT_OPENING).len(),
+        1,
+        "open_shift: true opened it"
+    );
+    let a = &sale.body;
+    assert_eq!(a["ORDERNUM"], doc["fd"].to_string());
+    assert_eq!(a["MAC"], doc["fiscal_sign"].to_string());
+    let date = a["ORDERDATE"].as_str().unwrap();
+    assert!(
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok(),
+        "{a}"
+    );
+    let time = a["ORDERTIME"].as_str().unwrap();
+    assert!(
+        chrono::NaiveTime::parse_from_str(time, "%H:%M:%S").is_ok(),
+        "{a}"
+    );
+    assert_eq!(a["is_offline"], false);
+    assert_eq!(a["local_number"], 12);
+    let uuid = a["uuid"].as_str().unwrap();
+    assert_eq!(uuid.len(), 36);
+    assert_eq!(uuid.matches('-').count(), 4);
+    assert!(a["cash_in_box"].is_number(), "{a}");
+    check_rendering(&rig, a, doc);
+    let tape = tape(&rig);
+    for text in [
+        "Округление",
+        "+0.04",
+        "Решта/Сдача",
+        "74.90",
+        "УКТЗЕД 4823004003572",
+        "custom footer!",
+    ] {
+        assert!(tape.contains(text), "{text:?} not on the tape:\n{tape}");
+    }
+
+    // The same request again: the same check, no new document.
+    let fds = rig.register.archive().len();
+    let again = desk.post("/check/sale", &seed()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    for field in [
+        "ORDERNUM",
+        "ORDERDATE",
+        "ORDERTIME",
+        "MAC",
+        "uuid",
+        "local_number",
+    ] {
+        assert_eq!(again.body[field], a[field], "{field}");
+    }
+    assert_eq!(rig.register.archive().len(), fds);
+
+    // Another body under the same local_number: a conflict, nothing made.
+    let mut other = seed();
+    other["footer"] = json!("another footer");
+    let conflict = desk.post("/check/sale", &other).await;
+    assert_eq!(conflict.status, 409, "{}", conflict.body);
+    assert_eq!(conflict.body["type"], "CONFLICT");
+    assert!(conflict.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("local_number"));
+    assert_eq!(rig.register.archive().len(), fds);
+
+    // lastCheck names it.
+    let last = desk
+        .post("/shift/lastCheck", &json!({"num_fiscal": NUM_FISCAL}))
+        .await;
+    assert_eq!(last.status, 200, "{}", last.body);
+    assert_eq!(last.body["local_number"], 12);
+    assert_eq!(last.body["ORDERNUM"], a["ORDERNUM"]);
+    assert_eq!(last.body["type_"], "Z_SALE");
+
+    // A return of it (Z_RETURN as [PA] sends it); of an unknown sale: 404.
+    let mut ret = seed();
+    ret["action_type"] = json!("Z_RETURN");
+    ret["local_number"] = json!(13);
+    ret["return_number"] = json!(12);
+    let r = desk.post("/check/sale", &ret).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let returns = docs(&rig, RECEIPT);
+    assert_eq!(returns.len(), 2);
+    assert_eq!(returns[1]["total"], 5010);
+    assert_eq!(r.body["ORDERNUM"], returns[1]["fd"].to_string());
+    ret["action_type"] = json!("RETURN");
+    ret["local_number"] = json!(14);
+    ret["return_number"] = json!(99);
+    let unknown = desk.post("/check/sale", &ret).await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert!(unknown.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("return_number"));
+
+    // A rounding the gateway does not agree with is refused naming the value expected.
+    let mut wrong = seed();
+    wrong["local_number"] = json!(15);
+    wrong["round_sum"] = json!(0.03);
+    let refused = desk.post("/check/sale", &wrong).await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body["message"].as_str().unwrap().contains("+0.04"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shift_the_cash_and_the_tokens_follow_the_register() {
+    let rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    let facts = desk.known().await;
+    assert_eq!(facts["data"]["num_fiscal"], NUM_FISCAL);
+
+    // Tokens: a wrong one is 401, an unknown register 404; the header works with and
+    // without "Bearer".
+    assert_eq!(desk.tax_object("Bearer wrong-token").await.status, 401);
+    assert_eq!(desk.tax_object(TOKEN).await.status, 200);
+    let unknown = Desk::reply(desk.http.get(format!(
+        "{}/tax_objects/1234567890?api_token={TOKEN}",
+        desk.base
+    )))
+    .await;
+    assert_eq!(unknown.status, 404);
+    let mut bad = small_sale(1, "10.00", Some(true));
+    bad["api_token"] = json!("nope");
+    let bad = Desk::reply(
+        desk.http
+            .post(format!("{}/check/sale", desk.base))
+            .json(&bad),
+    )
+    .await;
+    assert_eq!(bad.status, 401, "{}", bad.body);
+    assert!(bad.body["message"].is_string() && bad.body["type"] == "UNAUTHORIZED");
+
+    // A closed shift without open_shift: refused, nothing made.
+    let closed = desk
+        .post("/check/sale", &small_sale(1, "10.00", None))
+        .await;
+    assert_eq!(closed.status, 409, "{}", closed.body);
+    assert_eq!(closed.body["type"], "SHIFT_CLOSED");
+    assert_eq!(closed.shift.as_deref(), Some("false"));
+    let x = desk
+        .post("/shift/xReport", &json!({"num_fiscal": NUM_FISCAL}))
+        .await;
+    assert_eq!(x.status, 200);
+    assert_eq!(x.body["shift_state"], false);
+    let last = desk
+        .post("/shift/lastCheck", &json!({"num_fiscal": NUM_FISCAL}))
+        .await;
+    assert_eq!(last.status, 200);
+    assert!(last.body["ORDERNUM"].is_null() && last.body["local_number"].is_null());
+    assert!(docs(&rig, RECEIPT).is_empty());
+
+    // The shift by hand.
+    let open = desk
+        .post(
+            "/shift",
+            &json!({"num_fiscal": NUM_FISCAL, "action_type": "OPEN_SHIFT"}),
+        )
+        .await;
+    assert_eq!(open.status, 200, "{}", open.body);
+    assert_eq!(open.shift.as_deref(), Some("true"));
+    let openings = docs(&rig, SHIFT_OPENING);
+    assert_eq!(openings.len(), 1);
+    assert_eq!(open.body["ORDERNUM"], openings[0]["fd"].to_string());
+    let twice = desk
+        .post(
+            "/shift",
+            &json!({"num_fiscal": NUM_FISCAL, "action_type": "OPEN_SHIFT"}),
+        )
+        .await;
+    assert_eq!(twice.status, 409);
+    assert_eq!(twice.body["type"], "SHIFT_OPENED");
+
+    // Cash in and out.
+    let input = desk
+        .post(
+            "/check/service",
+            &json!({"num_fiscal": NUM_FISCAL, "action_type": "SERVICE_INPUT", "sum": "100.00"}),
+        )
+        .await;
+    assert_eq!(input.status, 200, "{}", input.body);
+    assert!(input.body["uuid"].is_string() && input.body["ORDERNUM"].is_string());
+    let output = desk
+        .post(
+            "/check/service",
+            &json!({"num_fiscal": NUM_FISCAL, "action_type": "SERVICE_OUTPUT", "sum": 30}),
+        )
+        .await;
+    assert_eq!(output.status, 200, "{}", output.body);
+    let cash = until("cash in the drawer 70.00", || async {
+        let r = desk.tax_object(TOKEN).await;
+        (r.body["data"]["cash_in_box"] == serde_json::from_str::<Value>("70.00").unwrap())
+            .then_some(r)
+    })
+    .await;
+    assert_eq!(cash.shift.as_deref(), Some("true"));
+    let last = desk
+        .post("/shift/lastCheck", &json!({"num_fiscal": NUM_FISCAL}))
+        .await;
+    assert_eq!(last.body["type_"], "SERVICE_OUTPUT");
+    assert!(last.body["local_number"].is_null());
+
+    // A sale, the X report, the Z report.
+    let sale = desk
+        .post("/check/sale", &small_sale(2, "10.00", None))
+        .await;
+    assert_eq!(sale.status, 200, "{}", sale.body);
+    let x = desk
+        .post("/shift/xReport", &json!({"num_fiscal": NUM_FISCAL}))
+        .await;
+    assert_eq!(x.status, 200, "{}", x.body);
+    assert_eq!(x.body["shift_state"], true);
+    let z = desk
+        .post(
+            "/shift",
+            &json!({"num_fiscal": NUM_FISCAL, "action_type": "Z_REPORT"}),
+        )
+        .await;
+    assert_eq!(z.status, 200, "{}", z.body);
+    assert_eq!(z.shift.as_deref(), Some("false"));
+    assert_eq!(docs(&rig, Z_REPORT).len(), 1);
+
+    // Closed again: open_shift true opens it for the sale.
+    until("the shift known closed", || async {
+        let r = desk.tax_object(TOKEN).await;
+        (r.body["data"]["shift"]["state"] == "CLOSED").then_some(())
+    })
+    .await;
+    let sale = desk
+        .post("/check/sale", &small_sale(3, "20.00", Some(true)))
+        .await;
+    assert_eq!(sale.status, 200, "{}", sale.body);
+    assert_eq!(docs(&rig, SHIFT_OPENING).len(), 2);
+    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_emulator_turns_the_dialect_on_with_a_development_token() {
+    let dev = DevGateway::start();
+    let (url, rest) = dev.cashdesk.split_once(" num_fiscal=").unwrap();
+    let (num_fiscal, token) = rest.split_once(" api_token=").unwrap();
+    assert_eq!(url, format!("http://{}/api/v2", dev.base));
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{url}/tax_objects/{num_fiscal}?api_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["data"]["num_fiscal"].to_string(), num_fiscal);
+}
+
+fn b64(a: &Value, field: &str) -> Vec<u8> {
+    let text = a[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} missing: {a}"));
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+fn tool(
+    dir: &std::path::Path,
+    name: &str,
+    package: &str,
+    args: &[&str],
+    input: (&str, &[u8]),
+) -> String {
+    let path = dir.join(input.0);
+    std::fs::write(&path, input.1).unwrap();
+    let out = std::process::Command::new(name)
+        .args(args)
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{name} is needed ({e}): run scripts/install-test-deps (Debian package {package})"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The receipt as a person reads it, from the answer: text, QR string and image, PDF — each
+/// read back independently (zbarimg, pdftotext) and held to the FN's document — and the
+/// link's page in headless Chromium.
+fn check_rendering(rig: &Rig, a: &Value, doc: &Value) {
+    let text = String::from_utf8(b64(a, "text_print")).unwrap();
+    for wanted in ["Вода питна", &doc["fiscal_sign"].to_string(), "ИТОГ"] {
+        assert!(
+            text.contains(wanted),
+            "{wanted:?} not in text_print:\n{text}"
+        );
+    }
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 32),
+        "print_width 32:\n{text}"
+    );
+
+    let qr_data = a["qr_data"].as_str().unwrap();
+    let at: chrono::NaiveDateTime = serde_json::from_value(doc["date_time"].clone()).unwrap();
+    let status: Value = serde_json::from_str(rig.register.control("status").trim()).unwrap();
+    let expected = format!(
+        "t={}&s=50.10&fn={}&i={}&fp={}&n=1",
+        at.format("%Y%m%dT%H%M"),
+        status["fn_number"].as_str().unwrap(),
+        doc["fd"],
+        doc["fiscal_sign"]
+    );
+    assert_eq!(qr_data, expected);
+    let dir = rig.dir.path();
+    let read = tool(
+        dir,
+        "zbarimg",
+        "zbar-tools",
+        &["--raw", "-q"],
+        ("qr.png", &b64(a, "qr")),
+    );
+    assert_eq!(read.trim_end(), qr_data);
+    let pdf = b64(a, "pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let pdf_text = tool(
+        dir,
+        "pdftotext",
+        "poppler-utils",
+        &[],
+        ("receipt.pdf", &pdf),
+    );
+    let pdf_text = std::fs::read_to_string(dir.join("receipt.txt")).unwrap_or(pdf_text);
+    assert!(pdf_text.contains("Вода питна"), "{pdf_text}");
+
+    let link = a["link"].as_str().unwrap();
+    assert!(
+        link.starts_with(&format!(
+            "http://{}/api/v2/checks/{}/html?k=",
+            rig.gateway.base,
+            a["uuid"].as_str().unwrap()
+        )),
+        "{link}"
+    );
+    let mut browser = Browser::launch(&dir.join("chromium.log"));
+    let tab = browser.open(link);
+    let shown = browser.eval(&tab, "document.body.innerText");
+    let shown = shown.as_str().unwrap();
+    assert!(shown.contains("Вода питна"), "{shown}");
+    assert!(shown.contains(&doc["fiscal_sign"].to_string()), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checks_pages_open_with_the_link_or_the_token_and_nothing_else() {
+    let rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    let mut sale = seed();
+    sale["no_pdf"] = json!(true);
+    sale["no_qr"] = json!(1);
+    let a = desk.post("/check/sale", &sale).await.body;
+    assert!(a.get("pdf").is_none() && a.get("qr").is_none(), "{a}");
+    assert!(a["text_print"].is_string());
+    let uuid = a["uuid"].as_str().unwrap();
+    let get = |url: String| async move {
+        let r = reqwest::get(url).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let base = format!("http://{}/api/v2/checks/{uuid}", rig.gateway.base);
+    let (status, page) = get(a["link"].as_str().unwrap().to_string()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Вода питна"));
+    let (status, text) = get(format!("{base}/text?print_width=48&api_token={TOKEN}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        text.lines().any(|l| l.chars().count() > 32),
+        "48 wide:\n{text}"
+    );
+    for url in [
+        format!("{base}/html"),
+        format!("{base}/html?k=00000000000000000000000000000000"),
+        format!("{base}/text?api_token=wrong"),
+    ] {
+        let (status, body) = get(url.clone()).await;
+        assert_eq!(status, 401, "{url}: {body}");
+    }
+    let (status, body) = get(format!(
+        "http://{}/api/v2/checks/00000000-0000-c000-0000-000000000001/html",
+        rig.gateway.base
+    ))
+    .await;
+    assert_eq!(status, 404, "{body}");
+    let message: Value = serde_json::from_str(&body).unwrap();
+    assert!(message["message"].is_string());
+    // Another method on a route: 405 in the dialect's own error shape.
+    let (status, body) = get(format!("http://{}/api/v2/check/sale", rig.gateway.base)).await;
+    assert_eq!(status, 405, "{body}");
+    let refusal: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        refusal["message"].as_str().unwrap().contains("GET"),
+        "{refusal}"
+    );
+    assert!(refusal["type"].is_string(), "{refusal}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_excise_barcode_is_the_items_marking_code_and_its_unit_the_measure() {
+    const CODE: &str = "0104601234567890215abcDE\u{1d}93ABCD";
+    let rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    let mut sale = small_sale(70, "12.30", Some(true));
+    sale["products"][0]["excise_barcode"] = json!(CODE);
+    sale["products"][0]["unit_code"] = json!("0301");
+    sale["products"][0]["unit_name"] = json!("кг");
+    let made = desk.post("/check/sale", &sale).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let receipts = docs(&rig, RECEIPT);
+    assert_eq!(receipts.len(), 1);
+    let tlvs = receipts[0]["items"][0]["tlvs"].as_array().unwrap().clone();
+    let tag = |n: u64| {
+        tlvs.iter()
+            .find(|t| t["tag"] == n)
+            .map(|t| serde_json::from_value::<Vec<u8>>(t["value"].clone()).unwrap())
+    };
+    assert_eq!(tag(2000), Some(CODE.as_bytes().to_vec()), "{tlvs:?}");
+    // Tag 2108, measure 11 (kilogram), one byte.
+    assert_eq!(tag(2108), Some(vec![11]), "{tlvs:?}");
+}
