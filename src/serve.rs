@@ -266,16 +266,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// The key of the CashDesk receipt links (`k`), made once and kept in the data directory; a
 /// lost key only makes the links already given stop opening.
 fn link_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let file = data_dir.join("receipt-link-key");
-    match std::fs::read_to_string(&file) {
-        Ok(s) if s.trim().len() >= 32 => Ok(s.trim().as_bytes().to_vec()),
+    Ok(kept_secret(&data_dir.join("receipt-link-key"), 64, HEX)?.into_bytes())
+}
+
+const HEX: &[u8] = b"0123456789abcdef";
+const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+
+/// A secret kept in a file of the data directory: read when the file holds one (32 characters
+/// or more), otherwise made from `alphabet` at `len` characters and written, readable by the
+/// owner only.
+fn kept_secret(file: &Path, len: usize, alphabet: &[u8]) -> anyhow::Result<String> {
+    match std::fs::read_to_string(file) {
+        Ok(s) if s.trim().len() >= 32 => Ok(s.trim().to_string()),
         _ => {
-            let key: String = (0..64)
-                .map(|_| char::from(b"0123456789abcdef"[usize::from(rand::random::<u8>() % 16)]))
+            let s: String = (0..len)
+                .map(|_| {
+                    let i = usize::from(rand::random::<u8>()) % alphabet.len();
+                    char::from(alphabet[i])
+                })
                 .collect();
-            write_private(&file, &key)
-                .with_context(|| format!("cannot write {}", file.display()))?;
-            Ok(key.into_bytes())
+            write_private(file, &s).with_context(|| format!("cannot write {}", file.display()))?;
+            Ok(s)
         }
     }
 }
@@ -383,32 +394,10 @@ fn emulator_config(
     let data_dir = data_dir.unwrap_or_else(default_dev_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let secret_file = data_dir.join("dev-secret");
-    let secret = match std::fs::read_to_string(&secret_file) {
-        Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
-        _ => {
-            let s: String = (0..48)
-                .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
-                .collect();
-            write_private(&secret_file, &s)
-                .with_context(|| format!("cannot write {}", secret_file.display()))?;
-            s
-        }
-    };
+    let secret = kept_secret(&data_dir.join("dev-secret"), 48, LETTERS)?;
     let mut config = Config::emulator(DEV_CASHBOX_ID, &data_dir, &secret, deadline)
         .map_err(|e| anyhow::anyhow!("the virtual register's configuration: {e}"))?;
-    let merchant_file = data_dir.join("dev-merchant-id");
-    let merchant_id = match std::fs::read_to_string(&merchant_file) {
-        Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
-        _ => {
-            let s: String = (0..32)
-                .map(|_| char::from(b"0123456789abcdef"[usize::from(rand::random::<u8>() % 16)]))
-                .collect();
-            write_private(&merchant_file, &s)
-                .with_context(|| format!("cannot write {}", merchant_file.display()))?;
-            s
-        }
-    };
+    let merchant_id = kept_secret(&data_dir.join("dev-merchant-id"), 32, HEX)?;
     config.smartone = Some(crate::config::SmartOneSettings {
         listen: crate::config::SMARTONE_LISTEN
             .parse()
@@ -420,18 +409,7 @@ fn emulator_config(
             },
         ]),
     });
-    let token_file = data_dir.join("dev-cashdesk-token");
-    let cashdesk_token = match std::fs::read_to_string(&token_file) {
-        Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
-        _ => {
-            let s: String = (0..32)
-                .map(|_| char::from(b"0123456789abcdef"[usize::from(rand::random::<u8>() % 16)]))
-                .collect();
-            write_private(&token_file, &s)
-                .with_context(|| format!("cannot write {}", token_file.display()))?;
-            s
-        }
-    };
+    let cashdesk_token = kept_secret(&data_dir.join("dev-cashdesk-token"), 32, HEX)?;
     config.cashdesk = Some(gateway_http::cashdesk::CashDeskConfig::new(vec![
         gateway_http::cashdesk::CashDesk {
             num_fiscal: DEV_NUM_FISCAL,
