@@ -64,44 +64,27 @@ pub async fn tax_object(
         .await
 }
 
-/// `GET /api/v2/checks/{uuid}/text[?print_width=N]`: the receipt as text.
-pub async fn check_text(
+/// The views of a check `GET /api/v2/checks/{uuid}/{view}` serves.
+const CHECK_VIEWS: [&str; 4] = ["text", "html", "pdf", "qr"];
+
+/// `GET /api/v2/checks/{uuid}/{view}`: the receipt as text (`text[?print_width=N]`), as the
+/// page a check's `link` opens (`html`), as a PDF (`pdf[?pdf_width=MM]`) or as its QR code
+/// (`qr`, PNG).
+pub async fn check_view(
     State(d): State<Arc<Dialect>>,
-    Path(uuid): Path<String>,
+    Path((uuid, view)): Path<(String, String)>,
     Query(q): Params,
     headers: HeaderMap,
 ) -> Response {
-    match d.rendered(&uuid, &q, &headers) {
-        Ok(view) => {
-            let width = q
-                .get("print_width")
-                .and_then(|w| w.trim().parse::<usize>().ok())
-                .unwrap_or(DEFAULT_PRINT_WIDTH);
-            (
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                view.text(width),
-            )
-                .into_response()
-        }
-        Err(e) => e.into_response(),
-    }
+    d.check_page(&uuid, &view, &q, &headers)
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
-/// `GET /api/v2/checks/{uuid}/html`: the page a check's `link` opens.
-pub async fn check_html(
-    State(d): State<Arc<Dialect>>,
-    Path(uuid): Path<String>,
-    Query(q): Params,
-    headers: HeaderMap,
-) -> Response {
-    match d.rendered(&uuid, &q, &headers) {
-        Ok(view) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            view.html(),
-        )
-            .into_response(),
-        Err(e) => e.into_response(),
-    }
+/// A width from the query, or `default` when absent or not a number.
+fn query_width<T: std::str::FromStr>(q: &HashMap<String, String>, name: &str, default: T) -> T {
+    q.get(name)
+        .and_then(|w| w.trim().parse::<T>().ok())
+        .unwrap_or(default)
 }
 
 /// How long a document may wait for the OFD before the FN counts as offline.
@@ -177,6 +160,8 @@ pub enum Route {
     XReport,
     LastCheck,
     TaxObject,
+    /// `POST /shift/ping`: the register's state, as `tax_objects` answers it.
+    Ping,
 }
 
 /// A successful answer and the shift's state it leaves (none: as the register last said).
@@ -312,7 +297,7 @@ impl Dialect {
             Route::Shift => self.shift(&desk, &m, deadline).await,
             Route::XReport => self.x_report(&desk, deadline).await,
             Route::LastCheck => self.last_check(&desk),
-            Route::TaxObject => self.tax_object(&desk),
+            Route::TaxObject | Route::Ping => self.tax_object(&desk),
         }
     }
 
@@ -657,6 +642,49 @@ impl Dialect {
         crate::receipt_view(&self.app, &op).ok_or_else(|| {
             DeskError::conflict("NOT_FISCALIZED", format!("Чек {uuid} ще не фіскалізовано"))
         })
+    }
+
+    /// A view of the done check `uuid` names (see [`check_view`]); an unknown view is 404
+    /// listing those there are.
+    fn check_page(
+        &self,
+        uuid: &str,
+        view: &str,
+        query: &HashMap<String, String>,
+        headers: &HeaderMap,
+    ) -> Result<Response, DeskError> {
+        if !CHECK_VIEWS.contains(&view) {
+            return Err(DeskError::not_found(format!(
+                "Представлення чека «{view}» немає; є: {}",
+                CHECK_VIEWS.join(", ")
+            )));
+        }
+        let receipt = self.rendered(uuid, query, headers)?;
+        let (content_type, body) = match view {
+            "text" => (
+                "text/plain; charset=utf-8",
+                receipt
+                    .text(query_width(query, "print_width", DEFAULT_PRINT_WIDTH))
+                    .into_bytes(),
+            ),
+            "html" => ("text/html; charset=utf-8", receipt.html().into_bytes()),
+            "pdf" => (
+                "application/pdf",
+                receipt
+                    .pdf(query_width(query, "pdf_width", DEFAULT_PDF_WIDTH))
+                    .map_err(|e| {
+                        tracing::warn!(error = %e, "cashdesk: the receipt's PDF cannot be made");
+                        DeskError::render_failed(format!("PDF чека не створено: {e}"))
+                    })?,
+            ),
+            _ => (
+                "image/png",
+                receipt.qr_png().map_err(|e| {
+                    DeskError::render_failed(format!("QR-код чека не створено: {e}"))
+                })?,
+            ),
+        };
+        Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
     }
 
     // ---------------------------------------------------------------- check/service
