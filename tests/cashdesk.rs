@@ -732,6 +732,18 @@ async fn a_checks_pdf_and_qr_open_with_the_link_or_the_token_and_other_views_are
     let text = std::fs::read_to_string(dir.join("view.txt")).unwrap_or(out);
     assert!(text.contains("Сир твердий"), "{text}");
     assert!(text.contains(&doc["fiscal_sign"].to_string()), "{text}");
+    let info = tool(dir, "pdfinfo", "poppler-utils", &[], ("view.pdf", &pdf));
+    let page_width: f64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Page size:"))
+        .and_then(|size| size.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no page size: {info}"))
+        .parse()
+        .unwrap();
+    assert!(
+        (page_width - 58.0 * 72.0 / 25.4).abs() < 1.0,
+        "58 mm wide: {info}"
+    );
 
     // The QR code, for the link's k: the FNS string with this check's FD and FPD.
     let (status, content_type, png) = fetch(&format!("{base}/qr?k={k}")).await;

@@ -620,6 +620,8 @@ async fn serve_emulator_turns_the_dialect_on_with_a_development_merchant() {
 async fn paper_run_out_after_the_fn_closed_the_sale_is_a_success_with_print_error() {
     let rig = rig(60);
     let so = SmartOne::of(&rig);
+    // A first sale opens the shift, so the paper runs out on the sale's own print and not on
+    // the shift report's.
     let warm = so.post("/sale", &small_sale("P-0", 100)).await;
     assert_eq!(warm["code"], 0, "{warm}");
     // The paper runs out a few lines into the receipt, after the FN closed it.

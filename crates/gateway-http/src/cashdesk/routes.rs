@@ -64,8 +64,39 @@ pub async fn tax_object(
         .await
 }
 
-/// The views of a check `GET /api/v2/checks/{uuid}/{view}` serves.
-const CHECK_VIEWS: [&str; 4] = ["text", "html", "pdf", "qr"];
+/// A view of a check `GET /api/v2/checks/{uuid}/{view}` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckView {
+    Text,
+    Html,
+    Pdf,
+    Qr,
+}
+
+impl CheckView {
+    /// Every view, by its name in the path.
+    const ALL: [(&'static str, CheckView); 4] = [
+        ("text", CheckView::Text),
+        ("html", CheckView::Html),
+        ("pdf", CheckView::Pdf),
+        ("qr", CheckView::Qr),
+    ];
+
+    /// The view `name` names, or 404 listing those there are.
+    fn named(name: &str) -> Result<CheckView, DeskError> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, view)| *view)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+                DeskError::not_found(format!(
+                    "Представлення чека «{name}» немає; є: {}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
 
 /// `GET /api/v2/checks/{uuid}/{view}`: the receipt as text (`text[?print_width=N]`), as the
 /// page a check's `link` opens (`html`), as a PDF (`pdf[?pdf_width=MM]`) or as its QR code
@@ -653,22 +684,17 @@ impl Dialect {
         query: &HashMap<String, String>,
         headers: &HeaderMap,
     ) -> Result<Response, DeskError> {
-        if !CHECK_VIEWS.contains(&view) {
-            return Err(DeskError::not_found(format!(
-                "Представлення чека «{view}» немає; є: {}",
-                CHECK_VIEWS.join(", ")
-            )));
-        }
+        let view = CheckView::named(view)?;
         let receipt = self.rendered(uuid, query, headers)?;
         let (content_type, body) = match view {
-            "text" => (
+            CheckView::Text => (
                 "text/plain; charset=utf-8",
                 receipt
                     .text(query_width(query, "print_width", DEFAULT_PRINT_WIDTH))
                     .into_bytes(),
             ),
-            "html" => ("text/html; charset=utf-8", receipt.html().into_bytes()),
-            "pdf" => (
+            CheckView::Html => ("text/html; charset=utf-8", receipt.html().into_bytes()),
+            CheckView::Pdf => (
                 "application/pdf",
                 receipt
                     .pdf(query_width(query, "pdf_width", DEFAULT_PDF_WIDTH))
@@ -677,7 +703,7 @@ impl Dialect {
                         DeskError::render_failed(format!("PDF чека не створено: {e}"))
                     })?,
             ),
-            _ => (
+            CheckView::Qr => (
                 "image/png",
                 receipt.qr_png().map_err(|e| {
                     DeskError::render_failed(format!("QR-код чека не створено: {e}"))
