@@ -630,3 +630,264 @@ async fn an_excise_barcode_is_the_items_marking_code_and_its_unit_the_measure() 
     // Tag 2108, measure 11 (kilogram), one byte.
     assert_eq!(tag(2108), Some(vec![11]), "{tlvs:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shift_ping_answers_the_registers_state_for_its_token_only() {
+    let rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    let facts = desk.known().await;
+    let ping = json!({"num_fiscal": NUM_FISCAL});
+    let documents = rig.register.archive().len();
+
+    let closed = desk.post("/shift/ping", &ping).await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    assert_eq!(closed.shift.as_deref(), Some("false"));
+    assert_eq!(closed.body["data"]["shift"]["state"], "CLOSED");
+    assert_eq!(closed.body["data"]["num_fiscal"], NUM_FISCAL);
+    assert_eq!(closed.body, facts, "the register's state, as tax_objects");
+    assert_eq!(
+        rig.register.archive().len(),
+        documents,
+        "a ping makes no document"
+    );
+
+    let open = desk
+        .post(
+            "/shift",
+            &json!({"num_fiscal": NUM_FISCAL, "action_type": "OPEN_SHIFT"}),
+        )
+        .await;
+    assert_eq!(open.status, 200, "{}", open.body);
+    let opened = until("ping to say the shift is open", || async {
+        let r = desk.post("/shift/ping", &ping).await;
+        (r.body["data"]["shift"]["state"] == "OPENED").then_some(r)
+    })
+    .await;
+    assert_eq!(opened.status, 200);
+    assert_eq!(opened.shift.as_deref(), Some("true"));
+    let openings = docs(&rig, SHIFT_OPENING);
+    assert_eq!(openings.len(), 1);
+    assert_eq!(
+        opened.body["data"]["shift"]["id"],
+        openings[0]["shift_number"]
+    );
+    let documents = rig.register.archive().len();
+
+    for refused in [
+        desk.http
+            .post(format!("{}/shift/ping?api_token=wrong-token", desk.base))
+            .json(&ping),
+        desk.http
+            .post(format!("{}/shift/ping", desk.base))
+            .header("Authorization", "Bearer wrong-token")
+            .json(&ping),
+        desk.http
+            .post(format!("{}/shift/ping", desk.base))
+            .json(&ping),
+    ] {
+        let r = Desk::reply(refused).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(r.body["type"], "UNAUTHORIZED");
+        assert!(r.body["message"].is_string());
+    }
+    assert_eq!(rig.register.archive().len(), documents);
+}
+
+/// GET `url`: status, Content-Type, body.
+async fn fetch(url: &str) -> (u16, String, Vec<u8>) {
+    let r = reqwest::get(url).await.unwrap();
+    let status = r.status().as_u16();
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, content_type, r.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checks_pdf_and_qr_open_with_the_link_or_the_token_and_other_views_are_404() {
+    let rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    let mut sale = small_sale(40, "17.30", Some(true));
+    sale["products"][0]["name"] = json!("Сир твердий");
+    let made = desk.post("/check/sale", &sale).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let receipts = docs(&rig, RECEIPT);
+    assert_eq!(receipts.len(), 1);
+    let doc = &receipts[0];
+    let uuid = made.body["uuid"].as_str().unwrap();
+    let link = made.body["link"].as_str().unwrap();
+    let (_, k) = link.split_once("?k=").unwrap();
+    let base = format!("http://{}/api/v2/checks/{uuid}", rig.gateway.base);
+    let dir = rig.dir.path();
+
+    // The PDF, for the register's token, at the width asked.
+    let (status, content_type, pdf) =
+        fetch(&format!("{base}/pdf?api_token={TOKEN}&pdf_width=58")).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(content_type, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let out = tool(dir, "pdftotext", "poppler-utils", &[], ("view.pdf", &pdf));
+    let text = std::fs::read_to_string(dir.join("view.txt")).unwrap_or(out);
+    assert!(text.contains("Сир твердий"), "{text}");
+    assert!(text.contains(&doc["fiscal_sign"].to_string()), "{text}");
+    let info = tool(dir, "pdfinfo", "poppler-utils", &[], ("view.pdf", &pdf));
+    let page_width: f64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Page size:"))
+        .and_then(|size| size.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no page size: {info}"))
+        .parse()
+        .unwrap();
+    assert!(
+        (page_width - 58.0 * 72.0 / 25.4).abs() < 1.0,
+        "58 mm wide: {info}"
+    );
+
+    // The QR code, for the link's k: the FNS string with this check's FD and FPD.
+    let (status, content_type, png) = fetch(&format!("{base}/qr?k={k}")).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&png));
+    assert_eq!(content_type, "image/png");
+    let read = tool(
+        dir,
+        "zbarimg",
+        "zbar-tools",
+        &["--raw", "-q"],
+        ("view.png", &png),
+    );
+    let at: chrono::NaiveDateTime = serde_json::from_value(doc["date_time"].clone()).unwrap();
+    let status: Value = serde_json::from_str(rig.register.control("status").trim()).unwrap();
+    assert_eq!(
+        read.trim_end(),
+        format!(
+            "t={}&s=17.30&fn={}&i={}&fp={}&n=1",
+            at.format("%Y%m%dT%H%M"),
+            status["fn_number"].as_str().unwrap(),
+            doc["fd"],
+            doc["fiscal_sign"]
+        )
+    );
+    assert_eq!(read.trim_end(), made.body["qr_data"]);
+
+    // Neither without the token or k, nor with another's.
+    for view in ["pdf", "qr"] {
+        for query in [
+            String::new(),
+            "?k=00000000000000000000000000000000".to_string(),
+            "?api_token=wrong".to_string(),
+        ] {
+            let url = format!("{base}/{view}{query}");
+            let (status, _, body) = fetch(&url).await;
+            assert_eq!(status, 401, "{url}: {}", String::from_utf8_lossy(&body));
+            let refusal: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(refusal["type"], "UNAUTHORIZED", "{refusal}");
+        }
+    }
+
+    // A view there is not: 404 in the dialect's shape, naming the four there are.
+    for url in [
+        format!("{base}/png?api_token={TOKEN}"),
+        format!("{base}/qrcode?k={k}"),
+        format!("{base}/PDF"),
+    ] {
+        let (status, _, body) = fetch(&url).await;
+        assert_eq!(status, 404, "{url}: {}", String::from_utf8_lossy(&body));
+        let refusal: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(refusal["type"], "NOT_FOUND", "{refusal}");
+        let message = refusal["message"].as_str().unwrap();
+        for view in ["text", "html", "pdf", "qr"] {
+            assert!(message.contains(view), "{view} not named: {message}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checks_pdf_without_its_font_is_render_failed_naming_the_font() {
+    let rig = Rig::start_with_env(
+        GatewayOptions {
+            register_toml: format!(
+                "cashdesk_num_fiscal = {NUM_FISCAL}\ncashdesk_api_tokens = [\"{}\"]\n",
+                digest(TOKEN)
+            ),
+            ..GatewayOptions::default()
+        },
+        |dir| {
+            let fonts = dir.join("no-fonts");
+            std::fs::create_dir(&fonts).unwrap();
+            vec![(
+                "FISCAL_GATEWAY_FONT_DIR".to_string(),
+                fonts.display().to_string(),
+            )]
+        },
+    );
+    let desk = Desk::of(&rig.gateway.base);
+    let made = desk
+        .post("/check/sale", &small_sale(41, "5.00", Some(true)))
+        .await;
+    assert_eq!(
+        made.status, 200,
+        "the check is made all the same: {}",
+        made.body
+    );
+    assert!(made.body["pdf"].is_null(), "{}", made.body);
+    assert_eq!(docs(&rig, RECEIPT).len(), 1);
+    let uuid = made.body["uuid"].as_str().unwrap();
+    let base = format!("http://{}/api/v2/checks/{uuid}", rig.gateway.base);
+
+    let (status, _, body) = fetch(&format!("{base}/pdf?api_token={TOKEN}")).await;
+    assert_eq!(status, 500, "{}", String::from_utf8_lossy(&body));
+    let refusal: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(refusal["type"], "RENDER_FAILED", "{refusal}");
+    assert!(
+        refusal["message"]
+            .as_str()
+            .unwrap()
+            .contains("DejaVuSansMono.ttf"),
+        "{refusal}"
+    );
+    // The QR code needs no font.
+    let (status, content_type, _) = fetch(&format!("{base}/qr?api_token={TOKEN}")).await;
+    assert_eq!((status, content_type.as_str()), (200, "image/png"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_killed_during_a_check_sale_answers_the_replay_with_the_one_fd() {
+    let mut rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    desk.known().await;
+    // The register commits the receipt and loses power before it answers; meanwhile the
+    // gateway is killed with the request in flight.
+    assert_eq!(
+        rig.register
+            .control("power-cut after-commit FF45 stay-off")
+            .trim(),
+        "ok"
+    );
+    let sale = small_sale(50, "42.00", Some(true));
+    let in_flight = {
+        let request = desk
+            .http
+            .post(format!("{}/check/sale?api_token={TOKEN}", desk.base))
+            .json(&sale);
+        tokio::spawn(async move { request.send().await })
+    };
+    rig.register.power_cut_struck().await;
+    rig.gateway.proc.kill();
+    let cut = in_flight.await.unwrap();
+    assert!(cut.is_err(), "the killed gateway answered: {cut:?}");
+    assert_eq!(docs(&rig, RECEIPT).len(), 1, "the FN closed the receipt");
+
+    assert_eq!(rig.register.control("power on").trim(), "ok");
+    rig.gateway.restart();
+    let desk = Desk::of(&rig.gateway.base);
+    let replay = desk.post("/check/sale", &sale).await;
+    assert_eq!(replay.status, 200, "{}", replay.body);
+    let receipts = docs(&rig, RECEIPT);
+    assert_eq!(receipts.len(), 1, "one fiscal document");
+    assert_eq!(receipts[0]["total"], 4200);
+    assert_eq!(replay.body["ORDERNUM"], receipts[0]["fd"].to_string());
+    assert_eq!(replay.body["MAC"], receipts[0]["fiscal_sign"].to_string());
+    assert_eq!(replay.body["local_number"], 50);
+    assert_eq!(replay.shift.as_deref(), Some("true"));
+}

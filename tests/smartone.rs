@@ -523,11 +523,7 @@ async fn a_gateway_killed_during_a_synchronous_sale_answers_the_repeat_with_the_
         let url = format!("http://{}/sale", so.base);
         tokio::spawn(async move { http.post(url).body(request).send().await })
     };
-    until("the cut struck after the commit", || async {
-        let status: Value = serde_json::from_str(rig.register.control("status").trim()).ok()?;
-        status["armed_power_cut"].is_null().then_some(())
-    })
-    .await;
+    rig.register.power_cut_struck().await;
     rig.gateway.proc.kill();
     let cut = in_flight.await.unwrap();
     assert!(cut.is_err(), "the killed gateway answered: {cut:?}");
@@ -618,4 +614,37 @@ async fn serve_emulator_turns_the_dialect_on_with_a_development_merchant() {
         .await
         .unwrap();
     assert_eq!(foreign["code"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paper_run_out_after_the_fn_closed_the_sale_is_a_success_with_print_error() {
+    let rig = rig(60);
+    let so = SmartOne::of(&rig);
+    // A first sale opens the shift, so the paper runs out on the sale's own print and not on
+    // the shift report's.
+    let warm = so.post("/sale", &small_sale("P-0", 100)).await;
+    assert_eq!(warm["code"], 0, "{warm}");
+    // The paper runs out a few lines into the receipt, after the FN closed it.
+    assert_eq!(rig.register.control("paper out-after 3").trim(), "ok");
+    let answer = so.post("/sale", &small_sale("P-1", 3100)).await;
+    assert_eq!(
+        answer["code"], 0,
+        "a fiscalized sale is a success: {answer}"
+    );
+    assert_eq!(answer["status"], "success", "{answer}");
+    assert_eq!(answer["printError"], 1, "{answer}");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("бумаг"),
+        "a message about the paper: {answer}"
+    );
+    let docs = receipts(&rig);
+    assert_eq!(docs.len(), 2);
+    let doc = docs.iter().find(|d| d["total"] == 3100).unwrap();
+    assert_eq!(answer["fiscalID"], doc["fiscal_sign"].to_string());
+    assert_eq!(answer["fiscalNum"], doc["fd"].to_string());
+    assert_eq!(
+        answer["checkNum"],
+        doc["receipt_number_in_shift"].to_string()
+    );
 }

@@ -153,6 +153,16 @@ impl Register {
         out
     }
 
+    /// Waits until a power cut armed with `power-cut …` has struck (the register's status no
+    /// longer shows it armed).
+    pub async fn power_cut_struck(&self) {
+        until("the armed power cut to strike", || async {
+            let status: Value = serde_json::from_str(self.control("status").trim()).ok()?;
+            status["armed_power_cut"].is_null().then_some(())
+        })
+        .await
+    }
+
     /// The FN archive as JSON documents.
     pub fn archive(&self) -> Vec<Value> {
         self.control("archive")
@@ -274,10 +284,20 @@ pub struct Rig {
 
 impl Rig {
     pub fn start(options: GatewayOptions) -> Rig {
+        Rig::start_with_env(options, |_| Vec::new())
+    }
+
+    /// With extra environment variables for the gateway, made from the rig's directory.
+    pub fn start_with_env(
+        options: GatewayOptions,
+        env: impl FnOnce(&Path) -> Vec<(String, String)>,
+    ) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let register = Register::start(dir.path(), &[]);
         let config = write_config(dir.path(), &register.tty, &options);
-        let gateway = Gateway::start(dir.path(), &config);
+        let env = env(dir.path());
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let gateway = Gateway::start_with_env(dir.path(), &config, &env);
         let pos = Pos::new(&gateway.base);
         Rig {
             dir,

@@ -11,12 +11,14 @@ use serde_json::json;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeskError {
     /// HTTP status: 400 validation, 401 token, 404 unknown register or check, 409 conflict
-    /// (idempotency, shift state), 503 store or register.
+    /// (idempotency, shift state), 500 a receipt that cannot be rendered, 503 store or
+    /// register.
     pub status: StatusCode,
     /// Ukrainian text naming the field or the state.
     pub message: String,
     /// Machine-readable kind (`VALIDATION`, `UNAUTHORIZED`, `NOT_FOUND`, `CONFLICT`,
-    /// `SHIFT_CLOSED`, `SHIFT_OPENED`, `UNAVAILABLE`, or the register's reason code).
+    /// `SHIFT_CLOSED`, `SHIFT_OPENED`, `RENDER_FAILED`, `UNAVAILABLE`, or the register's reason
+    /// code).
     pub kind: String,
 }
 
@@ -47,6 +49,11 @@ impl DeskError {
     /// 409: the state does not allow it (`kind` says which).
     pub fn conflict(kind: &str, message: impl Into<String>) -> DeskError {
         DeskError::new(StatusCode::CONFLICT, kind, message)
+    }
+
+    /// 500: the receipt cannot be rendered in the format asked (`RENDER_FAILED`).
+    pub fn render_failed(message: impl Into<String>) -> DeskError {
+        DeskError::new(StatusCode::INTERNAL_SERVER_ERROR, "RENDER_FAILED", message)
     }
 
     /// 503: the store or the register cannot do it now (`kind`: the register's reason).

@@ -17,9 +17,10 @@
 //! dialect uses (`receipt_view`): `text_print` (Base64 of the UTF-8 text at `print_width`),
 //! `qr_data` and `qr` (Base64 PNG), `pdf` (Base64, `pdf_width` mm), unless `no_text_print` /
 //! `no_qr` / `no_pdf`, and `link`, the page `GET /api/v2/checks/{uuid}/html` this gateway
-//! serves (`…/text` gives the text). Those two take the register's token, or the link's `k`:
-//! a keyed digest of the uuid ([`CashDeskConfig::link_key`]), so a link opens in a browser
-//! without a token and a uuid alone (which carries the guessable `local_number`) opens nothing.
+//! serves (`…/text`, `…/pdf` and `…/qr` give the text, the PDF and the QR code's PNG). Those
+//! views take the register's token, or the link's `k`: a keyed digest of the uuid
+//! ([`CashDeskConfig::link_key`]), so a link opens in a browser without a token and a uuid
+//! alone (which carries the guessable `local_number`) opens nothing.
 
 mod answer;
 mod letters;
@@ -99,6 +100,7 @@ pub fn router(app: AppState, config: CashDeskConfig) -> Router {
         ("/api/v2/shift", Route::Shift),
         ("/api/v2/shift/xReport", Route::XReport),
         ("/api/v2/shift/lastCheck", Route::LastCheck),
+        ("/api/v2/shift/ping", Route::Ping),
     ];
     let mut router = Router::new();
     for (path, route) in posts {
@@ -116,12 +118,8 @@ pub fn router(app: AppState, config: CashDeskConfig) -> Router {
             get(routes::tax_object).fallback(routes::not_allowed),
         )
         .route(
-            "/api/v2/checks/{uuid}/text",
-            get(routes::check_text).fallback(routes::not_allowed),
-        )
-        .route(
-            "/api/v2/checks/{uuid}/html",
-            get(routes::check_html).fallback(routes::not_allowed),
+            "/api/v2/checks/{uuid}/{view}",
+            get(routes::check_view).fallback(routes::not_allowed),
         )
         .with_state(state)
 }

@@ -64,44 +64,58 @@ pub async fn tax_object(
         .await
 }
 
-/// `GET /api/v2/checks/{uuid}/text[?print_width=N]`: the receipt as text.
-pub async fn check_text(
-    State(d): State<Arc<Dialect>>,
-    Path(uuid): Path<String>,
-    Query(q): Params,
-    headers: HeaderMap,
-) -> Response {
-    match d.rendered(&uuid, &q, &headers) {
-        Ok(view) => {
-            let width = q
-                .get("print_width")
-                .and_then(|w| w.trim().parse::<usize>().ok())
-                .unwrap_or(DEFAULT_PRINT_WIDTH);
-            (
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                view.text(width),
-            )
-                .into_response()
-        }
-        Err(e) => e.into_response(),
+/// A view of a check `GET /api/v2/checks/{uuid}/{view}` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckView {
+    Text,
+    Html,
+    Pdf,
+    Qr,
+}
+
+impl CheckView {
+    /// Every view, by its name in the path.
+    const ALL: [(&'static str, CheckView); 4] = [
+        ("text", CheckView::Text),
+        ("html", CheckView::Html),
+        ("pdf", CheckView::Pdf),
+        ("qr", CheckView::Qr),
+    ];
+
+    /// The view `name` names, or 404 listing those there are.
+    fn named(name: &str) -> Result<CheckView, DeskError> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, view)| *view)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+                DeskError::not_found(format!(
+                    "Представлення чека «{name}» немає; є: {}",
+                    names.join(", ")
+                ))
+            })
     }
 }
 
-/// `GET /api/v2/checks/{uuid}/html`: the page a check's `link` opens.
-pub async fn check_html(
+/// `GET /api/v2/checks/{uuid}/{view}`: the receipt as text (`text[?print_width=N]`), as the
+/// page a check's `link` opens (`html`), as a PDF (`pdf[?pdf_width=MM]`) or as its QR code
+/// (`qr`, PNG).
+pub async fn check_view(
     State(d): State<Arc<Dialect>>,
-    Path(uuid): Path<String>,
+    Path((uuid, view)): Path<(String, String)>,
     Query(q): Params,
     headers: HeaderMap,
 ) -> Response {
-    match d.rendered(&uuid, &q, &headers) {
-        Ok(view) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            view.html(),
-        )
-            .into_response(),
-        Err(e) => e.into_response(),
-    }
+    d.check_page(&uuid, &view, &q, &headers)
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A width from the query, or `default` when absent or not a number.
+fn query_width<T: std::str::FromStr>(q: &HashMap<String, String>, name: &str, default: T) -> T {
+    q.get(name)
+        .and_then(|w| w.trim().parse::<T>().ok())
+        .unwrap_or(default)
 }
 
 /// How long a document may wait for the OFD before the FN counts as offline.
@@ -177,6 +191,8 @@ pub enum Route {
     XReport,
     LastCheck,
     TaxObject,
+    /// `POST /shift/ping`: the register's state, as `tax_objects` answers it.
+    Ping,
 }
 
 /// A successful answer and the shift's state it leaves (none: as the register last said).
@@ -312,7 +328,7 @@ impl Dialect {
             Route::Shift => self.shift(&desk, &m, deadline).await,
             Route::XReport => self.x_report(&desk, deadline).await,
             Route::LastCheck => self.last_check(&desk),
-            Route::TaxObject => self.tax_object(&desk),
+            Route::TaxObject | Route::Ping => self.tax_object(&desk),
         }
     }
 
@@ -657,6 +673,44 @@ impl Dialect {
         crate::receipt_view(&self.app, &op).ok_or_else(|| {
             DeskError::conflict("NOT_FISCALIZED", format!("Чек {uuid} ще не фіскалізовано"))
         })
+    }
+
+    /// A view of the done check `uuid` names (see [`check_view`]); an unknown view is 404
+    /// listing those there are.
+    fn check_page(
+        &self,
+        uuid: &str,
+        view: &str,
+        query: &HashMap<String, String>,
+        headers: &HeaderMap,
+    ) -> Result<Response, DeskError> {
+        let view = CheckView::named(view)?;
+        let receipt = self.rendered(uuid, query, headers)?;
+        let (content_type, body) = match view {
+            CheckView::Text => (
+                "text/plain; charset=utf-8",
+                receipt
+                    .text(query_width(query, "print_width", DEFAULT_PRINT_WIDTH))
+                    .into_bytes(),
+            ),
+            CheckView::Html => ("text/html; charset=utf-8", receipt.html().into_bytes()),
+            CheckView::Pdf => (
+                "application/pdf",
+                receipt
+                    .pdf(query_width(query, "pdf_width", DEFAULT_PDF_WIDTH))
+                    .map_err(|e| {
+                        tracing::warn!(error = %e, "cashdesk: the receipt's PDF cannot be made");
+                        DeskError::render_failed(format!("PDF чека не створено: {e}"))
+                    })?,
+            ),
+            CheckView::Qr => (
+                "image/png",
+                receipt.qr_png().map_err(|e| {
+                    DeskError::render_failed(format!("QR-код чека не створено: {e}"))
+                })?,
+            ),
+        };
+        Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
     }
 
     // ---------------------------------------------------------------- check/service
