@@ -259,6 +259,24 @@ async fn a_halted_receipt_is_settled_done_only_with_the_fd_the_fn_holds_for_it()
         .unwrap();
     let settled = rig.until(&held, "done", done).await;
     assert_eq!(fiscal_fd(&settled), made.fd);
+    // The Z report moved the FN on: the receipt's numbers are its own, read from the FN.
+    let OpState::Done {
+        completion: Completion::Receipt(fiscal),
+    } = &settled.state
+    else {
+        panic!("not a finished receipt: {:?}", settled.state);
+    };
+    assert_eq!(
+        (fiscal.shift_number, fiscal.receipt_number_in_shift),
+        (
+            u32::from(made.shift_number),
+            u32::from(made.receipt_number_in_shift)
+        )
+    );
+    assert_eq!(
+        (fiscal.shift_number, fiscal.receipt_number_in_shift),
+        (1, 1)
+    );
     assert!(settled
         .attempts
         .iter()
