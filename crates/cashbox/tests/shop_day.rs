@@ -44,6 +44,16 @@ fn fiscal_fd(op: &Operation) -> u32 {
     }
 }
 
+/// A finished receipt's (shift number, receipt number in the shift).
+fn numbers_of(op: &Operation) -> (u32, u32) {
+    match &op.state {
+        OpState::Done {
+            completion: Completion::Receipt(f),
+        } => (f.shift_number, f.receipt_number_in_shift),
+        other => panic!("not a finished receipt: {other:?}"),
+    }
+}
+
 fn receipt() -> OperationBody {
     OperationBody::Receipt(driver::bench::sample_receipt().expect("a sample receipt"))
 }
@@ -259,6 +269,15 @@ async fn a_halted_receipt_is_settled_done_only_with_the_fd_the_fn_holds_for_it()
         .unwrap();
     let settled = rig.until(&held, "done", done).await;
     assert_eq!(fiscal_fd(&settled), made.fd);
+    // The Z report moved the FN on: the receipt's numbers are its own, read from the FN.
+    assert_eq!(
+        numbers_of(&settled),
+        (
+            u32::from(made.shift_number),
+            u32::from(made.receipt_number_in_shift)
+        )
+    );
+    assert_eq!(numbers_of(&settled), (1, 1));
     assert!(settled
         .attempts
         .iter()
@@ -266,6 +285,34 @@ async fn a_halted_receipt_is_settled_done_only_with_the_fd_the_fn_holds_for_it()
     rig.until(&behind, "done", done).await;
     assert_eq!(receipts_of(&rig.emulator, RECEIPT), 1, "one receipt");
     assert!(rig.health.lock().halted.is_none());
+    rig.stop().await;
+}
+
+// Real time: a request's wait must not race the clock jumping while the worker awaits disk.
+#[tokio::test]
+async fn a_receipt_settled_done_on_a_register_that_cannot_read_documents_back_keeps_its_counters() {
+    let rig = Rig::start();
+    let (held, behind) = halt_on_a_receipt(&rig, true).await;
+    rig.emulator
+        .with_device_faults(|f| f.document_read_unsupported = true);
+    let archive = rig.emulator.archive();
+    let made = &archive[archive.len() - 2];
+    assert_eq!(made.doc_type, RECEIPT);
+
+    rig.control
+        .settle(
+            held.clone(),
+            claim(ClaimOutcome::Done { fd: Some(made.fd) }),
+            ASK,
+        )
+        .await
+        .unwrap();
+    let settled = rig.until(&held, "done", done).await;
+    assert_eq!(fiscal_fd(&settled), made.fd);
+    // FF3A refused (0x37): the shift is the register's last, and the receipt's number in it
+    // is unknown once a later document followed it.
+    assert_eq!(numbers_of(&settled), (1, 0));
+    rig.until(&behind, "done", done).await;
     rig.stop().await;
 }
 

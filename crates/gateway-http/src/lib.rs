@@ -24,6 +24,8 @@ mod error;
 mod fields;
 mod handlers;
 mod host;
+#[cfg(test)]
+mod mutate;
 mod openapi;
 mod receipts;
 mod request;

@@ -1,8 +1,9 @@
 //! What the dialects share about the paper and the FN's line sums: text cut to the tape's
 //! width, a label with an amount, a position priced so that the FN gets exactly the sum the
-//! POS fixed, and a comparison of secrets that takes the same time whatever they hold.
+//! POS fixed, a refusal of the receipt model named in the dialect's own fields, and a
+//! comparison of secrets that takes the same time whatever they hold.
 
-use fiscal_model::{Item, Kopecks, Quantity};
+use fiscal_model::{Item, Kopecks, ModelError, Quantity};
 
 /// A position `template` (name, VAT, attributes, notes) of `milli` thousandths of a unit
 /// for which the buyer pays exactly `amount` kopecks (tag 1043): the unit price is derived
@@ -104,4 +105,106 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+/// A dialect's names for what the receipt model's refusals name (`positions[k].name`,
+/// `totalSum`, `text.footer[k]` …).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestNames {
+    /// The array of lines (`products`, `items`).
+    pub lines: &'static str,
+    /// A line's name.
+    pub name: &'static str,
+    /// A line's marking code.
+    pub marking: &'static str,
+    /// The document's total.
+    pub total: &'static str,
+    /// The payments.
+    pub payments: &'static str,
+    /// What the printed header is made of.
+    pub header: &'static str,
+    /// What the printed footer is made of.
+    pub footer: &'static str,
+}
+
+/// The field of the request that `e` (a refusal of the receipt the request was made into) is
+/// about, and the reason: `positions[k]` is the request's line `origin[k]` (a line may be split
+/// into two positions), the sums and the text are the request's. A field the model names that
+/// the request has no counterpart for is kept as the model names it.
+pub fn in_request(e: &ModelError, origin: &[usize], names: &RequestNames) -> (String, String) {
+    let field = e.field();
+    let text = e.to_string();
+    let reason = text
+        .strip_prefix(field)
+        .and_then(|r| r.strip_prefix(": "))
+        .unwrap_or(&text)
+        .to_string();
+    let position = field.strip_prefix("positions[").and_then(|rest| {
+        let (k, member) = rest.split_once(']')?;
+        let line = k.parse::<usize>().ok().and_then(|k| origin.get(k))?;
+        let line = format!("{}[{line}]", names.lines);
+        Some(match member {
+            ".name" => format!("{line}.{}", names.name),
+            ".markingCode" => format!("{line}.{}", names.marking),
+            _ => line,
+        })
+    });
+    let field = position.unwrap_or_else(|| {
+        let head = field.split(['.', '[']).next().unwrap_or_default();
+        match head {
+            "positions" => names.lines.to_string(),
+            "totalSum" => names.total.to_string(),
+            "cashPaymentSum"
+            | "cashlessPaymentSum"
+            | "prepaymentSum"
+            | "postpaymentSum"
+            | "counterProvisionSum" => names.payments.to_string(),
+            "text" if field.starts_with("text.header") => names.header.to_string(),
+            "text" => names.footer.to_string(),
+            _ => field.to_string(),
+        }
+    });
+    (field, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: RequestNames = RequestNames {
+        lines: "items",
+        name: "itemName",
+        marking: "itemQRCode",
+        total: "amount",
+        payments: "payments",
+        header: "departmentName",
+        footer: "printFooter",
+    };
+
+    fn refusal(field: &str) -> ModelError {
+        ModelError::Receipt {
+            field: field.into(),
+            reason: "is wrong".into(),
+        }
+    }
+
+    #[test]
+    fn the_models_fields_are_named_as_the_request_names_them() {
+        // Line 1 was split into positions 1 and 2.
+        let origin = [0, 1, 1, 2];
+        let named = |field: &str| in_request(&refusal(field), &origin, &NAMES);
+        assert_eq!(
+            named("positions[2].name"),
+            ("items[1].itemName".into(), "is wrong".into())
+        );
+        assert_eq!(named("positions[3].markingCode").0, "items[2].itemQRCode");
+        assert_eq!(named("positions[3].notes[0]").0, "items[2]");
+        assert_eq!(named("positions[9].name").0, "items");
+        assert_eq!(named("positions").0, "items");
+        assert_eq!(named("totalSum").0, "amount");
+        assert_eq!(named("cashPaymentSum").0, "payments");
+        assert_eq!(named("text.header[3]").0, "departmentName");
+        assert_eq!(named("text.footer").0, "printFooter");
+        assert_eq!(named("employeeName").0, "employeeName");
+    }
 }

@@ -3,7 +3,7 @@
 //! before it is accepted ([`crate::decide::judge_done`], [`crate::decide::judge_not_done`]); a
 //! forced claim records a person's decision the FN cannot prove.
 
-use driver::{Intent, Readiness, Register, RegisterError, Snapshot, Verdict};
+use driver::{Intent, LinkError, Readiness, Register, RegisterError, Snapshot, Verdict};
 use fiscal_model::{CashResult, Completion, FiscalResult, OperationBody, ShiftResult};
 use queue::{OpState, Operation, OperationId};
 
@@ -294,24 +294,60 @@ impl Worker {
                     made: true,
                 })
             }
-            _ => Completion::Receipt(FiscalResult {
-                fd_number: doc.fd_number,
-                fiscal_sign: doc.fiscal_sign,
-                // FF40 tells the receipt's number only while it is the FN's last document.
-                receipt_number_in_shift: if day.last_fd == doc.fd_number {
-                    day.receipts_in_shift
-                } else {
-                    0
-                },
-                shift_number: day.shift_number,
-                fn_number: identity.fn_number,
-                rnm: identity.rnm,
-                date_time: doc.date_time,
-                not_printed: false,
-                marking_checks: Vec::new(),
-            }),
+            _ => {
+                // The receipt's own numbers are in its document (1038, 1042): the FN may have
+                // moved on to later receipts or another shift since it was made.
+                let own = self.receipt_numbers(r, doc.fd_number).await?;
+                Completion::Receipt(FiscalResult {
+                    fd_number: doc.fd_number,
+                    fiscal_sign: doc.fiscal_sign,
+                    // Without the document, FF40 tells the receipt's number only while it is
+                    // the FN's last document.
+                    receipt_number_in_shift: own.receipt.unwrap_or(
+                        if day.last_fd == doc.fd_number {
+                            day.receipts_in_shift
+                        } else {
+                            0
+                        },
+                    ),
+                    shift_number: own.shift.unwrap_or(day.shift_number),
+                    fn_number: identity.fn_number,
+                    rnm: identity.rnm,
+                    date_time: doc.date_time,
+                    not_printed: false,
+                    marking_checks: Vec::new(),
+                })
+            }
         })
     }
+
+    /// Shift number and receipt number of receipt `fd`, read from its document in the FN
+    /// (FF3A/FF3B). A register that cannot read it back (FF3A refused, e.g. firmware without
+    /// it, or a document that never parses) gives neither; link trouble is returned.
+    async fn receipt_numbers(&mut self, r: &mut Register, fd: u32) -> Result<OwnNumbers, Judged> {
+        match r.read_document(fd).await {
+            Ok(document) => Ok(OwnNumbers {
+                shift: document.shift_number(),
+                receipt: document.receipt_number(),
+            }),
+            Err(
+                e @ (RegisterError::Refused(_) | RegisterError::Link(LinkError::BadAnswer { .. })),
+            ) => {
+                tracing::warn!(fd, %e, "the receipt's document is not read back from the FN; its numbers come from the register's counters");
+                Ok(OwnNumbers::default())
+            }
+            Err(e) => Err(Judged::Trouble(e)),
+        }
+    }
+}
+
+/// A receipt's numbers as its FN document holds them.
+#[derive(Default)]
+struct OwnNumbers {
+    /// Shift number (1038).
+    shift: Option<u32>,
+    /// Receipt number in the shift (1042).
+    receipt: Option<u32>,
 }
 
 /// Why a claim was not accepted.

@@ -47,6 +47,17 @@ impl Rounding {
     }
 }
 
+/// This dialect's names for the fields the receipt model's refusals name.
+const REQUEST_NAMES: tape::RequestNames = tape::RequestNames {
+    lines: "products",
+    name: "name",
+    marking: "excise_barcode",
+    total: "total_sum",
+    payments: "payments",
+    header: "footer",
+    footer: "footer",
+};
+
 /// What a body is read with: the register's letters, the rounding, its tape.
 #[derive(Debug, Clone)]
 pub struct SaleSettings {
@@ -134,9 +145,16 @@ pub fn read(m: &Map<String, Value>, settings: &SaleSettings) -> Result<SaleReque
         }
     }
     let mut items = Vec::new();
-    for line in &lines {
-        items.extend(tape::priced(&line.template, line.qty, line.pays));
+    let mut origin = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let priced = tape::priced(&line.template, line.qty, line.pays);
+        origin.extend(std::iter::repeat_n(i, priced.len()));
+        items.extend(priced);
     }
+    let refused = |e: fiscal_model::ModelError| {
+        let (field, reason) = tape::in_request(&e, &origin, &REQUEST_NAMES);
+        DeskError::from(crate::ApiError::invalid(field, reason))
+    };
     let receipt = ReceiptParts {
         receipt_type: kind,
         taxation: settings.taxation,
@@ -150,7 +168,8 @@ pub fn read(m: &Map<String, Value>, settings: &SaleSettings) -> Result<SaleReque
         buyer: None,
         print: true,
     }
-    .build()?;
+    .build()
+    .map_err(refused)?;
 
     let mut footer = Vec::new();
     if round != 0 {
@@ -166,10 +185,12 @@ pub fn read(m: &Map<String, Value>, settings: &SaleSettings) -> Result<SaleReque
             footer.extend(wrap(line, settings.print_width));
         }
     }
-    let receipt = receipt.with_text(ReceiptText {
-        header: Vec::new(),
-        footer,
-    })?;
+    let receipt = receipt
+        .with_text(ReceiptText {
+            header: Vec::new(),
+            footer,
+        })
+        .map_err(refused)?;
     Ok(SaleRequest {
         local_number,
         kind,
@@ -691,6 +712,58 @@ mod tests {
         b["products"][0]["tax_prc"] = json!(7);
         let e = read(&body(&b), &settings()).unwrap_err();
         assert!(e.message.contains("products[0].tax_prc"), "{e:?}");
+    }
+
+    #[test]
+    fn a_name_the_register_cannot_print_is_refused_naming_the_products_field() {
+        let mut b = seed();
+        b["products"][0]["name"] = json!(",\tё");
+        let e = read(&body(&b), &settings()).unwrap_err();
+        assert!(e.message.contains("products[0].name"), "{e:?}");
+        assert!(!e.message.contains("positions"), "{e:?}");
+        let mut b = seed();
+        b["footer"] = json!(vec!["рядок"; 30].join("\n"));
+        let e = read(&body(&b), &settings()).unwrap_err();
+        assert!(e.message.starts_with("Невірний запит: footer:"), "{e:?}");
+    }
+
+    /// Fields the reader knows that the seed's example leaves out.
+    const NOT_IN_THE_SEED: &[&str] = &[
+        "return_number",
+        "return_num_fiscal",
+        "excise_barcode",
+        "bar_code",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_change_to_the_seed_is_read_or_refused_naming_a_field(
+            v in crate::mutate::variants(&seed())
+        ) {
+            let m = body(&v);
+            match read(&m, &settings()) {
+                Ok(sale) => {
+                    let r = &sale.receipt;
+                    proptest::prop_assert_eq!(r.total.0, r.cash.0 + r.cashless.0);
+                }
+                Err(e) => {
+                    let mut known = crate::mutate::keys(&v);
+                    known.extend(crate::mutate::keys(&seed()));
+                    known.extend(NOT_IN_THE_SEED.iter().map(|k| k.to_string()));
+                    proptest::prop_assert!(
+                        crate::mutate::names_a_field(
+                            &e.message,
+                            &["Невірний запит: ", "Поле "],
+                            &known
+                        ),
+                        "{} in {}",
+                        e.message,
+                        v
+                    );
+                }
+            }
+        }
     }
 
     #[test]

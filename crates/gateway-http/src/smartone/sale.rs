@@ -68,6 +68,17 @@ pub struct SaleDocument {
     pub doc_time: Option<String>,
 }
 
+/// This dialect's names for the fields the receipt model's refusals name.
+const REQUEST_NAMES: tape::RequestNames = tape::RequestNames {
+    lines: "items",
+    name: "itemName",
+    marking: "itemQRCode",
+    total: "amount",
+    payments: "payments",
+    header: "departmentName",
+    footer: "printFooter",
+};
+
 /// Longest text field of the document (names, footer) the gateway takes.
 const MAX_TEXT_CHARS: usize = 2048;
 
@@ -154,9 +165,19 @@ pub fn read(
         method(5)?
     };
     let mut items = Vec::new();
+    let mut origin = Vec::new();
     for (i, line) in parsed.iter().enumerate() {
-        items.extend(line.items(i, method, settings)?);
+        let priced = line.items(i, method, settings)?;
+        origin.extend(std::iter::repeat_n(i, priced.len()));
+        items.extend(priced);
     }
+    let refused = |e: fiscal_model::ModelError| {
+        let (field, reason) = tape::in_request(&e, &origin, &REQUEST_NAMES);
+        Refusal::new(
+            Code::Missing,
+            crate::ApiError::invalid(field, reason).to_string(),
+        )
+    };
     let receipt = ReceiptParts {
         receipt_type: kind,
         taxation: settings.taxation,
@@ -167,7 +188,7 @@ pub fn read(
         print: true,
     }
     .build()
-    .map_err(|e| Refusal::new(Code::Missing, crate::ApiError::from(e).to_string()))?;
+    .map_err(refused)?;
 
     let cashier = cashier(m)?;
     let mut header = Vec::new();
@@ -196,7 +217,7 @@ pub fn read(
     let receipt = receipt
         .with_cashier(cashier)
         .with_text(ReceiptText { header, footer })
-        .map_err(|e| Refusal::new(Code::Missing, crate::ApiError::from(e).to_string()))?;
+        .map_err(refused)?;
     Ok(SaleDocument {
         receipt,
         key,
@@ -233,6 +254,17 @@ fn bounded(text: &str, field: &str) -> Result<String, Refusal> {
         return Err(Refusal::new(
             Code::Missing,
             format!("{field}: is {chars} characters long; at most {MAX_TEXT_CHARS} allowed"),
+        ));
+    }
+    // Whitespace is where the text is cut into lines (`wrap`): it never reaches the register.
+    let visible: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Some(c) = fiscal_model::text::unprintable(&visible) {
+        return Err(Refusal::new(
+            Code::Missing,
+            format!(
+                "{field}: contains {}, which a register cannot print (not in its code page CP1251)",
+                fiscal_model::text::describe(c)
+            ),
         ));
     }
     Ok(text.replace('\t', " "))
@@ -675,6 +707,80 @@ mod tests {
         assert_eq!(item.vat, VatRate::Vat22_122);
         assert_eq!(item.attributes.payment_method.code(), 3);
         assert_eq!(item.attributes.payment_object.code(), 10);
+    }
+
+    #[test]
+    fn text_the_register_cannot_print_is_refused_naming_the_items_field() {
+        let mut v = base();
+        v["items"][0]["itemName"] = json!(",\tё");
+        let refusal = sale(v).expect_err("a tab");
+        assert!(
+            refusal.message.starts_with("items[0].itemName:"),
+            "{}",
+            refusal.message
+        );
+        let mut v = base();
+        v["wsName"] = json!("Касса\u{1F600}");
+        let refusal = sale(v).expect_err("an emoji");
+        assert!(
+            refusal.message.starts_with("wsName:"),
+            "{}",
+            refusal.message
+        );
+        // Line breaks and tabs are where the text is cut: taken.
+        let mut v = base();
+        v["printFooter"] = json!("Спасибо\r\nза\tпокупку");
+        sale(v).expect("line breaks");
+    }
+
+    /// Fields the reader knows that [`base`] leaves out.
+    const NOT_IN_THE_BASE: &[&str] = &[
+        "fiscalID",
+        "parentDocID",
+        "wsName",
+        "departmentName",
+        "printFooter",
+        "itemAttr",
+        "itemQRCode",
+        "itemMarginSum",
+        "itemMarginPrice",
+        "calcType",
+        "prepaymentAmount",
+        "creditAmount",
+        "installmentAmount",
+        "bonusesAmount",
+        "otherAmount",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_change_to_a_sale_is_read_or_refused_naming_a_field(
+            v in crate::mutate::variants(&base())
+        ) {
+            match sale(v.clone()) {
+                Ok(doc) => {
+                    let r = &doc.receipt;
+                    let paid = r.cash.0
+                        + r.cashless.0
+                        + r.prepayment.0
+                        + r.postpayment.0
+                        + r.counter_provision.0;
+                    proptest::prop_assert_eq!(r.total.0, paid);
+                }
+                Err(refusal) => {
+                    let mut known = crate::mutate::keys(&v);
+                    known.extend(crate::mutate::keys(&base()));
+                    known.extend(NOT_IN_THE_BASE.iter().map(|k| k.to_string()));
+                    proptest::prop_assert!(
+                        crate::mutate::names_a_field(&refusal.message, &[], &known),
+                        "{} in {}",
+                        refusal.message,
+                        v
+                    );
+                }
+            }
+        }
     }
 
     #[test]
