@@ -254,17 +254,35 @@ pub(crate) async fn read_json(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    // The only failures are the limit and a connection that broke mid-body; for the latter the
-    // answer goes nowhere, so one status serves both. A body that trickles is cut off: it would
-    // hold a connection of the limited pool.
-    let bytes = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit))
-        .await
-        .map_err(|_| ApiError::BodyTimeout {
+    let bytes = read_body(app, body).await.map_err(|e| match e {
+        BodyError::Late => ApiError::BodyTimeout {
             seconds: BODY_TIMEOUT.as_secs(),
-        })?
-        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+        },
+        BodyError::TooLarge { limit } => ApiError::PayloadTooLarge { limit },
+    })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::MalformedJson(format!("not valid JSON: {e}")))
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// It did not arrive within [`BODY_TIMEOUT`]: a body that trickles is cut off, since it
+    /// would hold a connection of the limited pool.
+    Late,
+    /// It is larger than the limit, or the connection broke mid-body (then the answer goes
+    /// nowhere, so one error serves both).
+    TooLarge { limit: usize },
+}
+
+/// A request body, held to the gateway's size limit and [`BODY_TIMEOUT`]; every dialect
+/// reads its bodies through here and words the failure in its own shape.
+pub(crate) async fn read_body(app: &AppState, body: Body) -> Result<axum::body::Bytes, BodyError> {
+    let limit = app.body_limit;
+    tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| BodyError::Late)?
+        .map_err(|_| BodyError::TooLarge { limit })
 }
 
 async fn submit(

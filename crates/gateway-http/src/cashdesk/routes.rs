@@ -23,6 +23,7 @@ use super::answer::{with_shift_state, DeskError};
 use super::numbers::{self, SUM_DECIMALS};
 use super::sale::{self, SaleSettings};
 use super::{CashDesk, CashDeskConfig};
+use crate::handlers::{read_body, BodyError};
 use crate::synchronous::{self, NotStored, Unfinished};
 use crate::{AppState, CashboxFacts};
 
@@ -275,14 +276,12 @@ impl Dialect {
         path_num_fiscal: Option<String>,
         found: &mut Option<CashDesk>,
     ) -> Result<Answered, DeskError> {
-        let limit = self.app.body_limit;
-        let bytes = tokio::time::timeout(
-            crate::handlers::BODY_TIMEOUT,
-            axum::body::to_bytes(body, limit),
-        )
-        .await
-        .map_err(|_| DeskError::invalid("Тіло запиту не надійшло вчасно"))?
-        .map_err(|_| DeskError::invalid(format!("Тіло запиту більше за {limit} байт")))?;
+        let bytes = read_body(&self.app, body).await.map_err(|e| match e {
+            BodyError::Late => DeskError::invalid("Тіло запиту не надійшло вчасно"),
+            BodyError::TooLarge { limit } => {
+                DeskError::invalid(format!("Тіло запиту більше за {limit} байт"))
+            }
+        })?;
         let m: Map<String, Value> = if bytes.iter().all(u8::is_ascii_whitespace) {
             Map::new()
         } else {

@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use super::envelope::{self, Answer, Code, Refusal};
 use super::sale::{self, SaleDocument, SaleSettings};
 use super::SmartOneConfig;
+use crate::handlers::{read_body, BodyError};
 use crate::synchronous::{self, NotStored, Unfinished};
 use crate::{routing, AppState, CashboxFacts, RegisterRoute};
 
@@ -97,18 +98,12 @@ impl Dialect {
         headers: &HeaderMap,
         body: Body,
     ) -> Result<Answer, Refusal> {
-        let limit = self.app.body_limit;
-        let bytes = tokio::time::timeout(
-            crate::handlers::BODY_TIMEOUT,
-            axum::body::to_bytes(body, limit),
-        )
-        .await
-        .map_err(|_| Refusal::new(Code::BadJson, "body: not received in time"))?
-        .map_err(|_| {
-            Refusal::new(
+        let bytes = read_body(&self.app, body).await.map_err(|e| match e {
+            BodyError::Late => Refusal::new(Code::BadJson, "body: not received in time"),
+            BodyError::TooLarge { limit } => Refusal::new(
                 Code::BadJson,
                 format!("body: larger than the limit of {limit} bytes"),
-            )
+            ),
         })?;
         let (register, m) = self.open(headers, &bytes)?;
         let deadline = Instant::now() + self.config.answer_within;
