@@ -891,3 +891,284 @@ async fn a_gateway_killed_during_a_check_sale_answers_the_replay_with_the_one_fd
     assert_eq!(replay.body["local_number"], 50);
     assert_eq!(replay.shift.as_deref(), Some("true"));
 }
+
+/// A check of `products` (name, amount, price, cost), paid in cash: a sale, or a return of
+/// sale `return_number`.
+fn check(
+    local_number: u64,
+    return_number: Option<u64>,
+    products: &[(&str, &str, &str, &str)],
+    total: &str,
+) -> Value {
+    let products: Vec<Value> = products
+        .iter()
+        .map(|(name, amount, price, cost)| {
+            json!({"name": name, "amount": amount, "price": price, "cost": cost,
+                   "letters": "Б", "tax_prc": 0})
+        })
+        .collect();
+    let mut b = json!({
+        "num_fiscal": NUM_FISCAL, "action_type": "Z_SALE", "local_number": local_number,
+        "total_sum": total, "products": products, "open_shift": true,
+        "payments": [{"code": 0, "name": "ГОТІВКА", "sum": total, "sum_provided": total}]
+    });
+    if let Some(number) = return_number {
+        b["action_type"] = json!("RETURN");
+        b["return_number"] = json!(number);
+    }
+    b
+}
+
+/// A refusal: 400, `VALIDATION`, its message naming `field` and each of `naming`.
+fn refused(r: &Reply, field: &str, naming: &[&str]) {
+    assert_eq!(
+        r.status, 400,
+        "not refused: ORDERNUM {}, message {}",
+        r.body["ORDERNUM"], r.body["message"]
+    );
+    assert_eq!(r.body["type"], "VALIDATION", "{}", r.body["message"]);
+    let message = r.body["message"].as_str().unwrap();
+    assert!(message.contains(field), "{field} not named: {message}");
+    for text in naming {
+        assert!(message.contains(text), "{text:?} not in: {message}");
+    }
+}
+
+/// The quantities per name of the FN's receipts of `operation` (1 sale, 2 return).
+fn quantities(rig: &Rig, operation: u64) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for doc in docs(rig, RECEIPT)
+        .iter()
+        .filter(|d| d["operation"] == operation)
+    {
+        for item in doc["items"].as_array().unwrap() {
+            *out.entry(item["name"].as_str().unwrap().to_string())
+                .or_default() += item["quantity"].as_u64().unwrap();
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_return_gives_back_only_what_its_sale_sold_and_was_not_returned() {
+    let rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    desk.known().await;
+    let sale = desk
+        .post(
+            "/check/sale",
+            &check(
+                20,
+                None,
+                &[
+                    ("Хліб", "3", "10.00", "30.00"),
+                    ("Молоко", "2", "25.50", "51.00"),
+                    ("Сир", "0.5", "200.00", "100.00"),
+                ],
+                "181.00",
+            ),
+        )
+        .await;
+    assert_eq!(sale.status, 200, "{}", sale.body);
+    assert_eq!(docs(&rig, RECEIPT).len(), 1);
+
+    // A product the sale did not sell; more than it sold. Nothing is made.
+    let unknown = desk
+        .post(
+            "/check/sale",
+            &check(
+                21,
+                Some(20),
+                &[
+                    ("Хліб", "1", "10.00", "10.00"),
+                    ("Масло", "1", "40.00", "40.00"),
+                ],
+                "50.00",
+            ),
+        )
+        .await;
+    refused(&unknown, "products[1].name", &["Масло"]);
+    let too_many = desk
+        .post(
+            "/check/sale",
+            &check(21, Some(20), &[("Молоко", "3", "25.50", "76.50")], "76.50"),
+        )
+        .await;
+    refused(
+        &too_many,
+        "products[0].amount",
+        &["Молоко", "продано 2", "повернуто 0"],
+    );
+    assert_eq!(docs(&rig, RECEIPT).len(), 1, "a refusal made a document");
+
+    // A partial return, and its replay: the same check, nothing new.
+    let first_return = check(
+        22,
+        Some(20),
+        &[
+            ("Хліб", "1", "10.00", "10.00"),
+            ("Молоко", "1", "25.50", "25.50"),
+        ],
+        "35.50",
+    );
+    let first = desk.post("/check/sale", &first_return).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+    let again = desk.post("/check/sale", &first_return).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["ORDERNUM"], first.body["ORDERNUM"]);
+    assert_eq!(again.body["uuid"], first.body["uuid"]);
+    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+
+    // What the first return gave back counts: three loaves sold, one returned.
+    let after = desk
+        .post(
+            "/check/sale",
+            &check(23, Some(20), &[("Хліб", "3", "10.00", "30.00")], "30.00"),
+        )
+        .await;
+    refused(
+        &after,
+        "products[0].amount",
+        &["Хліб", "продано 3", "повернуто 1"],
+    );
+    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+
+    // The rest of the bread and the cheese: exactly what is left.
+    let second = desk
+        .post(
+            "/check/sale",
+            &check(
+                24,
+                Some(20),
+                &[
+                    ("Хліб", "2", "10.00", "20.00"),
+                    ("Сир", "0.5", "200.00", "100.00"),
+                ],
+                "120.00",
+            ),
+        )
+        .await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let cheese = desk
+        .post(
+            "/check/sale",
+            &check(25, Some(20), &[("Сир", "0.1", "200.00", "20.00")], "20.00"),
+        )
+        .await;
+    refused(
+        &cheese,
+        "products[0].amount",
+        &["Сир", "продано 0.5", "повернуто 0.5"],
+    );
+    // The first return replayed after the second: still its own answer, not counted twice.
+    let late = desk.post("/check/sale", &first_return).await;
+    assert_eq!(late.status, 200, "{}", late.body);
+    assert_eq!(late.body["ORDERNUM"], first.body["ORDERNUM"]);
+
+    // The FN has the sale and the two returns, and no more went back than was sold.
+    let receipts = docs(&rig, RECEIPT);
+    assert_eq!(receipts.len(), 3);
+    let totals: Vec<(u64, u64)> = receipts
+        .iter()
+        .map(|d| {
+            (
+                d["operation"].as_u64().unwrap(),
+                d["total"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(totals, [(1, 18100), (2, 3550), (2, 12000)]);
+    assert_eq!(first.body["ORDERNUM"], receipts[1]["fd"].to_string());
+    assert_eq!(second.body["ORDERNUM"], receipts[2]["fd"].to_string());
+    let sold = quantities(&rig, 1);
+    let returned = quantities(&rig, 2);
+    assert_eq!(sold["Хліб"], 3_000_000);
+    assert_eq!(returned["Хліб"], 3_000_000);
+    assert_eq!(returned["Молоко"], 1_000_000);
+    assert_eq!(returned["Сир"], sold["Сир"]);
+
+    // lastCheck still names the last return.
+    let last = desk
+        .post("/shift/lastCheck", &json!({"num_fiscal": NUM_FISCAL}))
+        .await;
+    assert_eq!(last.body["type_"], "RETURN", "{}", last.body);
+    assert_eq!(last.body["local_number"], 24);
+    assert_eq!(last.body["ORDERNUM"], second.body["ORDERNUM"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_marked_products_return_carries_its_sales_code_and_no_other() {
+    const WINE: &str = "0104601234567890215abcDE\u{1d}93ABCD";
+    const BEER_1: &str = "0104601234567890215abcDF\u{1d}93ABCE";
+    const BEER_2: &str = "0104601234567890215abcDG\u{1d}93ABCF";
+    let rig = rig();
+    let desk = Desk::of(&rig.gateway.base);
+    desk.known().await;
+    let mut sale = check(
+        30,
+        None,
+        &[
+            ("Вино", "1", "150.00", "150.00"),
+            ("Пиво", "1", "40.00", "40.00"),
+            ("Пиво", "1", "40.00", "40.00"),
+        ],
+        "230.00",
+    );
+    sale["products"][0]["excise_barcode"] = json!(WINE);
+    sale["products"][1]["excise_barcode"] = json!(BEER_1);
+    sale["products"][2]["excise_barcode"] = json!(BEER_2);
+    let made = desk.post("/check/sale", &sale).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+
+    // A code the sale did not sell; no code where it sold two of the name.
+    let mut other = check(31, Some(30), &[("Вино", "1", "150.00", "150.00")], "150.00");
+    other["products"][0]["excise_barcode"] = json!(BEER_1);
+    refused(
+        &desk.post("/check/sale", &other).await,
+        "products[0].excise_barcode",
+        &[],
+    );
+    let which = check(31, Some(30), &[("Пиво", "1", "40.00", "40.00")], "40.00");
+    refused(
+        &desk.post("/check/sale", &which).await,
+        "products[0].excise_barcode",
+        &["Пиво"],
+    );
+    assert_eq!(docs(&rig, RECEIPT).len(), 1, "a refusal made a document");
+
+    // Without a code the wine goes back under the one it was sold with; the beer under the
+    // one named. A replay answers the same check.
+    let mut ret = check(
+        32,
+        Some(30),
+        &[
+            ("Вино", "1", "150.00", "150.00"),
+            ("Пиво", "1", "40.00", "40.00"),
+        ],
+        "190.00",
+    );
+    ret["products"][1]["excise_barcode"] = json!(BEER_2);
+    let returned = desk.post("/check/sale", &ret).await;
+    assert_eq!(returned.status, 200, "{}", returned.body);
+    let again = desk.post("/check/sale", &ret).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["ORDERNUM"], returned.body["ORDERNUM"]);
+    let receipts = docs(&rig, RECEIPT);
+    assert_eq!(receipts.len(), 2);
+    let doc = &receipts[1];
+    assert_eq!(doc["operation"], 2);
+    let code = |item: &Value| {
+        item["tlvs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tag"] == 2000)
+            .map(|t| serde_json::from_value::<Vec<u8>>(t["value"].clone()).unwrap())
+    };
+    let items = doc["items"].as_array().unwrap();
+    assert_eq!(items[0]["name"], "Вино");
+    assert_eq!(code(&items[0]), Some(WINE.as_bytes().to_vec()), "{doc}");
+    assert_eq!(items[1]["name"], "Пиво");
+    assert_eq!(code(&items[1]), Some(BEER_2.as_bytes().to_vec()), "{doc}");
+}

@@ -30,6 +30,7 @@ mod openapi;
 mod receipts;
 mod request;
 mod request_day;
+mod returns;
 mod routing;
 mod schema;
 mod server;

@@ -18,15 +18,15 @@ pub enum NotStored {
     Store(StoreError),
 }
 
-/// Stores `body` for `register` under `id` (referring to `refers_to`, when given; found by
-/// its number and fiscal sign too when `numbered`). `Ok(Ok)`: stored now or before with the
+/// Stores `body` for `register` under `id` (referring to each of `targets`; found by its
+/// number and fiscal sign too when `numbered`). `Ok(Ok)`: stored now or before with the
 /// same body (as it is now); `Ok(Err)`: `id` holds another body.
 pub async fn submit(
     store: &Store,
     id: OperationId,
     register: &str,
     body: OperationBody,
-    refers_to: Option<&OperationId>,
+    targets: &[&OperationId],
     numbered: bool,
 ) -> Result<Result<Operation, Operation>, NotStored> {
     let new = NewOperation {
@@ -40,10 +40,10 @@ pub async fn submit(
             },
         },
     };
-    let submitted = match (numbered, refers_to) {
-        (true, target) => store.submit_numbered(new, target).await,
-        (false, Some(target)) => store.submit_referring(new, target).await,
-        (false, None) => store.submit(new).await,
+    let submitted = match (numbered, targets) {
+        (true, targets) => store.submit_numbered(new, targets).await,
+        (false, []) => store.submit(new).await,
+        (false, targets) => store.submit_referring(new, targets).await,
     };
     match submitted {
         Ok(Submitted::Created(op) | Submitted::Existing(op) | Submitted::Requeued(op)) => {

@@ -338,6 +338,7 @@ pub async fn populate(dir: &Path, n: u64) -> Result<(), StoreError> {
                 request,
                 seq: i,
                 refers_to: None,
+                also_refers_to: Vec::new(),
                 by_number: false,
                 created_at: now,
                 updated_at: now,

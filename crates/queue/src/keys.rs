@@ -13,6 +13,9 @@
 //! r <target len u16 BE> <target> <seq u64 BE> -> id  submitted referring to operation target
 //! ```
 //!
+//! An operation referring to several targets (`refers_to` and `also_refers_to`) has one `r`
+//! entry under each; they are written, moved and pruned together with its record.
+//!
 //! `s`, `d` and `r` answer the lookups of an API dialect that names documents by number and
 //! by fiscal sign and ties a refund to its sale. Like the others they follow the record: they
 //! are derived from it by [`index_entries`], so every write (submit, re-post, each transition,
@@ -202,8 +205,11 @@ pub(crate) fn index_entries(op: &Operation) -> Vec<(Vec<u8>, Vec<u8>)> {
             out.push((sign_key(sign, &op.id), Vec::new()));
         }
     }
-    if let Some(target) = &op.refers_to {
-        out.push((referring_key(target, op.seq), id));
+    for target in op.refers_to.iter().chain(&op.also_refers_to) {
+        let key = referring_key(target, op.seq);
+        if !out.iter().any(|(k, _)| *k == key) {
+            out.push((key, id.clone()));
+        }
     }
     let space = match &op.state {
         s if s.is_pending() => Some(PENDING),

@@ -277,11 +277,16 @@ pub struct Operation {
     pub payload_hash: String,
     /// Global submit order (a re-posted failed operation gets a new one); FIFO per register.
     pub seq: u64,
-    /// The operation this one refers to (a refund to its sale), as given with
+    /// The first operation this one refers to (a refund to its sale), as given with
     /// [`crate::Store::submit_referring`] when it was first stored. Absent in records written
     /// before references existed, and left out of the record when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refers_to: Option<OperationId>,
+    /// The further operations this one refers to (a return to its register's journal and to
+    /// its sale), in the order given after the first. Absent in records written before an
+    /// operation could refer to several, and left out of the record when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_refers_to: Vec<OperationId>,
     /// Found by its `seq` and, once done, by its fiscal sign ([`crate::Store::by_seq`],
     /// [`crate::Store::by_fiscal_sign`]): set by [`crate::Store::submit_numbered`], for the
     /// dialects that name documents by number. Off for the rest, which saves two index keys

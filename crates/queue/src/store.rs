@@ -160,43 +160,45 @@ impl Store {
     /// `Conflict`. Returns only after the answer is on stable storage.
     #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
     pub async fn submit(&self, new: NewOperation) -> Result<Submitted, SubmitError> {
-        self.submit_with(new, None, false).await
+        self.submit_with(new, &[], false).await
     }
 
-    /// Stores `new` as [`Store::submit`] does, remembering that it refers to operation
-    /// `target` (a refund to its sale), so that [`Store::referring_to`] finds it. The answers
-    /// are `submit`'s. The reference is part of the first submit only: a known id keeps the
-    /// one it was stored with (or none), whatever is given again. `target` need not be
-    /// stored (it may have been pruned, or live on another gateway).
+    /// Stores `new` as [`Store::submit`] does, remembering that it refers to each of
+    /// `targets` (a refund to its sale; a return to its register's journal and its sale), so
+    /// that [`Store::referring_to`] finds it under every one. The first is the record's
+    /// `refers_to`, the rest its `also_refers_to` (a target named twice counts once). The
+    /// answers are `submit`'s. The references are part of the first submit only: a known id
+    /// keeps the ones it was stored with (or none), whatever is given again. A target need
+    /// not be stored (it may have been pruned, or live on another gateway).
     #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
     pub async fn submit_referring(
         &self,
         new: NewOperation,
-        target: &OperationId,
+        targets: &[&OperationId],
     ) -> Result<Submitted, SubmitError> {
-        self.submit_with(new, Some(target), false).await
+        self.submit_with(new, targets, false).await
     }
 
-    /// Stores `new` as [`Store::submit_referring`] (or [`Store::submit`] without a target)
+    /// Stores `new` as [`Store::submit_referring`] (or [`Store::submit`] without targets)
     /// does, and makes it findable by its `seq` and, once done, by its fiscal sign
-    /// ([`Store::by_seq`], [`Store::by_fiscal_sign`]). Like the reference, part of the first
+    /// ([`Store::by_seq`], [`Store::by_fiscal_sign`]). Like the references, part of the first
     /// submit only.
     #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
     pub async fn submit_numbered(
         &self,
         new: NewOperation,
-        target: Option<&OperationId>,
+        targets: &[&OperationId],
     ) -> Result<Submitted, SubmitError> {
-        self.submit_with(new, target, true).await
+        self.submit_with(new, targets, true).await
     }
 
-    /// [`Store::submit`], with the reference a new operation is stored with and whether it is
-    /// found by number.
+    /// [`Store::submit`], with the references a new operation is stored with and whether it
+    /// is found by number.
     #[allow(clippy::result_large_err)] // Conflict carries the stored operation by contract
     async fn submit_with(
         &self,
         new: NewOperation,
-        refers_to: Option<&OperationId>,
+        targets: &[&OperationId],
         by_number: bool,
     ) -> Result<Submitted, SubmitError> {
         self.inner.durability.healthy()?;
@@ -237,7 +239,8 @@ impl Store {
                         request: new.request,
                         payload_hash: hash,
                         seq: self.next_seq()?,
-                        refers_to: refers_to.cloned(),
+                        refers_to: targets.first().map(|t| (*t).clone()),
+                        also_refers_to: further_targets(targets),
                         by_number,
                         created_at: now,
                         updated_at: now,
@@ -351,8 +354,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Operations submitted with [`Store::submit_referring`] to `target`, oldest first (by
-    /// `seq`: a re-posted one counts from its re-post), whatever their state.
+    /// Operations submitted with [`Store::submit_referring`] (or [`Store::submit_numbered`])
+    /// naming `target` among their targets, oldest first (by `seq`: a re-posted one counts
+    /// from its re-post), whatever their state.
     pub fn referring_to(&self, target: &OperationId) -> Result<Vec<Operation>, StoreError> {
         let mut out = Vec::new();
         for entry in self.inner.db.scan_prefix(keys::referring_prefix(target)) {
@@ -660,6 +664,19 @@ impl Store {
     pub(crate) fn notify_watchers(&self, id: &OperationId) {
         self.inner.signals.notify_watchers(id);
     }
+}
+
+/// The targets after the first, each once and never the first again.
+fn further_targets(targets: &[&OperationId]) -> Vec<OperationId> {
+    let mut out: Vec<OperationId> = Vec::new();
+    if let Some((first, rest)) = targets.split_first() {
+        for t in rest {
+            if t != first && !out.iter().any(|o| o == *t) {
+                out.push((*t).clone());
+            }
+        }
+    }
+    out
 }
 
 /// The stored store clock; 0 for a new store (or one written before the clock existed). An

@@ -53,11 +53,11 @@ async fn by_seq_finds_a_submitted_operation_and_nothing_for_an_unknown_seq() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let a = store
-        .submit_numbered(new_op("a", "r1", receipt(100)), None)
+        .submit_numbered(new_op("a", "r1", receipt(100)), &[])
         .await
         .unwrap();
     let b = store
-        .submit_numbered(new_op("b", "r2", cash_in(100)), None)
+        .submit_numbered(new_op("b", "r2", cash_in(100)), &[])
         .await
         .unwrap();
     let (a, b) = (a.operation().clone(), b.operation().clone());
@@ -76,11 +76,11 @@ async fn by_fiscal_sign_finds_an_operation_once_it_is_done() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     store
-        .submit_numbered(new_op("a", "r1", receipt(100)), None)
+        .submit_numbered(new_op("a", "r1", receipt(100)), &[])
         .await
         .unwrap();
     store
-        .submit_numbered(new_op("c", "r1", cash_in(100)), None)
+        .submit_numbered(new_op("c", "r1", cash_in(100)), &[])
         .await
         .unwrap();
     assert!(store.by_fiscal_sign(123_456_789).unwrap().is_empty());
@@ -134,15 +134,15 @@ async fn two_operations_with_the_same_sign_are_both_returned_oldest_first() {
     let store = open(dir.path());
     // "z" sorts after "b" by id but was submitted first.
     store
-        .submit_numbered(new_op("z", "r1", receipt(100)), None)
+        .submit_numbered(new_op("z", "r1", receipt(100)), &[])
         .await
         .unwrap();
     store
-        .submit_numbered(new_op("b", "r2", receipt(200)), None)
+        .submit_numbered(new_op("b", "r2", receipt(200)), &[])
         .await
         .unwrap();
     store
-        .submit_numbered(new_op("other", "r2", receipt(300)), None)
+        .submit_numbered(new_op("other", "r2", receipt(300)), &[])
         .await
         .unwrap();
     let b = complete(&store, "b", fiscal(42, "fn-2", false)).await;
@@ -157,24 +157,24 @@ async fn referring_to_lists_refunds_in_submission_order_whatever_their_state() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     store
-        .submit_numbered(new_op("sale", "r1", receipt(300)), None)
+        .submit_numbered(new_op("sale", "r1", receipt(300)), &[])
         .await
         .unwrap();
     store
-        .submit_numbered(new_op("sale-2", "r1", receipt(300)), None)
+        .submit_numbered(new_op("sale-2", "r1", receipt(300)), &[])
         .await
         .unwrap();
     let sale = id("sale");
     assert!(store.referring_to(&sale).unwrap().is_empty());
     for (refund, amount) in [("refund-b", 100), ("refund-a", 50), ("refund-c", 25)] {
         let created = store
-            .submit_numbered(new_op(refund, "r1", receipt(amount)), Some(&sale))
+            .submit_numbered(new_op(refund, "r1", receipt(amount)), &[&sale])
             .await
             .unwrap();
         assert!(matches!(&created, Submitted::Created(op) if op.refers_to == Some(sale.clone())));
     }
     store
-        .submit_numbered(new_op("other", "r1", receipt(10)), Some(&id("sale-2")))
+        .submit_numbered(new_op("other", "r1", receipt(10)), &[&id("sale-2")])
         .await
         .unwrap();
     complete(&store, "refund-b", fiscal(9, "1", false)).await;
@@ -200,23 +200,23 @@ async fn a_resubmitted_id_keeps_its_first_reference() {
     let store = open(dir.path());
     let (first, second) = (id("sale-1"), id("sale-2"));
     let created = store
-        .submit_numbered(new_op("refund", "r1", receipt(100)), Some(&first))
+        .submit_numbered(new_op("refund", "r1", receipt(100)), &[&first])
         .await
         .unwrap();
     let seq = created.operation().seq;
 
     let again = store
-        .submit_numbered(new_op("refund", "r1", receipt(100)), Some(&second))
+        .submit_numbered(new_op("refund", "r1", receipt(100)), &[&second])
         .await
         .unwrap();
     assert!(matches!(&again, Submitted::Existing(op) if op.refers_to == Some(first.clone())));
     let plain = store
-        .submit_numbered(new_op("refund", "r1", receipt(100)), None)
+        .submit_numbered(new_op("refund", "r1", receipt(100)), &[])
         .await
         .unwrap();
     assert!(matches!(&plain, Submitted::Existing(op) if op.refers_to == Some(first.clone())));
     let conflict = store
-        .submit_numbered(new_op("refund", "r1", receipt(999)), Some(&second))
+        .submit_numbered(new_op("refund", "r1", receipt(999)), &[&second])
         .await;
     assert!(matches!(
         conflict,
@@ -231,7 +231,7 @@ async fn a_resubmitted_id_keeps_its_first_reference() {
         .await
         .unwrap();
     let requeued = store
-        .submit_numbered(new_op("refund", "r2", receipt(100)), Some(&second))
+        .submit_numbered(new_op("refund", "r2", receipt(100)), &[&second])
         .await
         .unwrap();
     let Submitted::Requeued(requeued) = requeued else {
@@ -251,11 +251,11 @@ async fn the_lookups_survive_a_reopen() {
     let (sale, refund) = {
         let store = open(dir.path());
         store
-            .submit_numbered(new_op("sale", "r1", receipt(300)), None)
+            .submit_numbered(new_op("sale", "r1", receipt(300)), &[])
             .await
             .unwrap();
         store
-            .submit_numbered(new_op("refund", "r1", receipt(100)), Some(&id("sale")))
+            .submit_numbered(new_op("refund", "r1", receipt(100)), &[&id("sale")])
             .await
             .unwrap();
         let sale = complete(&store, "sale", fiscal(77, "1", false)).await;
@@ -274,15 +274,15 @@ async fn pruning_removes_the_lookup_entries_with_the_record() {
     let (sale, refund, pending) = {
         let store = open(dir.path());
         store
-            .submit_numbered(new_op("sale", "r1", receipt(300)), None)
+            .submit_numbered(new_op("sale", "r1", receipt(300)), &[])
             .await
             .unwrap();
         store
-            .submit_numbered(new_op("refund", "r1", receipt(100)), Some(&id("sale")))
+            .submit_numbered(new_op("refund", "r1", receipt(100)), &[&id("sale")])
             .await
             .unwrap();
         let pending = store
-            .submit_numbered(new_op("pending", "r1", receipt(50)), Some(&id("sale")))
+            .submit_numbered(new_op("pending", "r1", receipt(50)), &[&id("sale")])
             .await
             .unwrap()
             .operation()
@@ -316,7 +316,7 @@ async fn a_record_written_without_a_reference_decodes() {
     let stored = {
         let store = open(dir.path());
         store
-            .submit_numbered(new_op("old", "r1", cash_in(100)), Some(&id("sale")))
+            .submit_numbered(new_op("old", "r1", cash_in(100)), &[&id("sale")])
             .await
             .unwrap()
             .operation()
@@ -368,4 +368,107 @@ async fn a_plain_submit_is_not_found_by_number() {
         assert_eq!(store.by_seq(plain.seq).unwrap(), None);
     }
     assert_eq!(count_keys(dir.path(), b"sdr"), [0, 0, 0]);
+}
+
+/// A return refers to its register's journal and to its sale: it is found under each, with
+/// its first target as `refers_to` and the rest as `also_refers_to`, and pruning it takes its
+/// entry from under both.
+#[tokio::test]
+async fn an_operation_referring_to_two_targets_is_found_under_each_and_pruned_from_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, sale) = (id("journal"), id("sale"));
+    {
+        let store = open(dir.path());
+        let made = store
+            .submit_referring(new_op("return", "r1", receipt(100)), &[&journal, &sale])
+            .await
+            .unwrap();
+        let Submitted::Created(made) = made else {
+            panic!("not created: {made:?}");
+        };
+        assert_eq!(made.refers_to, Some(journal.clone()));
+        assert_eq!(made.also_refers_to, vec![sale.clone()]);
+        // A target named twice counts once.
+        let twice = store
+            .submit_referring(new_op("twice", "r1", receipt(50)), &[&journal, &journal])
+            .await
+            .unwrap();
+        assert!(twice.operation().also_refers_to.is_empty());
+        let pending = store
+            .submit_referring(new_op("pending", "r1", receipt(10)), &[&journal, &sale])
+            .await
+            .unwrap()
+            .operation()
+            .clone();
+        assert_eq!(
+            ids(&store.referring_to(&journal).unwrap()),
+            ["return", "twice", "pending"]
+        );
+        assert_eq!(
+            ids(&store.referring_to(&sale).unwrap()),
+            ["return", "pending"]
+        );
+        let done = complete(&store, "return", fiscal(5, "1", false)).await;
+        // The entries follow the record through its states, under both targets.
+        assert_eq!(store.referring_to(&sale).unwrap()[0], done);
+        assert_eq!(store.referring_to(&journal).unwrap()[0], done);
+        complete(&store, "twice", fiscal(6, "1", false)).await;
+        assert_eq!(store.prune(Duration::ZERO).await.unwrap(), 2);
+        assert_eq!(store.referring_to(&journal).unwrap(), vec![pending.clone()]);
+        assert_eq!(store.referring_to(&sale).unwrap(), vec![pending]);
+    }
+    // Only the unfinished one's two entries are left.
+    assert_eq!(count_keys(dir.path(), b"r"), [2]);
+}
+
+/// A record written before an operation could refer to several targets has no
+/// `also_refers_to`; it decodes as referring to its first target only. One referring to a
+/// single target is written without the field.
+#[tokio::test]
+async fn a_record_written_without_further_targets_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, sale) = (id("journal"), id("sale"));
+    let stored = {
+        let store = open(dir.path());
+        let single = store
+            .submit_referring(new_op("single", "r1", receipt(100)), &[&sale])
+            .await
+            .unwrap()
+            .operation()
+            .clone();
+        assert!(single.also_refers_to.is_empty());
+        store
+            .submit_referring(new_op("old", "r1", receipt(100)), &[&journal, &sale])
+            .await
+            .unwrap()
+            .operation()
+            .clone()
+    };
+    {
+        let db = sled::open(dir.path().join("ops")).unwrap();
+        let single = db.get(b"osingle").unwrap().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&single[1..]).unwrap();
+        assert!(json.get("also_refers_to").is_none(), "{json}");
+        assert_eq!(json["refers_to"], "sale");
+        let record = db.get(b"oold").unwrap().unwrap();
+        let mut json: serde_json::Value = serde_json::from_slice(&record[1..]).unwrap();
+        let removed = json.as_object_mut().unwrap().remove("also_refers_to");
+        assert_eq!(removed, Some(serde_json::json!(["sale"])));
+        let mut old = vec![1u8];
+        old.extend_from_slice(&serde_json::to_vec(&json).unwrap());
+        db.insert(b"oold", old).unwrap();
+        db.flush().unwrap();
+    }
+    let store = open(dir.path());
+    let read = store.get(&id("old")).unwrap().unwrap();
+    assert_eq!(
+        read,
+        Operation {
+            also_refers_to: Vec::new(),
+            ..stored
+        }
+    );
+    assert_eq!(ids(&store.referring_to(&journal).unwrap()), ["old"]);
+    // Its stale entry under the sale no longer matches the record: skipped.
+    assert_eq!(ids(&store.referring_to(&sale).unwrap()), ["single"]);
 }

@@ -24,6 +24,7 @@ use super::numbers::{self, SUM_DECIMALS};
 use super::sale::{self, SaleSettings};
 use super::{CashDesk, CashDeskConfig};
 use crate::handlers::{read_body, BodyError};
+use crate::returns::{self, Problem};
 use crate::synchronous::{self, NotStored, Unfinished};
 use crate::{AppState, CashboxFacts};
 
@@ -36,6 +37,9 @@ const PREFIX: &str = "cashdesk/";
 pub struct Dialect {
     app: AppState,
     config: CashDeskConfig,
+    /// Serializes a return's check against its sale's earlier returns with its submission, so
+    /// two returns at once cannot both give back the last unit.
+    returns: tokio::sync::Mutex<()>,
     /// Tells apart unkeyed operations made in the same nanosecond.
     counter: AtomicU64,
 }
@@ -233,6 +237,7 @@ impl Dialect {
         Dialect {
             app,
             config,
+            returns: tokio::sync::Mutex::new(()),
             counter: AtomicU64::new(0),
         }
     }
@@ -385,20 +390,26 @@ impl Dialect {
         desk: &CashDesk,
         body: OperationBody,
     ) -> Result<Result<Operation, Operation>, DeskError> {
+        self.submit_referring(id, desk, body, None).await
+    }
+
+    /// [`Dialect::submit`], the operation referring to `sale` too (a return to its sale).
+    async fn submit_referring(
+        &self,
+        id: OperationId,
+        desk: &CashDesk,
+        body: OperationBody,
+        sale: Option<&OperationId>,
+    ) -> Result<Result<Operation, Operation>, DeskError> {
         let journal = Self::journal(desk)?;
-        synchronous::submit(
-            &self.app.store,
-            id,
-            &desk.register,
-            body,
-            Some(&journal),
-            false,
-        )
-        .await
-        .map_err(|e| match e {
-            NotStored::TooLarge(message) => DeskError::invalid(message),
-            NotStored::Store(e) => store_error(e),
-        })
+        let mut targets = vec![&journal];
+        targets.extend(sale);
+        synchronous::submit(&self.app.store, id, &desk.register, body, &targets, false)
+            .await
+            .map_err(|e| match e {
+                NotStored::TooLarge(message) => DeskError::invalid(message),
+                NotStored::Store(e) => store_error(e),
+            })
     }
 
     /// `op` once finished, or 503 `IN_PROGRESS` at `deadline` (it goes on).
@@ -494,8 +505,13 @@ impl Dialect {
                         ));
                     }
                 }
-                Some(_) => {
-                    // Made (or being made) before: the same body gets its result.
+                Some(op) => {
+                    // Made (or being made) before: the same body gets its result. A return
+                    // was stored with the marking codes it took from its sale.
+                    let body = match self.replayed_return(desk, &request, &op) {
+                        Some(receipt) => OperationBody::Receipt(receipt),
+                        None => body,
+                    };
                     return match self.submit(id, desk, body).await? {
                         Ok(op) => {
                             let op = self.finish(op, deadline).await?;
@@ -505,22 +521,117 @@ impl Dialect {
                     };
                 }
                 None => {
-                    if request.kind == ReceiptType::SaleReturn {
-                        self.returned_sale(desk, &request)?;
-                    }
-                    self.shift_for(desk, request.open_shift).await?;
-                    match self.submit(id, desk, body.clone()).await? {
+                    let submitted = if request.kind == ReceiptType::SaleReturn {
+                        let _guard = self.returns.lock().await;
+                        // Under the lock: a request with the same number may have stored it
+                        // meanwhile, and it is not to be counted against itself.
+                        if self.app.store.get(&id).map_err(store_error)?.is_some() {
+                            Err(())
+                        } else {
+                            let sale = self.returned_sale(desk, &request)?;
+                            let receipt = self.checked_return(&sale, &request, None)?;
+                            self.shift_for(desk, request.open_shift).await?;
+                            self.submit_referring(
+                                id,
+                                desk,
+                                OperationBody::Receipt(receipt),
+                                Some(&sale.id),
+                            )
+                            .await?
+                            .map_err(|_| ())
+                        }
+                    } else {
+                        self.shift_for(desk, request.open_shift).await?;
+                        self.submit(id, desk, body.clone()).await?.map_err(|_| ())
+                    };
+                    match submitted {
                         Ok(op) => {
                             let op = self.finish(op, deadline).await?;
                             return self.check_answer(desk, &op, ask);
                         }
                         // Another request with the same number got there first: look again.
-                        Err(_) if races < 3 => races += 1,
-                        Err(_) => return Err(conflict(request.local_number)),
+                        Err(()) if races < 3 => races += 1,
+                        Err(()) => return Err(conflict(request.local_number)),
                     }
                 }
             }
         }
+    }
+
+    /// The return `request` as it is stored: checked against `sale` and the returns made of it
+    /// before (all but `replay`, the stored operation a replay repeats), a marked product
+    /// given the code it was sold with where the request names none. 400 naming the product's
+    /// field otherwise.
+    fn checked_return(
+        &self,
+        sale: &Operation,
+        request: &sale::SaleRequest,
+        replay: Option<&OperationId>,
+    ) -> Result<fiscal_model::Receipt, DeskError> {
+        let OperationBody::Receipt(sold) = &sale.request.body else {
+            return Err(unexpected());
+        };
+        let earlier: Vec<Operation> = self
+            .app
+            .store
+            .referring_to(&sale.id)
+            .map_err(store_error)?
+            .into_iter()
+            .filter(|op| Some(&op.id) != replay)
+            .collect();
+        let lines: Vec<returns::Line<'_>> = request
+            .products
+            .iter()
+            .map(|p| returns::Line {
+                name: &p.name,
+                quantity: p.amount,
+                marking: p.excise_barcode.as_ref().map(|c| c.as_bytes()),
+            })
+            .collect();
+        let number = request.return_number.unwrap_or_default();
+        match returns::check(sold, &earlier, &lines) {
+            Ok(passed) => {
+                let mut receipt = request.receipt.clone();
+                passed.fill(&lines, &mut receipt);
+                Ok(receipt)
+            }
+            Err(Problem::NotInSale { index, name }) => Err(DeskError::invalid(format!(
+                "Поле products[{index}].name: товару «{name}» немає в чеку реалізації з local_number {number}"
+            ))),
+            Err(Problem::TooMany {
+                index,
+                name,
+                asked,
+                sold,
+                returned,
+            }) => Err(DeskError::invalid(format!(
+                "Поле products[{index}].amount: повертається {asked} «{name}», а в чеку реалізації з local_number {number} продано {sold}, з них уже повернуто {returned}"
+            ))),
+            Err(Problem::CodeNotSold { index }) => Err(DeskError::invalid(format!(
+                "Поле products[{index}].excise_barcode: з цією акцизною маркою товар у чеку реалізації з local_number {number} не продавався"
+            ))),
+            Err(Problem::CodeRequired { index }) => Err(DeskError::invalid(format!(
+                "Поле products[{index}].excise_barcode: у чеку реалізації з local_number {number} продано кілька «{}» з різними акцизними марками; вкажіть марку того, що повертається",
+                lines.get(index).map(|l| l.name).unwrap_or_default()
+            ))),
+        }
+    }
+
+    /// A replayed return's receipt as it was stored (with the codes it took from its sale),
+    /// when the request's own differs from the stored one; none when it cannot be told.
+    fn replayed_return(
+        &self,
+        desk: &CashDesk,
+        request: &sale::SaleRequest,
+        stored: &Operation,
+    ) -> Option<fiscal_model::Receipt> {
+        if request.kind != ReceiptType::SaleReturn
+            || matches!(&stored.request.body, OperationBody::Receipt(r) if *r == request.receipt)
+        {
+            return None;
+        }
+        let sale = self.returned_sale(desk, request).ok()?;
+        self.checked_return(&sale, request, Some(&stored.id)).ok()
     }
 
     /// The sale a return names (`return_number` on `return_num_fiscal`, or this register),

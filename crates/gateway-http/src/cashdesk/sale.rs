@@ -86,6 +86,19 @@ pub struct SaleRequest {
     pub open_shift: bool,
     /// The receipt for the register.
     pub receipt: Receipt,
+    /// The products as sent, in order (a return is checked against its sale by them).
+    pub products: Vec<Product>,
+}
+
+/// One of `products` as sent.
+#[derive(Debug, Clone)]
+pub struct Product {
+    /// `name`.
+    pub name: String,
+    /// `amount`, in thousandths of a unit.
+    pub amount: u64,
+    /// `excise_barcode`, the product's marking code.
+    pub excise_barcode: Option<MarkingCode>,
 }
 
 /// The action of a check body.
@@ -191,6 +204,14 @@ pub fn read(m: &Map<String, Value>, settings: &SaleSettings) -> Result<SaleReque
             footer,
         })
         .map_err(refused)?;
+    let products = lines
+        .into_iter()
+        .map(|line| Product {
+            amount: line.qty,
+            excise_barcode: line.template.attributes.marking_code,
+            name: line.template.name,
+        })
+        .collect();
     Ok(SaleRequest {
         local_number,
         kind,
@@ -198,6 +219,7 @@ pub fn read(m: &Map<String, Value>, settings: &SaleSettings) -> Result<SaleReque
         return_num_fiscal,
         open_shift,
         receipt,
+        products,
     })
 }
 

@@ -23,6 +23,7 @@ use super::envelope::{self, Answer, Code, Refusal};
 use super::sale::{self, SaleDocument, SaleSettings};
 use super::SmartOneConfig;
 use crate::handlers::{read_body, BodyError};
+use crate::returns::{self, Problem};
 use crate::synchronous::{self, NotStored, Unfinished};
 use crate::{routing, AppState, CashboxFacts, RegisterRoute};
 
@@ -250,12 +251,19 @@ impl Dialect {
         body: OperationBody,
         refers_to: Option<&OperationId>,
     ) -> Result<Result<Operation, Operation>, Refusal> {
-        synchronous::submit(&self.app.store, id, &register.id, body, refers_to, true)
-            .await
-            .map_err(|e| match e {
-                NotStored::TooLarge(message) => Refusal::new(Code::Missing, message),
-                NotStored::Store(e) => store_error(e),
-            })
+        synchronous::submit(
+            &self.app.store,
+            id,
+            &register.id,
+            body,
+            refers_to.as_slice(),
+            true,
+        )
+        .await
+        .map_err(|e| match e {
+            NotStored::TooLarge(message) => Refusal::new(Code::Missing, message),
+            NotStored::Store(e) => store_error(e),
+        })
     }
 
     /// `op` once finished, or code 5 "repeat the same request" at `deadline` (it goes on).
@@ -415,83 +423,49 @@ impl Dialect {
             .store
             .referring_to(&parent.id)
             .map_err(store_error)?;
-        let returned_of = |name: &str| -> u64 {
-            earlier
-                .iter()
-                .filter(|op| !matches!(op.state, OpState::Failed { .. }))
-                .filter_map(receipt_of)
-                .flat_map(|r| r.items.iter())
-                .filter(|i| i.name == name)
-                .map(|i| i.quantity.0)
-                .sum()
-        };
-        let mut asked: Vec<(String, u64)> = Vec::new();
-        for line in &doc.lines {
-            match asked.iter_mut().find(|(n, _)| *n == line.name) {
-                Some((_, q)) => *q += line.qty * 1000,
-                None => asked.push((line.name.clone(), line.qty * 1000)),
+        let lines: Vec<returns::Line<'_>> = doc
+            .lines
+            .iter()
+            .map(|line| returns::Line {
+                name: &line.name,
+                quantity: line.qty,
+                marking: line.marking.as_deref().map(str::as_bytes),
+            })
+            .collect();
+        let name = |index: usize| lines.get(index).map(|l| l.name).unwrap_or_default();
+        match returns::check(sold, &earlier, &lines) {
+            Ok(passed) => {
+                passed.fill(&lines, &mut doc.receipt);
+                Ok(())
             }
+            Err(Problem::NotInSale { index, name }) => Err(Refusal::new(
+                Code::NotInSale,
+                format!("items[{index}].itemName: {name:?} is not in the sale receipt"),
+            )),
+            Err(Problem::TooMany {
+                index,
+                name,
+                asked,
+                sold,
+                returned,
+            }) => Err(Refusal::new(
+                Code::ReturnExceeds,
+                format!(
+                    "items[{index}].itemQty: {asked} of {name:?} returned, but {sold} were sold and {returned} already returned"
+                ),
+            )),
+            Err(Problem::CodeNotSold { index }) => Err(Refusal::new(
+                Code::NotInSale,
+                format!("items[{index}].itemQRCode: this marking code was not sold in the receipt"),
+            )),
+            Err(Problem::CodeRequired { index }) => Err(Refusal::new(
+                Code::Missing,
+                format!(
+                    "items[{index}].itemQRCode: the sale has several marked {:?}; name the returned one's code",
+                    name(index)
+                ),
+            )),
         }
-        for (i, line) in doc.lines.iter().enumerate() {
-            let sold_lines: Vec<_> = sold.items.iter().filter(|s| s.name == line.name).collect();
-            if sold_lines.is_empty() {
-                return Err(Refusal::new(
-                    Code::NotInSale,
-                    format!(
-                        "items[{i}].itemName: {:?} is not in the sale receipt",
-                        line.name
-                    ),
-                ));
-            }
-            let sold_qty: u64 = sold_lines.iter().map(|s| s.quantity.0).sum();
-            let asked_qty = asked
-                .iter()
-                .find(|(n, _)| *n == line.name)
-                .map(|(_, q)| *q)
-                .unwrap_or_default();
-            let returned = returned_of(&line.name);
-            if asked_qty + returned > sold_qty {
-                return Err(Refusal::new(
-                    Code::ReturnExceeds,
-                    format!(
-                        "items[{i}].itemQty: {} of {:?} returned, but {} were sold and {} already returned",
-                        milli(asked_qty),
-                        line.name,
-                        milli(sold_qty),
-                        milli(returned)
-                    ),
-                ));
-            }
-            let codes: Vec<_> = sold_lines
-                .iter()
-                .filter_map(|s| s.attributes.marking_code.clone())
-                .collect();
-            match (&line.marking, codes.as_slice()) {
-                (Some(given), sold_codes)
-                    if !sold_codes.is_empty()
-                        && !sold_codes.iter().any(|c| c.as_bytes() == given.as_bytes()) =>
-                {
-                    return Err(Refusal::new(
-                        Code::NotInSale,
-                        format!("items[{i}].itemQRCode: this marking code was not sold in the receipt"),
-                    ));
-                }
-                (None, [one]) => {
-                    // The item's receipt lines are in order; give its code to each.
-                    for item in doc.receipt.items.iter_mut().filter(|it| it.name == line.name) {
-                        item.attributes.marking_code = Some(one.clone());
-                    }
-                }
-                (None, [_, _, ..]) => {
-                    return Err(Refusal::new(
-                        Code::Missing,
-                        format!("items[{i}].itemQRCode: the sale has several marked {:?}; name the returned one's code", line.name),
-                    ))
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 
     /// The Done receipt (or correction) with fiscal sign `sign` on `register`, or code 9.
@@ -900,10 +874,6 @@ const TIME: &str = "%Y-%m-%d %H:%M:%S";
 
 fn local(at: DateTime<Utc>, offset: FixedOffset) -> String {
     at.with_timezone(&offset).format(TIME).to_string()
-}
-
-fn milli(q: u64) -> String {
-    fiscal_model::Quantity(q).to_string()
 }
 
 /// The receipt of a receipt operation (a correction's receipt too).
