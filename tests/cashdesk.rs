@@ -172,19 +172,6 @@ fn small_sale(local_number: u64, price: &str, open_shift: Option<bool>) -> Value
     b
 }
 
-fn docs(rig: &Rig, doc_type: u64) -> Vec<Value> {
-    rig.register
-        .archive()
-        .into_iter()
-        .filter(|d| d["doc_type"] == doc_type)
-        .collect()
-}
-
-fn tape(rig: &Rig) -> String {
-    std::fs::read_to_string(format!("{}.tape.txt", rig.register.state.display()))
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_seeds_request_makes_one_rounded_receipt_and_a_replay_makes_none() {
     let rig = rig();
@@ -194,12 +181,12 @@ async fn the_seeds_request_makes_one_rounded_receipt_and_a_replay_makes_none() {
     let sale = desk.post("/check/sale", &seed()).await;
     assert_eq!(sale.status, 200, "{}", sale.body);
     assert_eq!(sale.shift.as_deref(), Some("true"));
-    let receipts = docs(&rig, RECEIPT);
+    let receipts = rig.register.documents(RECEIPT);
     assert_eq!(receipts.len(), 1);
     let doc = &receipts[0];
     assert_eq!(doc["total"], 5010, "the rounded total");
     assert_eq!(
-        docs(&rig, SHIFT_OPENING).len(),
+        rig.register.documents(SHIFT_OPENING).len(),
         1,
         "open_shift: true opened it"
     );
@@ -223,7 +210,7 @@ async fn the_seeds_request_makes_one_rounded_receipt_and_a_replay_makes_none() {
     assert_eq!(uuid.matches('-').count(), 4);
     assert!(a["cash_in_box"].is_number(), "{a}");
     check_rendering(&rig, a, doc);
-    let tape = tape(&rig);
+    let tape = rig.register.tape();
     for text in [
         "Округление",
         "+0.04",
@@ -279,7 +266,7 @@ async fn the_seeds_request_makes_one_rounded_receipt_and_a_replay_makes_none() {
     ret["return_number"] = json!(12);
     let r = desk.post("/check/sale", &ret).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let returns = docs(&rig, RECEIPT);
+    let returns = rig.register.documents(RECEIPT);
     assert_eq!(returns.len(), 2);
     assert_eq!(returns[1]["total"], 5010);
     assert_eq!(r.body["ORDERNUM"], returns[1]["fd"].to_string());
@@ -304,7 +291,7 @@ async fn the_seeds_request_makes_one_rounded_receipt_and_a_replay_makes_none() {
         "{}",
         refused.body
     );
-    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+    assert_eq!(rig.register.documents(RECEIPT).len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -352,7 +339,7 @@ async fn the_shift_the_cash_and_the_tokens_follow_the_register() {
         .await;
     assert_eq!(last.status, 200);
     assert!(last.body["ORDERNUM"].is_null() && last.body["local_number"].is_null());
-    assert!(docs(&rig, RECEIPT).is_empty());
+    assert!(rig.register.documents(RECEIPT).is_empty());
 
     // The shift by hand.
     let open = desk
@@ -363,7 +350,7 @@ async fn the_shift_the_cash_and_the_tokens_follow_the_register() {
         .await;
     assert_eq!(open.status, 200, "{}", open.body);
     assert_eq!(open.shift.as_deref(), Some("true"));
-    let openings = docs(&rig, SHIFT_OPENING);
+    let openings = rig.register.documents(SHIFT_OPENING);
     assert_eq!(openings.len(), 1);
     assert_eq!(open.body["ORDERNUM"], openings[0]["fd"].to_string());
     let twice = desk
@@ -422,7 +409,7 @@ async fn the_shift_the_cash_and_the_tokens_follow_the_register() {
         .await;
     assert_eq!(z.status, 200, "{}", z.body);
     assert_eq!(z.shift.as_deref(), Some("false"));
-    assert_eq!(docs(&rig, Z_REPORT).len(), 1);
+    assert_eq!(rig.register.documents(Z_REPORT).len(), 1);
 
     // Closed again: open_shift true opens it for the sale.
     until("the shift known closed", || async {
@@ -434,8 +421,8 @@ async fn the_shift_the_cash_and_the_tokens_follow_the_register() {
         .post("/check/sale", &small_sale(3, "20.00", Some(true)))
         .await;
     assert_eq!(sale.status, 200, "{}", sale.body);
-    assert_eq!(docs(&rig, SHIFT_OPENING).len(), 2);
-    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+    assert_eq!(rig.register.documents(SHIFT_OPENING).len(), 2);
+    assert_eq!(rig.register.documents(RECEIPT).len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -618,7 +605,7 @@ async fn an_excise_barcode_is_the_items_marking_code_and_its_unit_the_measure() 
     sale["products"][0]["unit_name"] = json!("кг");
     let made = desk.post("/check/sale", &sale).await;
     assert_eq!(made.status, 200, "{}", made.body);
-    let receipts = docs(&rig, RECEIPT);
+    let receipts = rig.register.documents(RECEIPT);
     assert_eq!(receipts.len(), 1);
     let tlvs = receipts[0]["items"][0]["tlvs"].as_array().unwrap().clone();
     let tag = |n: u64| {
@@ -665,7 +652,7 @@ async fn shift_ping_answers_the_registers_state_for_its_token_only() {
     .await;
     assert_eq!(opened.status, 200);
     assert_eq!(opened.shift.as_deref(), Some("true"));
-    let openings = docs(&rig, SHIFT_OPENING);
+    let openings = rig.register.documents(SHIFT_OPENING);
     assert_eq!(openings.len(), 1);
     assert_eq!(
         opened.body["data"]["shift"]["id"],
@@ -713,7 +700,7 @@ async fn a_checks_pdf_and_qr_open_with_the_link_or_the_token_and_other_views_are
     sale["products"][0]["name"] = json!("Сир твердий");
     let made = desk.post("/check/sale", &sale).await;
     assert_eq!(made.status, 200, "{}", made.body);
-    let receipts = docs(&rig, RECEIPT);
+    let receipts = rig.register.documents(RECEIPT);
     assert_eq!(receipts.len(), 1);
     let doc = &receipts[0];
     let uuid = made.body["uuid"].as_str().unwrap();
@@ -831,7 +818,7 @@ async fn a_checks_pdf_without_its_font_is_render_failed_naming_the_font() {
         made.body
     );
     assert!(made.body["pdf"].is_null(), "{}", made.body);
-    assert_eq!(docs(&rig, RECEIPT).len(), 1);
+    assert_eq!(rig.register.documents(RECEIPT).len(), 1);
     let uuid = made.body["uuid"].as_str().unwrap();
     let base = format!("http://{}/api/v2/checks/{uuid}", rig.gateway.base);
 
@@ -876,14 +863,18 @@ async fn a_gateway_killed_during_a_check_sale_answers_the_replay_with_the_one_fd
     rig.gateway.proc.kill();
     let cut = in_flight.await.unwrap();
     assert!(cut.is_err(), "the killed gateway answered: {cut:?}");
-    assert_eq!(docs(&rig, RECEIPT).len(), 1, "the FN closed the receipt");
+    assert_eq!(
+        rig.register.documents(RECEIPT).len(),
+        1,
+        "the FN closed the receipt"
+    );
 
     assert_eq!(rig.register.control("power on").trim(), "ok");
     rig.gateway.restart();
     let desk = Desk::of(&rig.gateway.base);
     let replay = desk.post("/check/sale", &sale).await;
     assert_eq!(replay.status, 200, "{}", replay.body);
-    let receipts = docs(&rig, RECEIPT);
+    let receipts = rig.register.documents(RECEIPT);
     assert_eq!(receipts.len(), 1, "one fiscal document");
     assert_eq!(receipts[0]["total"], 4200);
     assert_eq!(replay.body["ORDERNUM"], receipts[0]["fd"].to_string());
@@ -937,7 +928,9 @@ fn refused(r: &Reply, field: &str, naming: &[&str]) {
 /// The quantities per name of the FN's receipts of `operation` (1 sale, 2 return).
 fn quantities(rig: &Rig, operation: u64) -> std::collections::BTreeMap<String, u64> {
     let mut out = std::collections::BTreeMap::new();
-    for doc in docs(rig, RECEIPT)
+    for doc in rig
+        .register
+        .documents(RECEIPT)
         .iter()
         .filter(|d| d["operation"] == operation)
     {
@@ -970,7 +963,7 @@ async fn a_return_gives_back_only_what_its_sale_sold_and_was_not_returned() {
         )
         .await;
     assert_eq!(sale.status, 200, "{}", sale.body);
-    assert_eq!(docs(&rig, RECEIPT).len(), 1);
+    assert_eq!(rig.register.documents(RECEIPT).len(), 1);
 
     // A product the sale did not sell; more than it sold. Nothing is made.
     let unknown = desk
@@ -999,7 +992,11 @@ async fn a_return_gives_back_only_what_its_sale_sold_and_was_not_returned() {
         "products[0].amount",
         &["Молоко", "продано 2", "повернуто 0"],
     );
-    assert_eq!(docs(&rig, RECEIPT).len(), 1, "a refusal made a document");
+    assert_eq!(
+        rig.register.documents(RECEIPT).len(),
+        1,
+        "a refusal made a document"
+    );
 
     // A partial return, and its replay: the same check, nothing new.
     let first_return = check(
@@ -1013,12 +1010,12 @@ async fn a_return_gives_back_only_what_its_sale_sold_and_was_not_returned() {
     );
     let first = desk.post("/check/sale", &first_return).await;
     assert_eq!(first.status, 200, "{}", first.body);
-    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+    assert_eq!(rig.register.documents(RECEIPT).len(), 2);
     let again = desk.post("/check/sale", &first_return).await;
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.body["ORDERNUM"], first.body["ORDERNUM"]);
     assert_eq!(again.body["uuid"], first.body["uuid"]);
-    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+    assert_eq!(rig.register.documents(RECEIPT).len(), 2);
 
     // What the first return gave back counts: three loaves sold, one returned.
     let after = desk
@@ -1032,7 +1029,7 @@ async fn a_return_gives_back_only_what_its_sale_sold_and_was_not_returned() {
         "products[0].amount",
         &["Хліб", "продано 3", "повернуто 1"],
     );
-    assert_eq!(docs(&rig, RECEIPT).len(), 2);
+    assert_eq!(rig.register.documents(RECEIPT).len(), 2);
 
     // The rest of the bread and the cheese: exactly what is left.
     let second = desk
@@ -1067,7 +1064,7 @@ async fn a_return_gives_back_only_what_its_sale_sold_and_was_not_returned() {
     assert_eq!(late.body["ORDERNUM"], first.body["ORDERNUM"]);
 
     // The FN has the sale and the two returns, and no more went back than was sold.
-    let receipts = docs(&rig, RECEIPT);
+    let receipts = rig.register.documents(RECEIPT);
     assert_eq!(receipts.len(), 3);
     let totals: Vec<(u64, u64)> = receipts
         .iter()
@@ -1135,7 +1132,11 @@ async fn a_marked_products_return_carries_its_sales_code_and_no_other() {
         "products[0].excise_barcode",
         &["Пиво"],
     );
-    assert_eq!(docs(&rig, RECEIPT).len(), 1, "a refusal made a document");
+    assert_eq!(
+        rig.register.documents(RECEIPT).len(),
+        1,
+        "a refusal made a document"
+    );
 
     // Without a code the wine goes back under the one it was sold with; the beer under the
     // one named. A replay answers the same check.
@@ -1154,7 +1155,7 @@ async fn a_marked_products_return_carries_its_sales_code_and_no_other() {
     let again = desk.post("/check/sale", &ret).await;
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.body["ORDERNUM"], returned.body["ORDERNUM"]);
-    let receipts = docs(&rig, RECEIPT);
+    let receipts = rig.register.documents(RECEIPT);
     assert_eq!(receipts.len(), 2);
     let doc = &receipts[1];
     assert_eq!(doc["operation"], 2);
@@ -1171,4 +1172,18 @@ async fn a_marked_products_return_carries_its_sales_code_and_no_other() {
     assert_eq!(code(&items[0]), Some(WINE.as_bytes().to_vec()), "{doc}");
     assert_eq!(items[1]["name"], "Пиво");
     assert_eq!(code(&items[1]), Some(BEER_2.as_bytes().to_vec()), "{doc}");
+
+    // One beer is still unreturned, but not the one under the code just given back.
+    let mut twice = check(33, Some(30), &[("Пиво", "1", "40.00", "40.00")], "40.00");
+    twice["products"][0]["excise_barcode"] = json!(BEER_2);
+    refused(
+        &desk.post("/check/sale", &twice).await,
+        "products[0].excise_barcode",
+        &["вже повернуто"],
+    );
+    assert_eq!(
+        rig.register.documents(RECEIPT).len(),
+        2,
+        "a refusal made a document"
+    );
 }

@@ -76,11 +76,7 @@ impl Bench {
     }
 
     fn documents(&self, doc_type: u64) -> Vec<Value> {
-        self.register
-            .archive()
-            .into_iter()
-            .filter(|d| d["doc_type"] == doc_type)
-            .collect()
+        self.register.documents(doc_type)
     }
 
     /// Posts `body` as `op`, expects status 2, re-posts it and expects the same answer.

@@ -41,10 +41,6 @@ fn sale(id: &str, codes: &[u64], print: bool) -> Value {
     })
 }
 
-fn tape(register: &Register) -> String {
-    std::fs::read_to_string(format!("{}.tape.txt", register.state.display())).unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_vat_type_lands_in_its_own_vat_sum() {
     let rig = Rig::start(GatewayOptions::default());
@@ -187,16 +183,16 @@ async fn an_electronic_receipt_is_in_the_fn_and_not_on_the_tape() {
         .collect();
     assert_eq!(bytes, b"customer@example.com");
     assert!(
-        !tape(&rig.register).contains("Позиция 3"),
+        !rig.register.tape().contains("Позиция 3"),
         "{}",
-        tape(&rig.register)
+        rig.register.tape()
     );
 
     // The next receipt is printed again.
     let (code, body) = rig.pos.post("formReceipt", &sale("p-1", &[2], true)).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(rig.pos.settled("p-1").await["status"], 2);
-    let printed = tape(&rig.register);
+    let printed = rig.register.tape();
     assert!(printed.contains("Позиция 2"), "{printed}");
     assert!(!printed.contains("Позиция 3"), "{printed}");
 }

@@ -32,7 +32,7 @@ fn the_test_page_prints_and_makes_no_fiscal_document() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{table}");
     assert!(table.contains('✓'), "{table}");
-    let tape = std::fs::read_to_string(format!("{}.tape.txt", register.state.display())).unwrap();
+    let tape = register.tape();
     assert!(tape.contains("ТЕСТОВАЯ СТРАНИЦА"), "{tape}");
     assert!(tape.contains("Не является фискальным документом"), "{tape}");
     let archive = register.archive();

@@ -23,10 +23,6 @@ fn of_type(archive: &[Value], doc_type: u64) -> Vec<&Value> {
         .collect()
 }
 
-fn tape(register: &Register) -> String {
-    std::fs::read_to_string(format!("{}.tape.txt", register.state.display())).unwrap_or_default()
-}
-
 /// The same client with an admin token.
 fn admin(pos: &Pos) -> Pos {
     Pos {
@@ -150,7 +146,7 @@ async fn every_shop_day_endpoint_leaves_exactly_its_documents_in_the_fn() {
         documents,
         "no FD for X, copies, text"
     );
-    let paper = tape(&rig.register);
+    let paper = rig.register.tape();
     assert!(paper.contains("КОПИЯ"), "{paper}");
     assert!(paper.contains(&sale_fd.to_string()), "{paper}");
     assert!(

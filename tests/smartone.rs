@@ -74,16 +74,7 @@ fn rig(answer_within: u64) -> Rig {
 }
 
 fn receipts(rig: &Rig) -> Vec<Value> {
-    rig.register
-        .archive()
-        .into_iter()
-        .filter(|d| d["doc_type"] == RECEIPT)
-        .collect()
-}
-
-fn tape(rig: &Rig) -> String {
-    std::fs::read_to_string(format!("{}.tape.txt", rig.register.state.display()))
-        .unwrap_or_default()
+    rig.register.documents(RECEIPT)
 }
 
 /// `text` in CP866, the code page of the FN's text tags.
@@ -206,7 +197,7 @@ async fn the_seed_sale_reaches_the_fn_with_its_items_taxes_payments_and_cashier(
     assert_eq!(payments[14], 6000, "credit + installment (1216)");
     assert_eq!(payments[15], 2000, "bonuses as counter-provision (1217)");
     assert_eq!(tag(doc, 1021), Some(cp866("Иванов Иван")));
-    let tape = tape(&rig);
+    let tape = rig.register.tape();
     for text in [
         "Магазин у дома",
         "Касса: 3",
@@ -294,7 +285,7 @@ async fn a_repeated_document_prints_a_copy_and_never_a_second_fiscal_document() 
     let so = SmartOne::of(&rig);
     let first = so.post("/sale", &small_sale("R-1", 5000)).await;
     assert_eq!(first["code"], 0, "{first}");
-    let copies_before = tape(&rig).matches("КОПИЯ").count();
+    let copies_before = rig.register.tape().matches("КОПИЯ").count();
     let again = so.post("/sale", &small_sale("R-1", 5000)).await;
     assert_eq!(again["code"], 0, "{again}");
     for field in ["fiscalID", "fiscalNum", "documentID", "checkNum"] {
@@ -302,7 +293,7 @@ async fn a_repeated_document_prints_a_copy_and_never_a_second_fiscal_document() 
     }
     assert_eq!(receipts(&rig).len(), 1);
     assert!(
-        tape(&rig).matches("КОПИЯ").count() > copies_before,
+        rig.register.tape().matches("КОПИЯ").count() > copies_before,
         "no copy printed"
     );
 

@@ -171,6 +171,19 @@ impl Register {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
+
+    /// The FN archive's documents of one form (`doc_type`: 3 receipt, 31 correction, …).
+    pub fn documents(&self, doc_type: u64) -> Vec<Value> {
+        self.archive()
+            .into_iter()
+            .filter(|d| d["doc_type"] == doc_type)
+            .collect()
+    }
+
+    /// What the register has printed on its tape so far (empty before the first print).
+    pub fn tape(&self) -> String {
+        std::fs::read_to_string(format!("{}.tape.txt", self.state.display())).unwrap_or_default()
+    }
 }
 
 /// Options for a test gateway's configuration.
