@@ -1,8 +1,8 @@
 //! The one check a return of a sale passes, whichever dialect asks for it (SmartOne's
 //! `/refund`, CashDesk's `RETURN`/`Z_RETURN`): every returned product is in the sale, no more
 //! of it is returned than was sold less what earlier returns (not failed) took back, and a
-//! marked product goes back under a code it was sold with — the sale's own when the return
-//! names none and the sale sold one. Each dialect words a [`Problem`] in its own shape.
+//! marked product goes back under a code it was sold with and no earlier return gave back —
+//! the sale's own when the return names none and the sale sold one. Each dialect words a [`Problem`] in its own shape.
 //!
 //! Products are matched by name, as printed on the sale; quantities are summed per name over
 //! the lines of the sale, of the earlier returns and of this return.
@@ -39,6 +39,8 @@ pub enum Problem {
     CodeNotSold { index: usize },
     /// The line names no code, and the sale sold several of the product under different codes.
     CodeRequired { index: usize },
+    /// The line names a code an earlier return already gave back.
+    CodeReturned { index: usize },
 }
 
 /// What a return that passed takes from its sale.
@@ -120,6 +122,17 @@ pub fn check(sale: &Receipt, earlier: &[Operation], lines: &[Line<'_>]) -> Resul
         {
             if !sold_codes.contains(&code) {
                 sold_codes.push(code);
+            }
+        }
+        if let Some(given) = line.marking {
+            let gone = earlier
+                .iter()
+                .flat_map(|r| r.items.iter())
+                .filter(|i| i.name == line.name)
+                .filter_map(|i| i.attributes.marking_code.as_ref())
+                .any(|c| c.as_bytes() == given);
+            if gone {
+                return Err(Problem::CodeReturned { index });
             }
         }
         codes.push(match (line.marking, sold_codes.as_slice()) {
@@ -335,5 +348,49 @@ mod tests {
             check(&sale, &[], &[line("Beer", 1000, None)]),
             Err(Problem::CodeRequired { index: 0 })
         );
+    }
+
+    #[test]
+    fn a_marking_code_goes_back_once() {
+        let sale = receipt(
+            ReceiptType::Sale,
+            vec![
+                item("Beer", 1000, Some("CODE-2")),
+                item("Beer", 1000, Some("CODE-3")),
+            ],
+        );
+        let first = earlier(
+            "r-1",
+            vec![item("Beer", 1000, Some("CODE-2"))],
+            OpState::Queued,
+        );
+        // One beer is still unreturned, but not the one under CODE-2.
+        assert_eq!(
+            check(
+                &sale,
+                std::slice::from_ref(&first),
+                &[line("Beer", 1000, Some("CODE-2"))]
+            ),
+            Err(Problem::CodeReturned { index: 0 })
+        );
+        assert_eq!(
+            check(&sale, &[first], &[line("Beer", 1000, Some("CODE-3"))])
+                .unwrap()
+                .codes,
+            vec![None]
+        );
+        // A return that failed gave nothing back.
+        let failed = earlier(
+            "r-2",
+            vec![item("Beer", 1000, Some("CODE-2"))],
+            OpState::Failed {
+                reason: Reason {
+                    code: "X".into(),
+                    message: "x".into(),
+                    device_error: None,
+                },
+            },
+        );
+        assert!(check(&sale, &[failed], &[line("Beer", 1000, Some("CODE-2"))]).is_ok());
     }
 }

@@ -610,6 +610,9 @@ impl Dialect {
             Err(Problem::CodeNotSold { index }) => Err(DeskError::invalid(format!(
                 "Поле products[{index}].excise_barcode: з цією акцизною маркою товар у чеку реалізації з local_number {number} не продавався"
             ))),
+            Err(Problem::CodeReturned { index }) => Err(DeskError::invalid(format!(
+                "Поле products[{index}].excise_barcode: товар з цією акцизною маркою вже повернуто за чеком реалізації з local_number {number}"
+            ))),
             Err(Problem::CodeRequired { index }) => Err(DeskError::invalid(format!(
                 "Поле products[{index}].excise_barcode: у чеку реалізації з local_number {number} продано кілька «{}» з різними акцизними марками; вкажіть марку того, що повертається",
                 lines.get(index).map(|l| l.name).unwrap_or_default()

@@ -458,6 +458,10 @@ impl Dialect {
                 Code::NotInSale,
                 format!("items[{index}].itemQRCode: this marking code was not sold in the receipt"),
             )),
+            Err(Problem::CodeReturned { index }) => Err(Refusal::new(
+                Code::ReturnExceeds,
+                format!("items[{index}].itemQRCode: the item with this marking code was already returned"),
+            )),
             Err(Problem::CodeRequired { index }) => Err(Refusal::new(
                 Code::Missing,
                 format!(
