@@ -9,7 +9,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{receipt_with_total, token, until, Pos, Register, Rig, CASHBOX};
+use support::{receipt_with_total, token, until, Pos, Rig, CASHBOX};
 
 const OPEN_SHIFT: u64 = 2;
 const RECEIPT: u64 = 3;
