@@ -171,15 +171,8 @@ pub fn in_request(e: &ModelError, origin: &[usize], names: &RequestNames) -> (St
 mod tests {
     use super::*;
 
-    const NAMES: RequestNames = RequestNames {
-        lines: "items",
-        name: "itemName",
-        marking: "itemQRCode",
-        total: "amount",
-        payments: "payments",
-        header: "departmentName",
-        footer: "printFooter",
-    };
+    // SmartOne's names: any dialect's table reads the same way.
+    const NAMES: RequestNames = crate::smartone::sale::REQUEST_NAMES;
 
     fn refusal(field: &str) -> ModelError {
         ModelError::Receipt {

@@ -12,7 +12,7 @@
 
 mod envelope;
 mod routes;
-mod sale;
+pub(crate) mod sale;
 
 use std::sync::Arc;
 use std::time::Duration;

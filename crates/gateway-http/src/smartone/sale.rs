@@ -69,7 +69,7 @@ pub struct SaleDocument {
 }
 
 /// This dialect's names for the fields the receipt model's refusals name.
-const REQUEST_NAMES: tape::RequestNames = tape::RequestNames {
+pub(crate) const REQUEST_NAMES: tape::RequestNames = tape::RequestNames {
     lines: "items",
     name: "itemName",
     marking: "itemQRCode",
