@@ -62,6 +62,22 @@ impl SmartOne {
     async fn post(&self, route: &str, json: &Value) -> Value {
         self.raw(route, Self::body(json)).await.unwrap()
     }
+
+    /// A plain JSON body (not the signed form), with the gateway's token when given.
+    async fn plain_json(&self, route: &str, bearer: Option<&str>, json: &Value) -> Value {
+        let mut request = self.http.post(format!("http://{}{route}", self.base));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request
+            .json(json)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
 }
 
 fn rig(answer_within: u64) -> Rig {
@@ -236,41 +252,15 @@ async fn the_references_example_verifies_and_tampering_or_no_token_is_code_1() {
     );
 
     // A plain JSON body as the seed prints it: only with the gateway's token.
-    let url = format!("http://{}/check_shift", so.base);
-    let no_token: Value = so
-        .http
-        .post(&url)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let no_token = so.plain_json("/check_shift", None, &json!({})).await;
     assert_eq!(no_token["code"], 1, "{no_token}");
-    let bad_token: Value = so
-        .http
-        .post(&url)
-        .bearer_auth("not-a-token")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bad_token = so
+        .plain_json("/check_shift", Some("not-a-token"), &json!({}))
+        .await;
     assert_eq!(bad_token["code"], 1);
-    let sale: Value = so
-        .http
-        .post(format!("http://{}/sale", so.base))
-        .bearer_auth(token(json!({})))
-        .json(&small_sale("J-2", 100))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sale = so
+        .plain_json("/sale", Some(&token(json!({}))), &small_sale("J-2", 100))
+        .await;
     assert_eq!(sale["code"], 0, "{sale}");
     assert_eq!(
         receipts(&rig).len(),
