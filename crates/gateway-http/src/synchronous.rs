@@ -9,6 +9,28 @@ use queue::{
 };
 use tokio::time::Instant;
 
+/// How many times one key of a dialect (a CashDesk `local_number`, a SmartOne document) may be
+/// tried after failures, each of which fiscalized nothing: attempt `n` is stored under the
+/// key's `n`-th operationId. Past that the POS must send the document under another key.
+pub const MAX_ATTEMPTS: u32 = 100;
+
+/// The operation of a key's last attempt: attempts 1, 2, … are looked up until one is not
+/// stored; `None` when the first is not.
+pub fn latest_attempt<E>(
+    store: &Store,
+    id_of: impl Fn(u32) -> Result<OperationId, E>,
+    store_error: impl Fn(StoreError) -> E,
+) -> Result<Option<Operation>, E> {
+    let mut latest = None;
+    for attempt in 1..=MAX_ATTEMPTS {
+        match store.get(&id_of(attempt)?).map_err(&store_error)? {
+            Some(op) => latest = Some(op),
+            None => break,
+        }
+    }
+    Ok(latest)
+}
+
 /// Why a document was not stored.
 #[derive(Debug)]
 pub enum NotStored {

@@ -25,11 +25,9 @@ use super::sale::{self, SaleSettings};
 use super::{CashDesk, CashDeskConfig};
 use crate::handlers::{read_body, BodyError};
 use crate::returns::{self, Problem};
-use crate::synchronous::{self, NotStored, Unfinished};
+use crate::synchronous::{self, NotStored, Unfinished, MAX_ATTEMPTS};
 use crate::{AppState, CashboxFacts};
 
-/// How many times one check may be tried after failures (each failure fiscalized nothing).
-const MAX_ATTEMPTS: u32 = 100;
 /// Prefix of every operationId the dialect makes.
 const PREFIX: &str = "cashdesk/";
 
@@ -646,14 +644,11 @@ impl Dialect {
     ) -> Result<Operation, DeskError> {
         let number = request.return_number.unwrap_or_default();
         let num_fiscal = request.return_num_fiscal.unwrap_or(desk.num_fiscal);
-        let mut found = None;
-        for attempt in 1..=MAX_ATTEMPTS {
-            let id = keyed_id(num_fiscal, "sale", number, attempt)?;
-            match self.app.store.get(&id).map_err(store_error)? {
-                Some(op) => found = Some(op),
-                None => break,
-            }
-        }
+        let found = synchronous::latest_attempt(
+            &self.app.store,
+            |attempt| keyed_id(num_fiscal, "sale", number, attempt),
+            store_error,
+        )?;
         match found {
             Some(op) if matches!(op.state, OpState::Done { .. }) => Ok(op),
             _ => Err(DeskError::not_found(format!(

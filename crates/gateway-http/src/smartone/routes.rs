@@ -24,12 +24,8 @@ use super::sale::{self, SaleDocument, SaleSettings};
 use super::SmartOneConfig;
 use crate::handlers::{read_body, BodyError};
 use crate::returns::{self, Problem};
-use crate::synchronous::{self, NotStored, Unfinished};
+use crate::synchronous::{self, NotStored, Unfinished, MAX_ATTEMPTS};
 use crate::{routing, AppState, CashboxFacts, RegisterRoute};
-
-/// How many times one uniqueness key may be tried after failures (each failure fiscalized
-/// nothing); past that the POS must change the document.
-const MAX_ATTEMPTS: u32 = 100;
 
 /// The dialect's state.
 pub struct Dialect {
@@ -629,14 +625,11 @@ impl Dialect {
                 )),
             };
         for kind in ["sale", "refund"] {
-            let mut latest = None;
-            for attempt in 1..=MAX_ATTEMPTS {
-                let id = Self::keyed_id(register, kind, &key, attempt)?;
-                match self.app.store.get(&id).map_err(store_error)? {
-                    Some(op) => latest = Some(op),
-                    None => break,
-                }
-            }
+            let latest = synchronous::latest_attempt(
+                &self.app.store,
+                |attempt| Self::keyed_id(register, kind, &key, attempt),
+                store_error,
+            )?;
             if let Some(op) = latest {
                 return Ok(op);
             }
