@@ -14,7 +14,7 @@
 #![allow(dead_code)]
 
 use rust_decimal::Decimal;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
@@ -278,18 +278,32 @@ impl PartialSchema for OperationIdText {
 
 impl ToSchema for OperationIdText {}
 
+/// `cashboxId` of the shop-day requests: a register, or the default one when absent or "".
+pub struct RegisterChoice;
+
+impl PartialSchema for RegisterChoice {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .description(Some(r#"The register; absent or "": the default register."#))
+            .pattern(Some(
+                r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            ))
+            .examples(["da2bb850-63ef-47e4-8b45-7b5b841eaa9b"])
+            .into()
+    }
+}
+
+impl ToSchema for RegisterChoice {}
+
 /// `POST /v1.0/operations/openShift` and `closeShift`.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct ShiftOperationRequest {
     #[schema(inline)]
     operation_id: OperationIdText,
-    /// The register; absent or "": the default register.
-    #[schema(
-        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        example = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
-    )]
-    cashbox_id: Option<String>,
+    #[schema(inline, required = false)]
+    cashbox_id: RegisterChoice,
     /// The cashier named on the report (tag 1021), instead of the register's configured one;
     /// "" means absent. Characters must exist in CP866 and CP1251.
     #[schema(max_length = 64, example = "Иванова А. А.")]
@@ -305,12 +319,8 @@ pub struct ShiftOperationRequest {
 pub struct XReportRequest {
     #[schema(inline)]
     operation_id: OperationIdText,
-    /// The register; absent or "": the default register.
-    #[schema(
-        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        example = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
-    )]
-    cashbox_id: Option<String>,
+    #[schema(inline, required = false)]
+    cashbox_id: RegisterChoice,
 }
 
 /// `POST /v1.0/operations/printCopy`.
@@ -319,12 +329,8 @@ pub struct XReportRequest {
 pub struct PrintCopyRequest {
     #[schema(inline)]
     operation_id: OperationIdText,
-    /// The register; absent or "": the default register.
-    #[schema(
-        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        example = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
-    )]
-    cashbox_id: Option<String>,
+    #[schema(inline, required = false)]
+    cashbox_id: RegisterChoice,
     /// FD number (tag 1040) of the document of the FN archive to copy; absent or null: the
     /// last receipt.
     #[schema(minimum = 1, maximum = 4294967295i64, example = 24)]
@@ -337,12 +343,8 @@ pub struct PrintCopyRequest {
 pub struct PrintTextRequest {
     #[schema(inline)]
     operation_id: OperationIdText,
-    /// The register; absent or "": the default register.
-    #[schema(
-        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        example = "da2bb850-63ef-47e4-8b45-7b5b841eaa9b"
-    )]
-    cashbox_id: Option<String>,
+    #[schema(inline, required = false)]
+    cashbox_id: RegisterChoice,
     /// The lines, 1 to 200. Each fits the register's tape (its reported characters per line,
     /// `printWidth` of `GET /v1.0/cashboxes/{id}`; 32 while it has not reported one) and
     /// holds only characters of CP1251 without control characters; "" prints an empty line.
