@@ -356,12 +356,7 @@ fn print_width(app: &AppState, body: &OperationBody, register: &RegisterRoute) -
     if !matches!(body, OperationBody::PrintText(_)) {
         return None;
     }
-    let desk = app.desk.as_ref()?;
-    desk.0
-        .cashboxes()
-        .into_iter()
-        .find(|facts| facts.cashbox_id.eq_ignore_ascii_case(&register.id))
-        .and_then(|facts| facts.print_width)
+    app.facts_of(&register.id)?.print_width
 }
 
 /// The 400 for the first position (of a receipt or a correction receipt) whose VAT rate has

@@ -103,6 +103,27 @@ pub struct AppState {
     pub desk: Option<DeskHandle>,
 }
 
+impl AppState {
+    /// One register's facts as its worker last read them (none: no desk, or not reported).
+    pub(crate) fn facts_of(&self, register: &str) -> Option<CashboxFacts> {
+        self.desk
+            .as_ref()?
+            .0
+            .cashboxes()
+            .into_iter()
+            .find(|f| f.cashbox_id.eq_ignore_ascii_case(register))
+    }
+
+    /// Characters per line of a register's tape: what it reported, else the FN text default.
+    pub(crate) fn tape_width(&self, register: &str) -> usize {
+        usize::from(
+            self.facts_of(register)
+                .and_then(|f| f.print_width)
+                .unwrap_or(fiscal_model::text::DEFAULT_PRINT_WIDTH),
+        )
+    }
+}
+
 /// A shared [`Desk`].
 #[derive(Clone)]
 pub struct DeskHandle(pub Arc<dyn Desk>);

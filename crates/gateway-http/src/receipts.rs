@@ -21,7 +21,7 @@ use crate::error::ErrorBody;
 use crate::handlers::{authenticate, offset_of, visible};
 use crate::schema::ReceiptQuery;
 use crate::status::status_code;
-use crate::{openapi, request, routing, ApiError, AppState, DEFAULT_PRINT_WIDTH};
+use crate::{openapi, request, routing, ApiError, AppState};
 
 type Shared = State<Arc<AppState>>;
 
@@ -85,12 +85,7 @@ fn negotiate(accept: Option<&str>) -> Result<Format, ApiError> {
 pub fn receipt_view(app: &AppState, op: &Operation) -> Option<ReceiptView> {
     let route = routing::find(&app.registers, op.register.as_str());
     let mut seller = route.map(|r| r.seller.clone()).unwrap_or_default();
-    let facts = app.desk.as_ref().and_then(|desk| {
-        desk.0
-            .cashboxes()
-            .into_iter()
-            .find(|f| f.cashbox_id.eq_ignore_ascii_case(op.register.as_str()))
-    });
+    let facts = app.facts_of(op.register.as_str());
     let register = facts
         .as_ref()
         .map(|f| RegisterFacts {
@@ -108,16 +103,6 @@ pub fn receipt_view(app: &AppState, op: &Operation) -> Option<ReceiptView> {
 }
 
 /// The register's tape width, when its worker has read it.
-fn print_width(app: &AppState, op: &Operation) -> Option<u16> {
-    app.desk.as_ref().and_then(|desk| {
-        desk.0
-            .cashboxes()
-            .into_iter()
-            .find(|f| f.cashbox_id.eq_ignore_ascii_case(op.register.as_str()))
-            .and_then(|f| f.print_width)
-    })
-}
-
 fn whole(query: &[(String, String)], name: &str, what: &str) -> Result<Option<u32>, ApiError> {
     match query
         .iter()
@@ -196,8 +181,7 @@ pub async fn receipt(
         Format::Text => {
             let width = width
                 .map(|w| w as usize)
-                .or_else(|| print_width(&app, &op).map(usize::from))
-                .unwrap_or(usize::from(DEFAULT_PRINT_WIDTH));
+                .unwrap_or_else(|| app.tape_width(op.register.as_str()));
             view.text(width).into_bytes()
         }
         Format::Html => view.html().into_bytes(),

@@ -132,8 +132,8 @@ pub async fn not_allowed(method: axum::http::Method) -> Response {
     response
 }
 
-/// Receipt width in characters when `print_width` is not given (the seed's example).
-const DEFAULT_PRINT_WIDTH: usize = 32;
+/// Receipt width in characters when `print_width` is not given (the seed's example, 32).
+const DEFAULT_PRINT_WIDTH: usize = fiscal_model::text::DEFAULT_PRINT_WIDTH as usize;
 /// PDF width in millimetres when `pdf_width` is not given.
 const DEFAULT_PDF_WIDTH: u32 = 80;
 
@@ -335,12 +335,7 @@ impl Dialect {
     }
 
     fn facts(&self, desk: &CashDesk) -> Option<CashboxFacts> {
-        let handle = self.app.desk.as_ref()?;
-        handle
-            .0
-            .cashboxes()
-            .into_iter()
-            .find(|f| f.cashbox_id.eq_ignore_ascii_case(&desk.register))
+        self.app.facts_of(&desk.register)
     }
 
     fn cash_in_box(&self, desk: &CashDesk) -> Value {
@@ -352,11 +347,7 @@ impl Dialect {
     }
 
     fn settings(&self, desk: &CashDesk) -> SaleSettings {
-        let width = self
-            .facts(desk)
-            .and_then(|f| f.print_width)
-            .map(usize::from)
-            .unwrap_or(usize::from(fiscal_model::text::DEFAULT_PRINT_WIDTH));
+        let width = self.app.tape_width(&desk.register);
         SaleSettings {
             letters: desk.letters.clone(),
             rounding: self.config.rounding,

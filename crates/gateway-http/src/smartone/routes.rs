@@ -191,19 +191,11 @@ impl Dialect {
     }
 
     fn facts(&self, register: &RegisterRoute) -> Option<CashboxFacts> {
-        let desk = self.app.desk.as_ref()?;
-        desk.0
-            .cashboxes()
-            .into_iter()
-            .find(|f| f.cashbox_id.eq_ignore_ascii_case(&register.id))
+        self.app.facts_of(&register.id)
     }
 
     fn settings(&self, register: &RegisterRoute) -> SaleSettings {
-        let width = self
-            .facts(register)
-            .and_then(|f| f.print_width)
-            .map(usize::from)
-            .unwrap_or(usize::from(fiscal_model::text::DEFAULT_PRINT_WIDTH));
+        let width = self.app.tape_width(&register.id);
         SaleSettings {
             taxation: self.config.taxation,
             bonuses: self.config.bonuses,
